@@ -1,0 +1,150 @@
+"""Settings read from the environment (at app creation, not import), with defaults for SQLite."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value is None else int(value)
+
+
+def normalize_db_url(url: str) -> str:
+    # Plain postgres URLs go through psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class BaseConfig:
+    """Every upper-case attribute becomes a Flask setting; see the README for each variable."""
+
+    ENV_NAME = "base"
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = env("SECRET_KEY", DEFAULT_SECRET_KEY)
+        self.SQLALCHEMY_DATABASE_URI = normalize_db_url(
+            env("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'tracker.sqlite'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = env("REDIS_URL")
+        self.TRACKER_TIMEZONE = env("TRACKER_TIMEZONE", "Europe/Moscow")
+        self.TRACKER_BASE_URL = env("TRACKER_BASE_URL", "http://127.0.0.1:5000")
+        self.TRACKER_UPLOAD_DIR = env("TRACKER_UPLOAD_DIR", str(ROOT / "var" / "uploads"))
+        self.MAX_CONTENT_LENGTH = env_int("TRACKER_MAX_UPLOAD_MB", 20) * 1024 * 1024
+        self.TRACKER_LOGIN_RATE_LIMIT = env("TRACKER_LOGIN_RATE_LIMIT", "5 per minute")
+        self.TRACKER_TRUSTED_PROXIES = env_int("TRACKER_TRUSTED_PROXIES", 0)
+        self.TRACKER_INVITE_TTL_HOURS = env_int("TRACKER_INVITE_TTL_HOURS", 72)
+
+        self.MAIL_SERVER = env("MAIL_SERVER", "localhost")
+        self.MAIL_PORT = env_int("MAIL_PORT", 25)
+        self.MAIL_USERNAME = env("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env("MAIL_PASSWORD")
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+        self.MAIL_DEFAULT_SENDER = env(
+            "MAIL_DEFAULT_SENDER", "Контроль поручений <noreply@tracker.local>"
+        )
+        self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 30)
+        self.MAIL_SUPPRESS_SEND = env_bool("MAIL_SUPPRESS_SEND", False)
+        # Without a broker, send in a background thread of the process that committed.
+        self.TRACKER_DELIVER_INLINE = env_bool("TRACKER_DELIVER_INLINE", False)
+
+        self.BABEL_DEFAULT_LOCALE = env("TRACKER_LOCALE", "ru")
+        self.BABEL_DEFAULT_TIMEZONE = self.TRACKER_TIMEZONE
+        self.BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "tracker" / "translations")
+        self.LANGUAGES = ("ru", "en")
+
+        self.WTF_CSRF_ENABLED = True
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=env_int("TRACKER_SESSION_HOURS", 12))
+        self.PREFERRED_URL_SCHEME = "http"
+        self.TRACKER_HSTS = False
+
+        self.API_TITLE = "Контроль исполнения решений — API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+
+    def validate(self) -> None:
+        """Refuse settings that would be unsafe for this environment."""
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+
+
+class TestingConfig(BaseConfig):
+    ENV_NAME = "testing"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.TESTING = True
+        self.SECRET_KEY = "testing-secret"  # noqa: S105
+        self.SQLALCHEMY_DATABASE_URI = "sqlite://"
+        self.REDIS_URL = None
+        self.MAIL_SUPPRESS_SEND = True
+        self.TRACKER_DELIVER_INLINE = True
+        self.TRACKER_UPLOAD_DIR = str(Path(tempfile.gettempdir()) / "tracker-test-uploads")
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PREFERRED_URL_SCHEME = "https"
+        self.TRACKER_HSTS = True
+
+    def validate(self) -> None:
+        key = self.SECRET_KEY
+        if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random string of at least 32 characters in production"
+            )
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> BaseConfig:
+    name = name or env("TRACKER_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(
+            f"Unknown TRACKER_ENV {name!r}; use one of {', '.join(CONFIGS)}"
+        ) from None

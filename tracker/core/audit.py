@@ -1,0 +1,83 @@
+"""Writing the audit log. Services call `record` inside their transaction; refusals and login
+attempts are written on their own connection so that they survive the request's rollback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+
+from tracker.core import clock
+from tracker.core.models import AuditLog
+from tracker.extensions import db
+
+
+def _ip() -> str | None:
+    return request.remote_addr if has_request_context() else None
+
+
+def _actor_id(actor: Any) -> int | None:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None
+    return actor.id
+
+
+def record(
+    actor: Any,
+    action: str,
+    obj: Any = None,
+    *,
+    organization_id: int | None = None,
+    **details: Any,
+) -> AuditLog:
+    """Add an audit row to the current transaction (flushed, not committed)."""
+    entry = AuditLog(
+        at=clock.now(),
+        actor_id=_actor_id(actor),
+        action=action,
+        object_type=obj.__tablename__ if obj is not None else None,
+        object_id=obj.id if obj is not None else None,
+        organization_id=organization_id
+        if organization_id is not None
+        else getattr(obj, "organization_id", None),
+        ip=_ip(),
+        details=details,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def record_now(
+    actor: Any,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    **details: Any,
+) -> None:
+    """Write an audit row in its own transaction, whatever happens to the request's."""
+    with db.engine.begin() as conn:
+        conn.execute(
+            AuditLog.__table__.insert().values(
+                at=clock.now(),
+                actor_id=_actor_id(actor),
+                action=action,
+                object_type=object_type,
+                object_id=object_id,
+                ip=_ip(),
+                details=details,
+            )
+        )
+
+
+def record_denied(actor: Any, object_type: str | None, object_id: Any, action: str) -> None:
+    path = request.path if has_request_context() else None
+    record_now(
+        actor,
+        "access.denied",
+        object_type=object_type,
+        object_id=object_id if isinstance(object_id, int) else None,
+        attempted=action,
+        path=path,
+    )

@@ -1,0 +1,470 @@
+"""Deadlines as written in protocols: Russian words -> a machine form.
+
+See DESIGN.md, «Deadlines as written». Pure logic: no Flask, no database.
+
+Semantics chosen here (never guess):
+- a date without a year needs ``today``; impossible dates, «до января 2024» («before» or
+  «by the end of»?), «в течение года» and school years without a date are errors;
+- periods (month, quarter, half-year, year) are due on their last day;
+- recurring rules are due on the last day of each period: «ежемесячно» is
+  ``FREQ=MONTHLY;BYMONTHDAY=-1``, «ежеквартально» ``FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1``,
+  «еженедельно» ``FREQ=WEEKLY;BYDAY=SU``;
+- relative deadlines count calendar days; working days are rejected (no production calendar yet).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from babel.dates import get_day_names, get_month_names
+from dateutil.rrule import rrulestr
+
+if TYPE_CHECKING:
+    import pymorphy3
+
+KINDS = ("date", "month", "ongoing", "recurring", "relative", "none")
+
+
+class DeadlineError(ValueError):
+    """Raised with a Russian, user-facing message that says what was expected."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    text: str
+    kind: str
+    due_date: date | None
+    rule: str | None = None
+    offset_days: int | None = None
+    event: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown deadline kind {self.kind!r}")
+
+    def to_dict(self) -> dict[str, str | int | None]:
+        return {
+            "kind": self.kind,
+            "date": self.due_date.isoformat() if self.due_date else None,
+            "text": self.text,
+            "rule": self.rule,
+            "offset_days": self.offset_days,
+            "event": self.event,
+        }
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+_EXAMPLES = ("«до 27.02.2023», «январь 2024 года», «постоянно», «ежеквартально», "
+             "«за 3 дня до проведения процедуры»")
+
+
+def _unreadable(text: str) -> str:
+    shown = text if len(text) <= 80 else text[:77] + "…"
+    return f"Не удалось распознать срок «{shown}». Напишите, например: {_EXAMPLES}."
+
+
+_WORKING_DAYS = ("Сроки в рабочих днях пока не поддерживаются: укажите календарные дни, "
+                 "например «за 3 дня до проведения процедуры», или дату «до 27.02.2023».")
+
+# Shown instead of the generic message when the words are recognisable but not enough.
+_HINTS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"рабоч\w*\s+(?:дн|день|сут)", re.IGNORECASE), _WORKING_DAYS),
+    (re.compile(r"учебн\w*\s+год", re.IGNORECASE),
+     "Учебный год не задаёт дату: укажите её, например «до 31.05.2024» или «май 2024 года»."),
+    (re.compile(r"в\s+течение\s+(?:[0-9]+|\w+)\s+(?:дн|дне|сут|недел|месяц)", re.IGNORECASE),
+     "Срок «в течение …» не привязан к дате: укажите дату, например «до 27.02.2023»."),
+    (re.compile(r"ежеквартально\s*,?\s*до\s+[0-9]", re.IGNORECASE),
+     "Уточните месяц: «ежеквартально до 5 числа месяца, следующего за отчетным»."),
+    (re.compile(r"до\s+[0-9]+\S*\s+числа", re.IGNORECASE),
+     "Уточните месяц: «до 20 числа каждого месяца» или дату «до 20.03.2024»."),
+    (re.compile(r"^(?!.*[0-9]{4}).*(?:год|месяц|квартал|полугоди)", re.IGNORECASE),
+     ("Срок неоднозначен: укажите год, например «в течение 2024 года», «январь 2024 года» "
+      "или «до 31.05.2024».")),
+]
+
+# --- vocabulary -------------------------------------------------------------------------------
+
+
+def _months() -> dict[str, int]:
+    forms: dict[str, int] = {}
+    # «format» gives the genitive («1 марта»), «stand-alone» the nominative («март»).
+    for context in ("format", "stand-alone"):
+        for number, name in get_month_names("wide", context=context, locale="ru").items():
+            forms[name.lower()] = number
+    # Babel has no locative («в январе»): the nominative without «ь»/«й», plus «е».
+    for number, name in get_month_names("wide", context="stand-alone", locale="ru").items():
+        forms[name.lower().rstrip("ьй") + "е"] = number
+    return forms
+
+
+def _weekdays() -> dict[str, str]:
+    codes = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")  # Babel numbers Monday as 0
+    forms: dict[str, str] = {}
+    for number, name in get_day_names("wide", context="format", locale="ru").items():
+        name = name.lower()
+        forms[name] = codes[number]
+        if name.endswith("а"):  # accusative: «каждую пятницу», «в среду»
+            forms[name[:-1] + "у"] = codes[number]
+    return forms
+
+
+_MONTHS = _months()
+_WEEKDAYS = _weekdays()
+_NUMBER_LEMMAS = (
+    "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять",
+    "одиннадцать", "двенадцать", "тринадцать", "четырнадцать", "пятнадцать", "шестнадцать",
+    "семнадцать", "восемнадцать", "девятнадцать", "двадцать",
+)
+_TENS = (20, 30)
+_PERIOD_RULES = {
+    "недел": "FREQ=WEEKLY;BYDAY=SU",
+    "меся": "FREQ=MONTHLY;BYMONTHDAY=-1",  # «месяц», «ежемесячно»
+    "квартал": "FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1",
+    "полугод": "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1",
+    "год": "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31",
+}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_ORDINALS = {"перв": 1, "втор": 2, "трет": 3, "четверт": 4}
+_STRONG_PERIOD_CUES = ("в течение", "до конца", "к концу", "не позднее конца")
+_NONE_WORDS = re.compile(r"[-–—]+|нет|без\s+срока|не\s+(?:установлен|указан)[оа]?", re.IGNORECASE)
+
+
+@cache
+def _morph() -> pymorphy3.MorphAnalyzer:
+    import pymorphy3  # loading the dictionaries takes a moment: only when first needed
+
+    return pymorphy3.MorphAnalyzer()
+
+
+@cache
+def _number_words() -> dict[str, int]:
+    """Every case form of один…двадцать, тридцать (ё folded to е) -> its value."""
+    words: dict[str, int] = {}
+    for value, lemma in [*enumerate(_NUMBER_LEMMAS, start=1), (30, "тридцать")]:
+        parse = next(p for p in _morph().parse(lemma) if p.normal_form == lemma)
+        for form in parse.lexeme:
+            words[form.word.replace("ё", "е")] = value
+    return words
+
+
+def _alternation(words: Iterable[str]) -> str:
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))  # longest first
+
+
+# --- patterns ---------------------------------------------------------------------------------
+# Each pattern reads one kind. All share an optional label («Срок:», «в срок», «в следующие
+# сроки:») and most an optional cue («до», «в течение»); find_deadline() needs one of them for
+# dates and periods so that «приказ от 10.01.2022» is not taken for a deadline.
+
+_LABEL = r"""
+    (?:(?P<label>(?:в\s+)?(?:следующие\s+)?сроки?(?:\s+(?:исполнения|выполнения))?)(?!\w)
+       \s*(?:[:–—-]\s*)?)?
+"""
+_YEAR_WORD = r"(?:\s*(?:год(?:а|у)?(?!\w)|гг?\.|г(?!\w)))"
+_DAY = r"(?P<day>[0-9]{1,2})(?:\s*-?\s*(?:го|е))?\s+числа"
+_FOLLOWING = r"\s*,?\s*следующего\s+за\s+отчетным(?:\s+(?:месяцем|кварталом|периодом))?"
+_EVENT = r"(?P<event>[^\W\d_][^.;,()\n]{0,150}?)(?=\s*(?:[.;,()\n]|$))"
+
+_DATE = rf"""
+    (?:(?P<cue>до|не\s+позднее(?:\s+чем)?|к)\s+)?
+    (?: (?P<d>[0-9]{{1,2}})(?P<sep>[./])(?P<m>[0-9]{{1,2}})(?:(?P=sep)(?P<y>[0-9]{{4}}|[0-9]{{2}}))?
+        (?![0-9])(?![./][0-9])
+      | (?P<iy>[0-9]{{4}})-(?P<im>[0-9]{{2}})-(?P<id>[0-9]{{2}})(?![0-9])
+      | [«"“„']?\s*(?P<wd>[0-9]{{1,2}})\s*[»"”']?\s+(?P<wm>{_alternation(_MONTHS)})(?!\w)
+        (?:\s+(?P<wy>[0-9]{{4}})(?![0-9]))?
+    ){_YEAR_WORD}?
+"""
+_PERIOD = rf"""
+    (?:(?P<cue>в\s+течение|до\s+конца|к\s+концу|не\s+позднее\s+конца|в|во)\s+)?
+    (?: (?P<month>{_alternation(_MONTHS)})(?!\w)
+      | (?P<q>iv|i{{1,3}}|[1-4])(?:\s*-?\s*(?:й|го|м|ом))?\s+квартал(?:а|е|у|ом)?(?!\w)
+      | (?P<qw>перв|втор|трет|четверт)(?:ый|ий|ого|его|ом|ем|ому|ему)\s+квартал(?:а|е|у|ом)?(?!\w)
+      | (?P<h>i{{1,2}}|[12])(?:\s*-?\s*(?:е|го|м|ом))?\s+полугоди[еяию](?:м)?(?!\w)
+      | (?P<hw>перв|втор)(?:ое|ого|ом|ому)\s+полугоди[еяию](?:м)?(?!\w)
+    )?
+    \s*,?\s*(?<![0-9/–-])(?P<year>[0-9]{{4}})(?![0-9]|[/–-][0-9])(?P<yword>{_YEAR_WORD})?
+"""
+_ONGOING = r"""
+    (?:постоянно(?!\s+действующ)|на\s+постоянной\s+основе|в\s+постоянном\s+режиме
+      |систематически|регулярно)(?!\w)
+"""
+_MONTHLY_DAY = rf"""
+    (?:ежемесячно|каждый\s+месяц)\s*,?\s*до\s+{_DAY}
+    (?:\s+(?:каждого\s+|текущего\s+)?месяца)?(?:{_FOLLOWING})?
+"""
+_DAY_OF_EACH_MONTH = rf"до\s+{_DAY}\s+(?:каждого\s+месяца|ежемесячно)(?:{_FOLLOWING})?"
+_QUARTERLY_DAY = rf"ежеквартально\s*,?\s*до\s+{_DAY}\s+месяца{_FOLLOWING}"
+_WEEKDAY = rf"""
+    (?:кажд(?:ый|ую|ое)|еженедельно\s+(?:в|во))\s+(?P<weekday>{_alternation(_WEEKDAYS)})(?!\w)
+"""
+_EVERY = r"""
+    (?P<every>еженедельно|ежемесячно|ежеквартально|ежеполугодно|ежегодно
+      |(?:один\s+|1\s+)?раз\s+в\s+(?:неделю|месяц|квартал|полугодие|год)
+      |кажд(?:ую|ый|ое)\s+(?:неделю|месяц|квартал|полугодие|год))(?!\w)(?!\s*,?\s*до\s+[0-9])
+"""
+
+
+def _relative() -> str:
+    words = _alternation(_number_words())
+    return rf"""
+        (?:не\s+(?:менее|позднее|позже)\s+(?:чем\s+)?)?(?:за\s+)?
+        (?:(?P<num>[0-9]{{1,3}}|(?:{words})(?:\s+(?:{words}))?)(?:-?х)?\s+)?
+        (?:(?P<workdays>рабоч\w*)\s+|календарн\w*\s+)?
+        (?P<unit>дней|дня|день|суток|сутки|недели|неделю|недель)
+        \s+до\s+{_EVENT}
+    """
+
+
+# --- builders: a match -> a Deadline, or DeadlineError ---------------------------------------
+# ``source`` is the caller's text before «ё» folding; the match's offsets index into it.
+
+
+def _words(m: re.Match[str], source: str, group: int | str = 0) -> str:
+    return source[m.start(group):m.end(group)].strip()
+
+
+def _year(value: str) -> int:
+    year = int(value) + (2000 if len(value) == 2 else 0)
+    if not 2000 <= year <= 2099:
+        raise DeadlineError(f"Год {value} вне допустимого диапазона: укажите год 2000–2099.")
+    return year
+
+
+def _build_date(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    text = _words(m, source)
+    if m["iy"]:
+        day, month, year = int(m["id"]), int(m["im"]), _year(m["iy"])
+    else:
+        day = int(m["d"] or m["wd"])
+        month = int(m["m"]) if m["m"] else _MONTHS[m["wm"].lower()]
+        year_text = m["y"] or m["wy"]
+        if year_text:
+            year = _year(year_text)
+        elif today is not None:
+            year = today.year
+        else:
+            raise DeadlineError(
+                f"В сроке «{text}» не указан год: напишите, например, «до 27.02.2023»."
+            )
+    try:
+        return Deadline(text, "date", date(year, month, day))
+    except ValueError:
+        raise DeadlineError(
+            f"Даты {day:02d}.{month:02d}.{year} не существует: проверьте день и месяц "
+            f"в сроке «{text}»."
+        ) from None
+
+
+def _build_period(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    text = _words(m, source)
+    year = _year(m["year"])
+    if m["month"]:
+        month = _MONTHS[m["month"].lower()]
+    elif m["q"] or m["qw"]:
+        month = 3 * _ordinal(m["q"], m["qw"])
+    elif m["h"] or m["hw"]:
+        month = 6 * _ordinal(m["h"], m["hw"])
+    else:
+        cue = " ".join((m["cue"] or "").lower().split())
+        if not m["yword"] and cue not in _STRONG_PERIOD_CUES:
+            raise DeadlineError(_unreadable(text))  # a bare «2024» is not a deadline
+        month = 12
+    return Deadline(text, "month", date(year, month, calendar.monthrange(year, month)[1]))
+
+
+def _ordinal(figure: str | None, word: str | None) -> int:
+    """«II» / «2» / «втор(ое)» -> 2."""
+    if figure:
+        return _ROMAN.get(figure.lower()) or int(figure)
+    return _ORDINALS[(word or "").lower()]
+
+
+def _build_ongoing(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    return Deadline(_words(m, source), "ongoing", None)
+
+
+def _monthday(m: re.Match[str]) -> int:
+    day = int(m["day"])
+    if not 1 <= day <= 28:  # RRULE skips months without day 29-31: that would drop deadlines
+        raise DeadlineError(
+            "Укажите число от 1 до 28 или напишите «ежемесячно» (последний день месяца)."
+        )
+    return day
+
+
+def _build_monthly_day(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    rule = f"FREQ=MONTHLY;BYMONTHDAY={_monthday(m)}"
+    return Deadline(_words(m, source), "recurring", None, rule=rule)
+
+
+def _build_quarterly_day(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    rule = f"FREQ=YEARLY;BYMONTH=1,4,7,10;BYMONTHDAY={_monthday(m)}"
+    return Deadline(_words(m, source), "recurring", None, rule=rule)
+
+
+def _build_weekday(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    rule = f"FREQ=WEEKLY;BYDAY={_WEEKDAYS[m['weekday'].lower()]}"
+    return Deadline(_words(m, source), "recurring", None, rule=rule)
+
+
+def _build_every(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    every = m["every"].lower()
+    rule = next(rule for stem, rule in _PERIOD_RULES.items() if stem in every)
+    return Deadline(_words(m, source), "recurring", None, rule=rule)
+
+
+def _build_relative(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    text = _words(m, source)
+    if m["workdays"]:
+        raise DeadlineError(_WORKING_DAYS)
+    unit = m["unit"].lower()
+    if m["num"] is None:
+        if unit not in ("день", "сутки", "неделю"):
+            raise DeadlineError(_unreadable(text))
+        count = 1
+    else:
+        count = _count(m["num"])
+    days = count * (7 if unit.startswith("недел") else 1)
+    if not 1 <= days <= 366:
+        raise DeadlineError(f"Срок «{text}»: укажите от 1 до 366 дней до события.")
+    event = _nominative(_words(m, source, "event"))
+    return Deadline(text, "relative", None, offset_days=days, event=event)
+
+
+def _count(num: str) -> int:
+    if num.isdigit():
+        return int(num)
+    words = _number_words()
+    parts = [words[w] for w in num.lower().split()]
+    if len(parts) == 2 and not (parts[0] in _TENS and parts[1] < 10):
+        raise DeadlineError(f"Не удалось прочитать число «{num}»: напишите его цифрами.")
+    return sum(parts)
+
+
+def _nominative(event: str) -> str:
+    """«проведения процедуры» -> «проведение процедуры».
+
+    Only a leading genitive noun is put into the nominative; anything else (an adjective first,
+    an abbreviation) is kept as written, since agreeing adjectives would need a guess at gender.
+    """
+    head, *rest = event.split()
+    for parse in _morph().parse(head.replace("ё", "е").replace("Ё", "Е")):
+        if parse.tag.POS == "NOUN" and "gent" in parse.tag:
+            inflected = parse.inflect({"nomn"})
+            if inflected is not None:
+                word = inflected.word
+                head = word.capitalize() if head[0].isupper() else word
+            break
+    return " ".join([head, *rest])
+
+
+Builder = Callable[[re.Match[str], str, date | None], Deadline]
+
+
+@cache
+def _patterns() -> tuple[tuple[str, re.Pattern[str], Builder], ...]:
+    """(kind, compiled pattern, builder), compiled on first use (number words need pymorphy3)."""
+    table: list[tuple[str, str, Builder]] = [
+        ("date", _DATE, _build_date),
+        ("month", _PERIOD, _build_period),
+        ("ongoing", _ONGOING, _build_ongoing),
+        ("recurring", _MONTHLY_DAY, _build_monthly_day),
+        ("recurring", _DAY_OF_EACH_MONTH, _build_monthly_day),
+        ("recurring", _QUARTERLY_DAY, _build_quarterly_day),
+        ("recurring", _WEEKDAY, _build_weekday),
+        ("recurring", _EVERY, _build_every),
+        ("relative", _relative(), _build_relative),
+    ]
+    return tuple(
+        (kind, re.compile(rf"(?<!\w){_LABEL}(?:{body})", re.IGNORECASE | re.VERBOSE), build)
+        for kind, body, build in table
+    )
+
+
+def _fold(text: str) -> str:
+    return text.replace("ё", "е").replace("Ё", "Е")  # keeps offsets: find_deadline slices by them
+
+
+# --- public API -------------------------------------------------------------------------------
+
+
+def parse_deadline(text: str | None, *, today: date | None = None) -> Deadline:
+    """Read a whole string typed as a deadline; raise DeadlineError if it is not one."""
+    written = (text or "").strip()
+    body = re.sub(r"[\s.;,]+$", "", _fold(written))
+    if not body or _NONE_WORDS.fullmatch(body):
+        return Deadline("", "none", None)
+    for _kind, pattern, build in _patterns():
+        match = pattern.fullmatch(body)
+        if match:
+            return replace(build(match, written, today), text=written)
+    for hint, message in _HINTS:
+        if hint.search(body):
+            raise DeadlineError(message)
+    raise DeadlineError(_unreadable(written))
+
+
+def find_deadline(item_text: str, *, today: date | None = None) -> Deadline | None:
+    """Find the deadline words inside a decision item's text; None if there are none.
+
+    When several are found: one after a «Срок» label wins, then a dated one over an ongoing
+    one, then the earliest and longest. Words that look like a deadline but cannot be read
+    (an impossible date, a date without a year and no ``today``) are skipped.
+    """
+    if not isinstance(item_text, str):
+        return None
+    folded = _fold(item_text)
+    found: list[tuple[tuple[bool, bool, int, int], Deadline]] = []
+    for kind, pattern, build in _patterns():
+        for match in pattern.finditer(folded):
+            cue = (match["cue"] or "").lower() if "cue" in pattern.groupindex else ""
+            weak = cue in ("", "в", "во") and kind in ("date", "month")
+            if weak and not match["label"]:
+                continue  # «от 10.01.2022», «в 2022 году» are not deadlines
+            try:
+                deadline = build(match, item_text, today)
+            except DeadlineError:
+                continue
+            rank = (not match["label"], kind == "ongoing", match.start(), -len(deadline.text))
+            found.append((rank, deadline))
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def resolve_relative(deadline: Deadline, event_date: date) -> Deadline:
+    """A copy of a relative deadline with its due date set from the event's date."""
+    if deadline.kind != "relative" or deadline.offset_days is None:
+        raise ValueError("only a relative deadline can be resolved against an event date")
+    return replace(deadline, due_date=event_date - timedelta(days=deadline.offset_days))
+
+
+def occurrences(deadline: Deadline, start: date, end: date) -> list[date]:
+    """Due dates in [start, end] to report on; ongoing and unresolved deadlines have none."""
+    if deadline.kind == "recurring" and deadline.rule:
+        first = datetime.combine(start, time())
+        rule = rrulestr(deadline.rule, dtstart=first)
+        return [d.date() for d in rule.between(first, datetime.combine(end, time()), inc=True)]
+    if deadline.due_date is not None and start <= deadline.due_date <= end:
+        return [deadline.due_date]
+    return []
+
+
+def overdue_from(due_date: date, tz: str) -> datetime:
+    """The aware UTC moment an item is overdue from: 00:00 local the next day («до» is inclusive)."""
+    local_midnight = datetime.combine(due_date + timedelta(days=1), time(), tzinfo=ZoneInfo(tz))
+    return local_midnight.astimezone(UTC)
+
+
+def is_overdue(due_date: date | None, now: datetime, tz: str) -> bool:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    if due_date is None:
+        return False
+    return now >= overdue_from(due_date, tz)

@@ -1,0 +1,245 @@
+"""The management cycle: directions, goals, indicators, monitoring, analysis, effectiveness."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.core import clock
+from tracker.core.models import Timestamped, UTCDateTime, one_of
+from tracker.extensions import db
+
+# обоснованные цели → показатели и методы сбора → мониторинг → анализ и адресные рекомендации →
+# меры и управленческие решения → анализ эффективности принятых мер (seed 004)
+CYCLE_STAGES = ("goals", "indicators", "monitoring", "analysis", "decisions", "effectiveness")
+FRAMEWORKS = ("MUM", "VSOKO", "OTHER")
+UNITS = ("number", "percent", "bool", "score")
+BETTER = ("higher", "lower")
+CAMPAIGN_STATES = ("open", "closed")
+VERDICTS = ("effective", "partial", "ineffective")
+
+goal_indicators = sa.Table(
+    "goal_indicators",
+    db.metadata,
+    sa.Column("goal_id", sa.ForeignKey("goals.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("indicator_id", sa.ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True),
+)
+
+indicator_organizations = sa.Table(
+    "indicator_organizations",
+    db.metadata,
+    sa.Column("indicator_id", sa.ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "organization_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    ),
+)
+
+review_decisions = sa.Table(
+    "effectiveness_review_decisions",
+    db.metadata,
+    sa.Column(
+        "review_id", sa.ForeignKey("effectiveness_reviews.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("decision_id", sa.ForeignKey("decisions.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Direction(db.Model):
+    """Направление (трек) МУМ или ВСОКО."""
+
+    __tablename__ = "directions"
+    __table_args__ = (one_of("framework", FRAMEWORKS), sa.UniqueConstraint("framework", "name"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    framework: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    group_name: Mapped[str | None] = mapped_column(sa.Text)
+    name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    declared_indicators: Mapped[int | None] = mapped_column(sa.Integer)
+
+
+class Goal(Timestamped, db.Model):
+    __tablename__ = "goals"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
+            name="period_order",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    direction_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
+    )
+    statement: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    period_start: Mapped[date | None] = mapped_column(sa.Date)
+    period_end: Mapped[date | None] = mapped_column(sa.Date)
+
+    direction = relationship("Direction")
+    indicators = relationship("Indicator", secondary=goal_indicators, back_populates="goals")
+
+
+class Indicator(Timestamped, db.Model):
+    __tablename__ = "indicators"
+    __table_args__ = (
+        one_of("unit", UNITS),
+        one_of("better", BETTER),
+        sa.UniqueConstraint("organization_id", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The department that owns the indicator.
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    direction_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
+    )
+    code: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    unit: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="number")
+    max_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
+    better: Mapped[str] = mapped_column(sa.String(6), nullable=False, default="higher")
+    method: Mapped[str | None] = mapped_column(sa.Text)
+    source: Mapped[str | None] = mapped_column(sa.Text)
+    periodicity: Mapped[str | None] = mapped_column(sa.String(40))
+    target_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
+    threshold_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
+
+    direction = relationship("Direction")
+    goals = relationship("Goal", secondary=goal_indicators, back_populates="indicators")
+    organizations = relationship("Organization", secondary=indicator_organizations)
+
+
+class MonitoringCampaign(Timestamped, db.Model):
+    """A collection of indicator values for one period from a set of organizations."""
+
+    __tablename__ = "monitoring_campaigns"
+    __table_args__ = (one_of("status", CAMPAIGN_STATES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    period: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    # The decision whose assignments ask each school for its values.
+    decision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("decisions.id", ondelete="SET NULL")
+    )
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="open")
+
+
+class Measurement(db.Model):
+    """One value of one indicator for one organization and period ("2023", "2023-Q1")."""
+
+    __tablename__ = "measurements"
+    __table_args__ = (
+        sa.UniqueConstraint("indicator_id", "organization_id", "period"),
+        sa.Index("ix_measurements_org_period", "organization_id", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("indicators.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    period: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    value: Mapped[Decimal] = mapped_column(sa.Numeric(14, 4), nullable=False)
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("monitoring_campaigns.id", ondelete="SET NULL"), index=True
+    )
+    entered_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+    indicator = relationship("Indicator")
+    organization = relationship("Organization")
+
+
+class Analysis(Timestamped, db.Model):
+    __tablename__ = "analyses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    direction_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
+    )
+    indicator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("indicators.id", ondelete="SET NULL")
+    )
+    period: Mapped[str | None] = mapped_column(sa.String(20))
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    recommendations = relationship(
+        "Recommendation", back_populates="analysis", cascade="all, delete-orphan"
+    )
+
+
+class Recommendation(db.Model):
+    """Адресная рекомендация: to a school or to the department itself; may become a decision."""
+
+    __tablename__ = "recommendations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    analysis_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("analyses.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    decision_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("decisions.id", ondelete="SET NULL"), unique=True
+    )
+
+    analysis = relationship("Analysis", back_populates="recommendations")
+    organization = relationship("Organization")
+
+
+class EffectivenessReview(Timestamped, db.Model):
+    """Анализ эффективности принятых мер: the indicator before and after, and a verdict."""
+
+    __tablename__ = "effectiveness_reviews"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "verdict IS NULL OR verdict IN (" + ", ".join(f"'{v}'" for v in VERDICTS) + ")",
+            name="verdict_valid",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    direction_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("directions.id", ondelete="SET NULL")
+    )
+    indicator_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("indicators.id", ondelete="SET NULL")
+    )
+    period_before: Mapped[str | None] = mapped_column(sa.String(20))
+    period_after: Mapped[str | None] = mapped_column(sa.String(20))
+    verdict: Mapped[str | None] = mapped_column(sa.String(12))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    decisions = relationship("Decision", secondary=review_decisions)

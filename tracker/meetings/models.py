@@ -1,0 +1,117 @@
+"""Meetings (совещания, заседания), their agenda («СЛУШАЛИ») and decisions («РЕШИЛИ»)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.core.models import DEADLINE_KINDS, DeadlineColumns, Timestamped, one_of
+from tracker.cycle.models import CYCLE_STAGES
+from tracker.extensions import db
+
+MEETING_KINDS = ("protocol", "extract", "reference", "order")
+
+
+class Meeting(Timestamped, db.Model):
+    __tablename__ = "meetings"
+    __table_args__ = (one_of("kind", MEETING_KINDS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="protocol")
+    number: Mapped[str | None] = mapped_column(sa.String(40))
+    held_on: Mapped[date] = mapped_column(sa.Date, nullable=False, index=True)
+    time_text: Mapped[str | None] = mapped_column(sa.String(60))
+    place: Mapped[str | None] = mapped_column(sa.Text)
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
+    topic: Mapped[str | None] = mapped_column(sa.Text)
+    chair: Mapped[str | None] = mapped_column(sa.Text)
+    secretary: Mapped[str | None] = mapped_column(sa.Text)
+    attendees: Mapped[str | None] = mapped_column(sa.Text)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+
+    organization = relationship("Organization")
+    agenda_items = relationship(
+        "AgendaItem",
+        back_populates="meeting",
+        order_by="AgendaItem.position",
+        cascade="all, delete-orphan",
+    )
+    decisions = relationship(
+        "Decision",
+        back_populates="meeting",
+        order_by="Decision.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class AgendaItem(db.Model):
+    __tablename__ = "agenda_items"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    speaker: Mapped[str | None] = mapped_column(sa.Text)
+    heard: Mapped[str | None] = mapped_column(sa.Text)
+
+    meeting = relationship("Meeting", back_populates="agenda_items")
+
+
+class Decision(DeadlineColumns, Timestamped, db.Model):
+    """One point of «РЕШИЛИ», with a hierarchical number (1, 1.2, 1.3.1) and sub-items."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        one_of("deadline_kind", DEADLINE_KINDS),
+        sa.CheckConstraint(
+            "cycle_stage IS NULL OR cycle_stage IN ("
+            + ", ".join(f"'{s}'" for s in CYCLE_STAGES)
+            + ")",
+            name="cycle_stage_valid",
+        ),
+        sa.CheckConstraint("meeting_id IS NOT NULL OR organization_id IS NOT NULL", name="owner"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A standalone order has no meeting but still belongs to a department.
+    meeting_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("decisions.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    number: Mapped[str | None] = mapped_column(sa.String(40))
+    section: Mapped[str | None] = mapped_column(sa.Text)
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    executor_group: Mapped[str | None] = mapped_column(sa.Text)
+    controller_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    direction_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
+    )
+    cycle_stage: Mapped[str | None] = mapped_column(sa.String(20))
+
+    meeting = relationship("Meeting", back_populates="decisions")
+    parent = relationship("Decision", remote_side=[id], back_populates="children")
+    children = relationship("Decision", back_populates="parent", order_by="Decision.position")
+    controller = relationship("User")
+    direction = relationship("Direction")
+    assignments = relationship(
+        "Assignment", back_populates="decision", cascade="all, delete-orphan"
+    )

@@ -1,0 +1,74 @@
+"""Queueing mail: every message is an outbox row written in the caller's transaction."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, render_template
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tracker.core import clock
+from tracker.notify.models import OutboxMessage
+from tracker.orgs.models import User
+
+
+def render_mail(template: str, **context: Any) -> tuple[str, str, str]:
+    """(subject, text, html) from the pair templates/mail/<template>.txt and .html.
+
+    The text template's first line is «Тема: …»; the rest is the body."""
+    context.setdefault("base_url", current_app.config["TRACKER_BASE_URL"].rstrip("/"))
+    text = render_template(f"mail/{template}.txt", **context).strip()
+    first, _sep, body = text.partition("\n")
+    if not first.startswith("Тема:"):
+        raise ValueError(f"mail/{template}.txt must start with «Тема: …»")
+    html = render_template(f"mail/{template}.html", **context)
+    return first.removeprefix("Тема:").strip(), body.strip() + "\n", html
+
+
+def queue_mail(
+    session: Session,
+    *,
+    recipient: User,
+    kind: str,
+    key: str,
+    template: str,
+    context: dict[str, Any],
+    assignment_id: int | None = None,
+    road_map_id: int | None = None,
+    occurrence: str | None = None,
+    send_after: datetime | None = None,
+) -> OutboxMessage | None:
+    """Add one outbox row; None if a row with this key exists (a re-run adds nothing)."""
+    if session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+        return None
+    subject, text, html = render_mail(template, recipient=recipient, **context)
+    message = OutboxMessage(
+        key=key,
+        kind=kind,
+        recipient_id=recipient.id,
+        recipient_email=recipient.email,
+        assignment_id=assignment_id,
+        road_map_id=road_map_id,
+        occurrence=occurrence,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        send_after=send_after or clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        # Another process wrote the same key between our check and our insert.
+        return None
+    return message
+
+
+def message_id_for(message: OutboxMessage, domain: str) -> str:
+    """A stable Message-ID: the same outbox row always gets the same one."""
+    digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
+    return f"<{digest}@{domain}>"

@@ -1,0 +1,113 @@
+"""Organizations (a tree), users and their role memberships."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.core.models import Timestamped, UTCDateTime, one_of
+from tracker.extensions import db
+
+ORG_KINDS = ("region", "department", "school", "kindergarten", "additional", "center")
+SCHOOL_KINDS = ("school", "kindergarten", "additional", "center")
+ROLES = ("admin", "staff", "director", "school_staff")
+NOTIFY_MODES = ("each", "digest")
+
+
+class Organization(Timestamped, db.Model):
+    """Region → department (управление/отдел образования) → schools, kindergartens, centers."""
+
+    __tablename__ = "organizations"
+    __table_args__ = (
+        one_of("kind", ORG_KINDS),
+        sa.UniqueConstraint("parent_id", "short_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    # Materialized path "/1/5/23/": a subtree is `path LIKE '/1/5/%'`.
+    path: Mapped[str] = mapped_column(sa.String(255), nullable=False, default="", index=True)
+    kind: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    short_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    full_name: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    municipality: Mapped[str | None] = mapped_column(sa.String(255))
+    email: Mapped[str | None] = mapped_column(sa.String(255))
+    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="Europe/Moscow")
+    aliases: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # Stable external key (demo data, imports); lets a re-run find the row it made before.
+    key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+
+    parent = relationship("Organization", remote_side=[id], back_populates="children")
+    children = relationship(
+        "Organization", back_populates="parent", order_by="Organization.short_name"
+    )
+
+    @property
+    def is_school(self) -> bool:
+        return self.kind in SCHOOL_KINDS
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.id} {self.short_name!r}>"
+
+
+class User(UserMixin, Timestamped, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (one_of("notify_mode", NOTIFY_MODES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), nullable=False, unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    position: Mapped[str | None] = mapped_column(sa.Text)
+    # Null until the user sets a password through an invitation link.
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(8))
+    notify_mode: Mapped[str | None] = mapped_column(sa.String(10))
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on password change or logout-everywhere; part of the session identity.
+    session_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+
+    memberships = relationship(
+        "Membership", back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    def get_id(self) -> str:  # Flask-Login: a password change ends other sessions
+        return f"{self.id}:{self.session_version}"
+
+    def roles_in(self, organization_id: int) -> set[str]:
+        return {m.role for m in self.memberships if m.organization_id == organization_id}
+
+    def has_role(self, *roles: str) -> bool:
+        return any(m.role in roles for m in self.memberships)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+
+class Membership(db.Model):
+    __tablename__ = "memberships"
+    __table_args__ = (
+        one_of("role", ROLES),
+        sa.UniqueConstraint("user_id", "organization_id", "role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    role: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+
+    user = relationship("User", back_populates="memberships")
+    organization = relationship("Organization", lazy="joined")

@@ -1,0 +1,160 @@
+"""Organizations, users and memberships: the operations (flush, never commit)."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.core import audit
+from tracker.orgs.models import ORG_KINDS, ROLES, Membership, Organization, User
+
+
+class OrgError(ValueError):
+    """A refusal with a Russian message for the user."""
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_organization(
+    session: Session,
+    *,
+    kind: str,
+    short_name: str,
+    full_name: str | None = None,
+    parent: Organization | None = None,
+    timezone: str | None = None,
+    email: str | None = None,
+    municipality: str | None = None,
+    aliases: list[str] | None = None,
+    key: str | None = None,
+    actor: User | None = None,
+) -> Organization:
+    if kind not in ORG_KINDS:
+        raise OrgError(f"Неизвестный тип организации: {kind}")
+    if not short_name.strip():
+        raise OrgError("Укажите краткое наименование организации.")
+    tz = timezone or (parent.timezone if parent else "Europe/Moscow")
+    if tz not in available_timezones():
+        raise OrgError(
+            f"Неизвестный часовой пояс «{tz}». Укажите пояс IANA, например Europe/Moscow."
+        )
+    org = Organization(
+        kind=kind,
+        short_name=short_name.strip(),
+        full_name=(full_name or short_name).strip(),
+        parent=parent,
+        timezone=tz,
+        email=normalize_email(email) if email else None,
+        municipality=municipality,
+        aliases=aliases or [],
+        key=key,
+    )
+    session.add(org)
+    session.flush()
+    org.path = f"{parent.path if parent else '/'}{org.id}/"
+    session.flush()
+    audit.record(actor, "organization.create", org, organization_id=org.id)
+    return org
+
+
+def update_organization(
+    session: Session, org: Organization, *, actor: User | None = None, **fields: object
+) -> Organization:
+    tz = fields.get("timezone")
+    if tz is not None and tz not in available_timezones():
+        raise OrgError(f"Неизвестный часовой пояс «{tz}».")
+    changed = {}
+    for name, value in fields.items():
+        if getattr(org, name) != value:
+            changed[name] = [str(getattr(org, name)), str(value)]
+            setattr(org, name, value)
+    if changed:
+        session.flush()
+        audit.record(actor, "organization.update", org, organization_id=org.id, changed=changed)
+    return org
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    position: str | None = None,
+    actor: User | None = None,
+) -> User:
+    email = normalize_email(email)
+    if "@" not in email:
+        raise OrgError("Укажите правильный адрес электронной почты.")
+    if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
+        raise OrgError(f"Пользователь с адресом {email} уже есть.")
+    user = User(email=email, full_name=full_name.strip(), position=position)
+    session.add(user)
+    session.flush()
+    audit.record(actor, "user.create", user, email=email)
+    return user
+
+
+def grant_role(
+    session: Session,
+    user: User,
+    organization: Organization,
+    role: str,
+    *,
+    actor: User | None = None,
+) -> Membership:
+    if role not in ROLES:
+        raise OrgError(f"Неизвестная роль: {role}")
+    if role in ("director", "school_staff") and not organization.is_school:
+        raise OrgError("Директор и сотрудник ОО назначаются только в образовательную организацию.")
+    existing = session.scalar(
+        sa.select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.organization_id == organization.id,
+            Membership.role == role,
+        )
+    )
+    if existing:
+        return existing
+    membership = Membership(user=user, organization=organization, role=role)
+    session.add(membership)
+    session.flush()
+    audit.record(actor, "user.grant_role", user, organization_id=organization.id, role=role)
+    return membership
+
+
+def revoke_role(session: Session, membership: Membership, *, actor: User | None = None) -> None:
+    audit.record(
+        actor,
+        "user.revoke_role",
+        membership.user,
+        organization_id=membership.organization_id,
+        role=membership.role,
+    )
+    session.delete(membership)
+    session.flush()
+
+
+def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+    user.active = active
+    user.session_version += 1
+    session.flush()
+    audit.record(actor, "user.activate" if active else "user.deactivate", user)
+
+
+def search_organizations(session: Session, user: User, q: str | None, limit: int = 50):
+    from tracker.core.permissions import visible_to
+
+    query = sa.select(Organization).where(visible_to(user, Organization))
+    if q:
+        pattern = f"%{q.strip().lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Organization.short_name).like(pattern),
+                sa.func.lower(Organization.full_name).like(pattern),
+            )
+        )
+    return session.scalars(query.order_by(Organization.path).limit(limit)).all()
