@@ -457,7 +457,7 @@ def occurrences(deadline: Deadline, start: date, end: date) -> list[date]:
 
 
 def overdue_from(due_date: date, tz: str) -> datetime:
-    """The aware UTC moment an item is overdue from: 00:00 local the next day («до» is inclusive)."""
+    """The aware UTC moment an item is overdue from: 00:00 local the next day (inclusive «до»)."""
     local_midnight = datetime.combine(due_date + timedelta(days=1), time(), tzinfo=ZoneInfo(tz))
     return local_midnight.astimezone(UTC)
 

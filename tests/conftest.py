@@ -1,0 +1,255 @@
+"""Fixtures on the real parts: SQLite and PostgreSQL, Redis, headless Chromium.
+
+A service that is missing locally makes its tests skip with the reason; under CI=true it fails."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.serving import make_server
+
+from config import TestingConfig
+from config.settings import normalize_db_url
+from tracker import create_app
+from tracker.extensions import db, limiter
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+BACKENDS = ("sqlite", "postgresql")
+
+
+def missing(reason: str) -> None:
+    """Skip locally, fail under CI: a missing service must never pass CI silently."""
+    if IN_CI:
+        pytest.fail(f"required service missing under CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def postgres_available() -> str | None:
+    try:
+        engine = sa.create_engine(normalize_db_url(PG_URL))
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL at {PG_URL} is not reachable: {error.__class__.__name__}"
+
+
+def redis_available() -> str | None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
+        return None
+    except Exception as error:  # noqa: BLE001
+        return f"Redis at {REDIS_URL} is not reachable: {error.__class__.__name__}"
+
+
+def make_config(database_url: str, **overrides: object) -> TestingConfig:
+    config = TestingConfig()
+    config.SQLALCHEMY_DATABASE_URI = normalize_db_url(database_url)
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+def reset_schema(app: Flask) -> None:
+    """Drop everything and build the schema through the migrations (which are tested too)."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+                conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+            with engine.begin() as conn:
+                conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("tracker")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    if request.param == "postgresql" and (reason := postgres_available()):
+        missing(reason)
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_root: Path) -> str:
+    if backend == "postgresql":
+        return PG_URL
+    return f"sqlite:///{tmp_root / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_root: Path) -> Iterator[Flask]:
+    application = create_app(
+        make_config(database_url, TRACKER_UPLOAD_DIR=str(tmp_root / "uploads"))
+    )
+    reset_schema(application)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request) -> Iterator[None]:
+    """Each test starts with empty tables, an unfrozen clock and a fresh rate limiter."""
+    from tracker.core import clock
+
+    yield
+    clock.freeze(None)
+    if "app" not in request.fixturenames:
+        return
+    application: Flask = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        truncate_all()
+        limiter.reset()
+
+
+def truncate_all() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        with db.engine.begin() as conn:
+            for table in tables:
+                conn.execute(sa.text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for tests that call services directly."""
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def world(ctx):
+    from tests.factories import build_world
+
+    return build_world()
+
+
+class Client:
+    """A test client that carries a valid CSRF token, as a browser with the page open would."""
+
+    def __init__(self, app: Flask, user=None) -> None:
+        self.app = app
+        self.http = app.test_client()
+        raw = secrets.token_hex(20)
+        with self.http.session_transaction() as session:
+            session["csrf_token"] = raw
+            if user is not None:
+                session["_user_id"] = user.get_id()
+                session["_fresh"] = True
+        self.csrf = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def get(self, url: str, **kwargs):
+        return self.http.get(url, **kwargs)
+
+    def post(self, url: str, data: dict | None = None, csrf: bool = True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf)
+        return self.http.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def client_for(app: Flask):
+    def make(user=None) -> Client:
+        return Client(app, user)
+
+    return make
+
+
+# --- browser -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(app: Flask) -> Iterator[str]:
+    port = free_port()
+    app.config["TRACKER_BASE_URL"] = f"http://127.0.0.1:{port}"
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser_instance():
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        missing(f"Chromium not found at {CHROMIUM} (make test installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_instance, live_server):
+    context = browser_instance.new_context(base_url=live_server, locale="ru-RU")
+    context.set_default_timeout(15000)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    # Browser tests run once, on PostgreSQL (what a region runs); everything else on both.
+    keep, drop = [], []
+    for item in items:
+        is_browser = item.get_closest_marker("browser") is not None
+        callspec = getattr(item, "callspec", None)
+        param = callspec.params.get("backend") if callspec else None
+        if is_browser and param == "sqlite" and not os.environ.get("BROWSER_ON_SQLITE"):
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
