@@ -45,7 +45,8 @@ def set_password(session: Session, user: User, password: str, *, actor: User | N
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
-    """The user if the e-mail and password match an active account; every attempt is audited."""
+    """The user if the e-mail and password match an active account; every attempt is audited
+    (the caller commits, failed attempts included)."""
     email = normalize_email(email)
     user = session.scalar(sa.select(User).where(User.email == email))
     ok = False
@@ -59,11 +60,10 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     else:
         # Spend the same time as a real check, so timing does not reveal which e-mails exist.
         hasher.hash(password)
-    audit.record_now(
+    audit.record(
         user if ok else None,
         "auth.login" if ok else "auth.login_failed",
-        object_type="users" if user else None,
-        object_id=user.id if user else None,
+        user,
         email=email,
     )
     if ok:

@@ -156,9 +156,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let SQLAlchemy, not pysqlite, decide where transactions begin (SAVEPOINT support).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
+        # WAL: readers (the web) and the writer (the scheduler) do not block each other.
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
         dbapi_connection.create_function(
             "lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True
@@ -170,3 +174,9 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False
+
+
+@sa.event.listens_for(sa.engine.Engine, "begin")
+def _sqlite_begin(conn: sa.engine.Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")

@@ -25,6 +25,8 @@ def _collect(session: Session, _context: object) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _dispatch(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT was released; the real commit is still to come
     ids = session.info.pop("outbox_new", [])
     if ids and has_app_context():
         from tracker.notify.delivery import deliver_soon
@@ -34,5 +36,5 @@ def _dispatch(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction: object) -> None:
-    if session.get_transaction() is None:
+    if not session.in_nested_transaction():
         session.info.pop("outbox_new", None)

@@ -1,8 +1,9 @@
 from zoneinfo import available_timezones
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from tracker.core.forms import Form
 
 ORG_KIND_LABELS = {
     "region": "Регион",
@@ -25,7 +26,7 @@ def validate_timezone(_form, field) -> None:
         raise ValidationError("Неизвестный часовой пояс. Пример: Europe/Moscow, Asia/Vladivostok.")
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     parent_id = SelectField("Вышестоящая организация", coerce=int)
     kind = SelectField("Тип", choices=list(ORG_KIND_LABELS.items()))
     short_name = StringField("Краткое наименование", validators=[DataRequired(), Length(max=255)])
@@ -41,7 +42,7 @@ class OrganizationForm(FlaskForm):
     )
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(
         "Электронная почта", validators=[DataRequired(), Email("Неверный адрес."), Length(max=255)]
     )
@@ -51,6 +52,6 @@ class InviteForm(FlaskForm):
     role = SelectField("Роль", choices=list(ROLE_LABELS.items()))
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     organization_id = SelectField("Организация", coerce=int)
     role = SelectField("Роль", choices=list(ROLE_LABELS.items()))
