@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium db demo clean
+.PHONY: run test lint format translations chromium db demo clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,6 @@ test: $(VENV)/.dev chromium translations
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+screenshots: $(VENV)/.dev chromium translations
+	$(BIN)/python docs/make_screenshots.py

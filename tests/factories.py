@@ -17,7 +17,11 @@ _HASH: str | None = None
 
 def make_org(kind: str, name: str, parent: Organization | None = None, tz: str | None = None):
     return orgs.create_organization(
-        db.session, kind=kind, short_name=name, parent=parent, timezone=tz,
+        db.session,
+        kind=kind,
+        short_name=name,
+        parent=parent,
+        timezone=tz,
         email=f"{abs(hash(name)) % 10**8}@org.test",
     )
 
@@ -84,11 +88,18 @@ def make_meeting(world: World, *, dept=None, schools=None, deadline="в срок
     """A meeting of the department with one decision addressed to `schools`."""
     dept = dept or world.dept
     meeting = meetings.create_meeting(
-        db.session, organization=dept, held_on=date(2023, 1, 31), number="1",
-        title="совещание руководителей", actor=world.staff,
+        db.session,
+        organization=dept,
+        held_on=date(2023, 1, 31),
+        number="1",
+        title="совещание руководителей",
+        actor=world.staff,
     )
     decision = meetings.add_decision(
-        db.session, meeting, number="2", deadline_text=deadline,
+        db.session,
+        meeting,
+        number="2",
+        deadline_text=deadline,
         text="Разработать (скорректировать) антирисковую программу МОУ",
     )
     meetings.fan_out(db.session, decision, schools or [world.school, world.sibling])

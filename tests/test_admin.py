@@ -38,9 +38,12 @@ def test_invitation_is_the_only_way_to_a_first_password(world, client_for):
 
     # Cannot log in before setting a password.
     anon = client_for()
-    assert anon.post(
-        "/auth/login", {"email": "new.director@test.ru", "password": "anything-1"}
-    ).status_code == 200
+    assert (
+        anon.post(
+            "/auth/login", {"email": "new.director@test.ru", "password": "anything-1"}
+        ).status_code
+        == 200
+    )
 
     link = link_from_outbox("new.director@test.ru")
     weak = anon.post(link, {"password": "short", "confirm": "short"})
@@ -61,19 +64,29 @@ def test_admin_resets_a_password_with_a_new_link(world, client_for):
     assert response.status_code == 200
     link = link_from_outbox("director@test.ru")
     client_for().post(link, {"password": "Brand-new-pass-1", "confirm": "Brand-new-pass-1"})
-    assert client_for().post(
-        "/auth/login", {"email": "director@test.ru", "password": PASSWORD}
-    ).status_code == 200  # the old password no longer works
-    assert client_for().post(
-        "/auth/login", {"email": "director@test.ru", "password": "Brand-new-pass-1"}
-    ).status_code == 302
+    assert (
+        client_for()
+        .post("/auth/login", {"email": "director@test.ru", "password": PASSWORD})
+        .status_code
+        == 200
+    )  # the old password no longer works
+    assert (
+        client_for()
+        .post("/auth/login", {"email": "director@test.ru", "password": "Brand-new-pass-1"})
+        .status_code
+        == 302
+    )
 
 
 def test_duplicate_invitation_gets_a_russian_message(world, client_for):
     response = client_for(world.admin).post(
         "/admin/users/invite",
-        {"email": "director@test.ru", "full_name": "X", "organization_id": world.school.id,
-         "role": "director"},
+        {
+            "email": "director@test.ru",
+            "full_name": "X",
+            "organization_id": world.school.id,
+            "role": "director",
+        },
     )
     assert "уже есть" in response.get_data(as_text=True)
 
@@ -82,18 +95,28 @@ def test_admin_creates_an_organization_with_a_valid_time_zone(world, client_for)
     admin = client_for(world.admin)
     bad = admin.post(
         "/admin/organizations/new",
-        {"parent_id": world.dept.id, "kind": "school", "short_name": "МОУ «СОШ № 9»",
-         "timezone": "Mars/Olympus"},
+        {
+            "parent_id": world.dept.id,
+            "kind": "school",
+            "short_name": "МОУ «СОШ № 9»",
+            "timezone": "Mars/Olympus",
+        },
     )
     assert "Неизвестный часовой пояс" in bad.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Organization)) == 6
     ok = admin.post(
         "/admin/organizations/new",
-        {"parent_id": world.dept.id, "kind": "school", "short_name": "МОУ «СОШ № 9»",
-         "timezone": "Asia/Kamchatka"},
+        {
+            "parent_id": world.dept.id,
+            "kind": "school",
+            "short_name": "МОУ «СОШ № 9»",
+            "timezone": "Asia/Kamchatka",
+        },
     )
     assert ok.status_code == 302
-    org = db.session.scalar(sa.select(Organization).where(Organization.short_name == "МОУ «СОШ № 9»"))
+    org = db.session.scalar(
+        sa.select(Organization).where(Organization.short_name == "МОУ «СОШ № 9»")
+    )
     assert org.path == f"{world.dept.path}{org.id}/" and org.timezone == "Asia/Kamchatka"
 
 

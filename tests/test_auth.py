@@ -11,9 +11,7 @@ def audit_actions() -> list[str]:
 
 def test_login_and_logout(world, client_for):
     client = client_for()
-    response = client.post(
-        "/auth/login", {"email": "Director@Test.ru ", "password": PASSWORD}
-    )
+    response = client.post("/auth/login", {"email": "Director@Test.ru ", "password": PASSWORD})
     assert response.status_code == 302
     home = client.get("/")
     assert "Директор Школы Три" in home.get_data(as_text=True)
@@ -46,9 +44,7 @@ def test_sixth_wrong_password_in_a_minute_gets_429(world, client_for):
 def test_post_without_csrf_token_is_400_and_changes_nothing(world, client_for):
     client = client_for(world.admin)
     before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditLog))
-    response = client.post(
-        f"/admin/users/{world.director.id}/active", csrf=False
-    )
+    response = client.post(f"/admin/users/{world.director.id}/active", csrf=False)
     assert response.status_code == 400
     db.session.expire_all()
     assert world.director.active is True
@@ -58,9 +54,7 @@ def test_post_without_csrf_token_is_400_and_changes_nothing(world, client_for):
 def test_inactive_user_cannot_log_in(world, client_for):
     world.director.active = False
     db.session.commit()
-    response = client_for().post(
-        "/auth/login", {"email": "director@test.ru", "password": PASSWORD}
-    )
+    response = client_for().post("/auth/login", {"email": "director@test.ru", "password": PASSWORD})
     assert response.status_code == 200
 
 
@@ -75,9 +69,7 @@ def test_security_headers(app, client_for):
 
 
 def test_session_cookie_is_httponly_and_lax(world, client_for):
-    response = client_for().post(
-        "/auth/login", {"email": "director@test.ru", "password": PASSWORD}
-    )
+    response = client_for().post("/auth/login", {"email": "director@test.ru", "password": PASSWORD})
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -111,3 +103,26 @@ def test_forgot_password_does_not_reveal_accounts(world, client_for):
     rows = db.session.scalars(sa.select(OutboxMessage)).all()
     assert [r.recipient_email for r in rows] == ["director@test.ru"]
     assert rows[0].state == "sent"  # delivered (suppressed) after commit
+
+
+def test_scheduler_delivers_what_a_request_left_pending(world, app):
+    from tracker.auth.notifications import send_reset_link
+    from tracker.notify.models import OutboxMessage
+    from tracker.notify.scheduler import deliver_pending
+
+    app.config["TRACKER_DELIVER_INLINE"] = False
+    app.config["REDIS_URL"] = None
+    try:
+        with app.test_request_context():
+            send_reset_link(world.director, "token")
+            db.session.flush()
+            row = db.session.scalars(sa.select(OutboxMessage)).one()
+            # As if the process had died before the after-commit delivery ran.
+            db.session.info.pop("outbox_new", None)
+            db.session.commit()
+    finally:
+        app.config["TRACKER_DELIVER_INLINE"] = True
+    assert row.state == "pending"
+    deliver_pending(app)
+    db.session.rollback()  # end this session's snapshot to see the scheduler's write
+    assert db.session.get(OutboxMessage, row.id).state == "sent"

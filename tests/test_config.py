@@ -17,7 +17,9 @@ def test_environment_overrides_every_setting(monkeypatch):
     assert config.SQLALCHEMY_DATABASE_URI == "postgresql+psycopg://u@db:5432/x"
     assert config.REDIS_URL == "redis://cache:6379/0"
     assert (config.MAIL_SERVER, config.MAIL_PORT, config.MAIL_USE_TLS) == (
-        "smtp.example.org", 2525, True,
+        "smtp.example.org",
+        2525,
+        True,
     )
     assert config.MAIL_DEFAULT_SENDER == "uo@example.org"
     assert config.TRACKER_TIMEZONE == "Asia/Vladivostok"

@@ -88,7 +88,9 @@ def register_blueprints(app: Flask) -> None:
 
 def register_cli(app: Flask) -> None:
     from tracker.demo.cli import demo_cli
+    from tracker.notify.cli import scheduler_cli
     from tracker.orgs.cli import users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(scheduler_cli)

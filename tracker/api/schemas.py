@@ -1,6 +1,6 @@
 """Marshmallow schemas: they validate requests, shape answers and feed the OpenAPI document."""
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 
 class OrganizationSchema(Schema):
@@ -16,7 +16,7 @@ class OrganizationSchema(Schema):
 
 class OrganizationQuerySchema(Schema):
     q = fields.Str(load_default=None, metadata={"description": "Часть наименования"})
-    limit = fields.Int(load_default=50, validate=lambda n: 1 <= n <= 500)
+    limit = fields.Int(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class MembershipSchema(Schema):

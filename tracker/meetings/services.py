@@ -125,18 +125,19 @@ def fan_out(
     existing_orgs = {a.organization_id for a in decision.assignments if a.assignee_id is None}
     existing_people = {a.assignee_id for a in decision.assignments if a.assignee_id is not None}
     created: list[Assignment] = []
-    for org in organizations:
-        if org.id not in existing_orgs:
-            created.append(_new_assignment(decision, org.id, None))
-            existing_orgs.add(org.id)
-    for person in people:
-        if person.id in existing_people:
-            continue
-        home = next(iter(person.memberships), None)
-        if home is None:
-            raise MeetingError(f"У пользователя {person.full_name} нет организации.")
-        created.append(_new_assignment(decision, home.organization_id, person.id))
-        existing_people.add(person.id)
+    with session.no_autoflush:
+        for org in organizations:
+            if org.id not in existing_orgs:
+                created.append(_new_assignment(decision, org.id, None))
+                existing_orgs.add(org.id)
+        for person in people:
+            if person.id in existing_people:
+                continue
+            home = next(iter(person.memberships), None)
+            if home is None:
+                raise MeetingError(f"У пользователя {person.full_name} нет организации.")
+            created.append(_new_assignment(decision, home.organization_id, person.id))
+            existing_people.add(person.id)
     session.add_all(created)
     session.flush()
     for assignment in created:

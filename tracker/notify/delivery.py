@@ -90,8 +90,9 @@ def deliver(message_id: int) -> str:
     return row.state
 
 
-def deliver_soon(app: Flask, message_ids: list[int]) -> None:
-    """After commit: hand new rows to Celery, or (no broker configured) send them in a thread."""
+def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) -> None:
+    """Hand rows to Celery, or (no broker configured) send them here: in a background thread
+    after a web request's commit, in the calling thread for the scheduler (`inline`)."""
     if not message_ids:
         return
     if app.config.get("REDIS_URL"):
@@ -109,7 +110,7 @@ def deliver_soon(app: Flask, message_ids: list[int]) -> None:
                 except TemporaryFailure:
                     current_app.logger.warning("mail %s deferred", message_id)
 
-    if app.config.get("TRACKER_DELIVER_INLINE"):
+    if inline or app.config.get("TRACKER_DELIVER_INLINE"):
         run()
     else:
         threading.Thread(target=run, name="outbox-delivery", daemon=True).start()

@@ -1,0 +1,72 @@
+"""Screenshots of the main pages for the README: a fresh SQLite demo, served and photographed
+in headless Chromium. Run with `make screenshots`."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+PASSWORD = "demo-parol-2023"  # noqa: S105 - the demo password, printed by `flask demo load`
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp())
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'demo.sqlite'}"
+    os.environ["MAIL_SUPPRESS_SEND"] = "true"
+    sys.path.insert(0, str(ROOT))
+    from flask_migrate import upgrade
+
+    from tracker import create_app
+    from tracker.demo.loader import load_all
+    from tracker.extensions import db
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        load_all(db.session)
+        db.session.commit()
+    server = make_server("127.0.0.1", 5077, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = "http://127.0.0.1:5077"
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+
+        def session(email: str | None):
+            context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 860})
+            page = context.new_page()
+            if email:
+                page.goto("/auth/login")
+                page.get_by_label("Электронная почта").fill(email)
+                page.get_by_label("Пароль").fill(PASSWORD)
+                page.get_by_role("button", name="Войти").click()
+            return page
+
+        page = session(None)
+        page.goto("/auth/login")
+        page.screenshot(path=OUT / "login.png")
+        staff = session("pakhomova@petrozavodsk.demo.test")
+        staff.screenshot(path=OUT / "home-staff.png")
+        staff.get_by_role("link", name="Совещания", exact=True).click()
+        staff.get_by_role("link", name="совещания руководителей муниципальных").first.click()
+        staff.screenshot(path=OUT / "meeting.png")
+        director = session("director.sch3@petrozavodsk.demo.test")
+        director.screenshot(path=OUT / "home-director.png")
+        admin = session("admin@demo.test")
+        admin.goto("/admin/users")
+        admin.screenshot(path=OUT / "users.png")
+        browser.close()
+    server.shutdown()
+    print(f"Снимки сохранены в {OUT}")
+
+
+if __name__ == "__main__":
+    main()

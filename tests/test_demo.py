@@ -1,0 +1,78 @@
+"""`flask demo load`: the world of the five documents, idempotent, on both databases."""
+
+import sqlalchemy as sa
+
+from tracker.assignments.models import Assignment
+from tracker.core.permissions import visible_to
+from tracker.demo.loader import DEMO_PASSWORD
+from tracker.extensions import db
+from tracker.meetings.models import Decision, Meeting
+from tracker.orgs.models import Organization, User
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in db.metadata.sorted_tables
+    }
+
+
+def load(app) -> str:
+    result = app.test_cli_runner().invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_demo_load_twice_adds_nothing(app, ctx):
+    output = load(app)
+    assert "director.sch3@petrozavodsk.demo.test" in output and DEMO_PASSWORD in output
+    first = row_counts()
+    assert first["organizations"] > 40 and first["meetings"] == 4
+    second_output = load(app)
+    assert "Добавлено — ничего" in second_output
+    assert row_counts() == first
+
+
+def test_demo_world_matches_the_documents(app, ctx):
+    load(app)
+    names = set(db.session.scalars(sa.select(Organization.short_name)))
+    for expected in [
+        "МОУ «Средняя школа № 3»",
+        "МОУ «Средняя школа № 55»",  # seed 001
+        "МБДОУ детский сад № 4 «Ласточка»",  # seed 003
+    ]:
+        assert expected in names
+    ptz = db.session.scalar(sa.select(Meeting).where(Meeting.key == "ptz-2023-01-31"))
+    point2 = db.session.scalar(
+        sa.select(Decision).where(Decision.meeting_id == ptz.id, Decision.number == "2")
+    )
+    assert "антирисковую программу" in point2.text
+    assert (point2.deadline_text, point2.deadline_kind, str(point2.due_date)) == (
+        "в срок до 27.02.2023",
+        "date",
+        "2023-02-27",
+    )
+    assert len(point2.assignments) == 15
+    krh = db.session.scalar(sa.select(Meeting).where(Meeting.key == "krh-2023-12-22"))
+    words = {d.deadline_text: (d.deadline_kind, d.due_date) for d in krh.decisions}
+    assert words["Срок: январь 2024 года"][0] == "month"
+    assert str(words["Срок: январь 2024 года"][1]) == "2024-01-31"
+    assert words["Срок: постоянно"] == ("ongoing", None)
+
+
+def test_demo_director_sees_only_their_school(app, ctx, client_for):
+    load(app)
+    director = db.session.scalar(
+        sa.select(User).where(User.email == "director.sch3@petrozavodsk.demo.test")
+    )
+    client = client_for()
+    response = client.post("/auth/login", {"email": director.email, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "МОУ «Средняя школа № 3»" in home
+    for foreign in ("МОУ «Средняя школа № 6»", "Краснохолм", "Заречный", "Лихославль"):
+        assert foreign not in home, foreign
+    visible = db.session.scalars(
+        sa.select(Assignment.organization_id).where(visible_to(director, Assignment))
+    ).all()
+    assert visible and set(visible) == {director.memberships[0].organization_id}
