@@ -36,9 +36,11 @@ db: $(VENV)/.runtime
 demo: db
 	$(BIN)/flask demo load
 
+# The scheduler runs beside the web server and stops with it.
 run: demo translations
 	@echo "Открывайте http://$(HOST):$(PORT) — демо-входы напечатаны выше."
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	$(BIN)/flask scheduler run & trap 'kill $$!' EXIT INT TERM; \
+	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
