@@ -51,7 +51,8 @@ class BaseConfig:
         self.TRACKER_TIMEZONE = env("TRACKER_TIMEZONE", "Europe/Moscow")
         self.TRACKER_BASE_URL = env("TRACKER_BASE_URL", "http://127.0.0.1:5000")
         self.TRACKER_UPLOAD_DIR = env("TRACKER_UPLOAD_DIR", str(ROOT / "var" / "uploads"))
-        self.MAX_CONTENT_LENGTH = env_int("TRACKER_MAX_UPLOAD_MB", 20) * 1024 * 1024
+        self.MAX_CONTENT_LENGTH = env_int("TRACKER_MAX_UPLOAD_MB", 40) * 1024 * 1024
+        self.TRACKER_MAX_FILE_MB = env_int("TRACKER_MAX_FILE_MB", 15)
         self.TRACKER_LOGIN_RATE_LIMIT = env("TRACKER_LOGIN_RATE_LIMIT", "5 per minute")
         self.TRACKER_TRUSTED_PROXIES = env_int("TRACKER_TRUSTED_PROXIES", 0)
         self.TRACKER_INVITE_TTL_HOURS = env_int("TRACKER_INVITE_TTL_HOURS", 72)

@@ -74,15 +74,19 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from tracker.api import init_api
+    from tracker.assignments.views import bp as assignments_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.core.views import bp as core_bp
     from tracker.meetings.views import bp as meetings_bp
     from tracker.orgs.views import bp as orgs_bp
+    from tracker.reports.views import bp as reports_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(orgs_bp)
     app.register_blueprint(meetings_bp)
+    app.register_blueprint(assignments_bp)
+    app.register_blueprint(reports_bp)
     init_api(app)
 
 

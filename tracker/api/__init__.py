@@ -12,6 +12,7 @@ from tracker.extensions import api, csrf, db
 
 
 def init_api(app: Flask) -> None:
+    from tracker.api.assignments import blp as control_blp
     from tracker.api.resources import blp
 
     app.config.setdefault(
@@ -29,7 +30,9 @@ def init_api(app: Flask) -> None:
     )
     api.init_app(app)
     api.register_blueprint(blp)
+    api.register_blueprint(control_blp)
     csrf.exempt(blp)
+    csrf.exempt(control_blp)
     # flask-smorest installs an app-wide error handler; the app's own one (HTML for pages, the
     # stable JSON shape under /api/) must win.
     from werkzeug.exceptions import HTTPException

@@ -38,3 +38,141 @@ class ErrorSchema(Schema):
     status = fields.Str()
     message = fields.Str()
     errors = fields.Dict()
+
+
+class AgendaItemSchema(Schema):
+    title = fields.Str(required=True, validate=validate.Length(min=1, max=5000))
+    speaker = fields.Str(load_default=None, allow_none=True)
+    heard = fields.Str(load_default=None, allow_none=True)
+
+
+class MeetingSchema(Schema):
+    id = fields.Int(dump_only=True)
+    organization_id = fields.Int(required=True)
+    kind = fields.Str(
+        load_default="protocol",
+        validate=validate.OneOf(["protocol", "extract", "reference", "order"]),
+    )
+    number = fields.Str(load_default=None, allow_none=True)
+    held_on = fields.Date(required=True)
+    time_text = fields.Str(load_default=None, allow_none=True)
+    place = fields.Str(load_default=None, allow_none=True)
+    title = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
+    topic = fields.Str(load_default=None, allow_none=True)
+    chair = fields.Str(load_default=None, allow_none=True)
+    secretary = fields.Str(load_default=None, allow_none=True)
+    attendees = fields.Str(load_default=None, allow_none=True)
+    agenda = fields.List(fields.Nested(AgendaItemSchema), load_default=list)
+
+
+class MeetingListSchema(Schema):
+    id = fields.Int()
+    organization_id = fields.Int()
+    kind = fields.Str()
+    number = fields.Str(allow_none=True)
+    held_on = fields.Date()
+    title = fields.Str()
+
+
+class DeadlineSchema(Schema):
+    text = fields.Str(attribute="deadline_text")
+    kind = fields.Str(attribute="deadline_kind")
+    date = fields.Date(attribute="due_date", allow_none=True)
+    rule = fields.Str(attribute="deadline_rule", allow_none=True)
+    offset_days = fields.Int(attribute="deadline_offset_days", allow_none=True)
+    event = fields.Str(attribute="deadline_event", allow_none=True)
+    event_date = fields.Date(allow_none=True)
+
+
+class AssignmentSchema(Schema):
+    id = fields.Int()
+    decision_id = fields.Int()
+    meeting_id = fields.Function(lambda a: a.decision.meeting_id)
+    organization_id = fields.Int()
+    organization = fields.Function(lambda a: a.organization.short_name)
+    assignee_id = fields.Int(allow_none=True)
+    executor_role = fields.Str()
+    status = fields.Str()
+    # Set by the resource (`mark_overdue`), as of now or of the `at` date asked for.
+    overdue = fields.Bool(attribute="overdue_flag")
+    due_date = fields.Date(allow_none=True)
+    original_due_date = fields.Date(allow_none=True)
+    extension_count = fields.Int()
+    deadline_text = fields.Function(lambda a: a.decision.deadline_text)
+    reported_at = fields.DateTime(allow_none=True)
+    done_at = fields.DateTime(allow_none=True)
+    on_time = fields.Bool(allow_none=True)
+
+
+class DecisionSchema(Schema):
+    id = fields.Int()
+    parent_id = fields.Int(allow_none=True)
+    number = fields.Str(allow_none=True)
+    section = fields.Str(allow_none=True)
+    text = fields.Str()
+    executor_group = fields.Str(allow_none=True)
+    controller_id = fields.Int(allow_none=True)
+    direction_id = fields.Int(allow_none=True)
+    cycle_stage = fields.Str(allow_none=True)
+    deadline = fields.Function(lambda d: DeadlineSchema().dump(d))
+    # Only the assignments the user may see (set by the resource).
+    assignments = fields.List(fields.Nested(AssignmentSchema), attribute="visible_assignments")
+
+
+class MeetingDetailSchema(MeetingSchema):
+    decisions = fields.List(fields.Nested(DecisionSchema), attribute="visible_decisions")
+
+
+class ExecutorSchema(Schema):
+    organization_id = fields.Int(load_default=None)
+    user_id = fields.Int(load_default=None)
+
+
+class DecisionCreateSchema(Schema):
+    number = fields.Str(load_default=None, allow_none=True)
+    parent_id = fields.Int(load_default=None, allow_none=True)
+    section = fields.Str(load_default=None, allow_none=True)
+    text = fields.Str(required=True, validate=validate.Length(min=1, max=20000))
+    executors = fields.List(
+        fields.Nested(ExecutorSchema),
+        load_default=list,
+        metadata={"description": "[{organization_id}] или [{user_id}]: по поручению каждому"},
+    )
+    lead_organization_id = fields.Int(load_default=None, allow_none=True)
+    executor_group = fields.Str(load_default=None, allow_none=True)
+    controller_id = fields.Int(load_default=None, allow_none=True)
+    direction_id = fields.Int(load_default=None, allow_none=True)
+    cycle_stage = fields.Str(load_default=None, allow_none=True)
+    deadline = fields.Str(
+        load_default="",
+        metadata={"description": "Срок словами протокола: «в срок до 27.02.2023», «постоянно» …"},
+    )
+    event_date = fields.Date(load_default=None, allow_none=True)
+
+
+class AssignmentQuerySchema(Schema):
+    status = fields.Str(
+        load_default=None,
+        validate=validate.OneOf(
+            ["assigned", "in_progress", "reported", "returned", "done", "cancelled"]
+        ),
+    )
+    organization_id = fields.Int(load_default=None)
+    meeting_id = fields.Int(load_default=None)
+    overdue = fields.Bool(load_default=False)
+    at = fields.Date(load_default=None, metadata={"description": "Просрочка на эту дату"})
+    limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+
+
+class ReportSchema(Schema):
+    text = fields.Str(required=True, validate=validate.Length(min=1, max=20000))
+
+
+class CommentSchema(Schema):
+    comment = fields.Str(load_default=None, allow_none=True)
+
+
+class ExtensionSchema(Schema):
+    proposed_date = fields.Date(required=True)
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=5000))

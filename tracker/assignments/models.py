@@ -63,6 +63,8 @@ class Assignment(Timestamped, db.Model):
     extension_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set on acceptance: was the accepted report filed before the deadline in force?
+    on_time: Mapped[bool | None] = mapped_column(sa.Boolean)
 
     decision = relationship("Decision", back_populates="assignments")
     organization = relationship("Organization")

@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
@@ -5,20 +6,23 @@ from tracker.core.forms import Form
 
 
 class LoginForm(Form):
-    email = EmailField("Электронная почта", validators=[DataRequired(), Length(max=255)])
-    password = PasswordField("Пароль", validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField("Запомнить меня")
+    email = EmailField(_l("Электронная почта"), validators=[DataRequired(), Length(max=255)])
+    password = PasswordField(_l("Пароль"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Запомнить меня"))
 
 
 class SetPasswordForm(Form):
-    password = PasswordField("Новый пароль", validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField(
+        _l("Новый пароль"), validators=[DataRequired(), Length(min=10, max=200)]
+    )
     confirm = PasswordField(
-        "Повторите пароль",
-        validators=[DataRequired(), EqualTo("password", message="Пароли не совпадают.")],
+        _l("Повторите пароль"),
+        validators=[DataRequired(), EqualTo("password", message=_l("Пароли не совпадают."))],
     )
 
 
 class ForgotPasswordForm(Form):
     email = StringField(
-        "Электронная почта", validators=[DataRequired(), Email("Неверный адрес."), Length(max=255)]
+        _l("Электронная почта"),
+        validators=[DataRequired(), Email(_l("Неверный адрес.")), Length(max=255)],
     )

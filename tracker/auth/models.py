@@ -12,6 +12,7 @@ from tracker.core.models import UTCDateTime, one_of
 from tracker.extensions import db
 
 LINK_PURPOSES = ("invite", "reset")
+TOKEN_SCOPES = ("api", "calendar")
 
 
 class OneTimeLink(db.Model):
@@ -35,13 +36,17 @@ class OneTimeLink(db.Model):
 
 
 class ApiToken(db.Model):
+    """A bearer token for the API, or the secret of a private calendar feed URL."""
+
     __tablename__ = "api_tokens"
+    __table_args__ = (one_of("scope", TOKEN_SCOPES),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
     )
     name: Mapped[str] = mapped_column(sa.String(100), nullable=False, default="")
+    scope: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="api")
     # The first characters of the token, shown in lists so a user can tell tokens apart.
     prefix: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)

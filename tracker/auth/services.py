@@ -132,10 +132,12 @@ def revoke_api_token(session: Session, api_token: ApiToken, *, actor: User | Non
     audit.record(actor, "api_token.revoke", api_token.user, prefix=api_token.prefix)
 
 
-def user_for_api_token(session: Session, token: str) -> User | None:
+def user_for_api_token(session: Session, token: str, scope: str = "api") -> User | None:
     row = session.scalar(
         sa.select(ApiToken).where(
-            ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)
+            ApiToken.token_hash == _digest(token),
+            ApiToken.scope == scope,
+            ApiToken.revoked_at.is_(None),
         )
     )
     if row is None or not row.user.active:

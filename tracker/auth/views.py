@@ -1,6 +1,7 @@
 """Login, logout, one-time links (invitation and password reset)."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from tracker.auth import services
@@ -27,7 +28,7 @@ def login():
         if user is not None:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
-        flash("Неверная электронная почта или пароль.", "danger")
+        flash(_("Неверная электронная почта или пароль."), "danger")
     return render_template("auth/login.html", form=form)
 
 
@@ -35,7 +36,7 @@ def login():
 @login_required
 def logout():
     logout_user()
-    flash("Вы вышли из системы.", "info")
+    flash(_("Вы вышли из системы."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -56,7 +57,7 @@ def use_link(token: str):
             db.session.commit()
             logout_user()
             login_user(user)
-            flash("Пароль сохранён. Добро пожаловать!", "success")
+            flash(_("Пароль сохранён. Добро пожаловать!"), "success")
             return redirect(url_for("core.home"))
     return render_template("auth/set_password.html", form=form, link=link)
 
@@ -79,7 +80,8 @@ def forgot():
             db.session.commit()
         # The same answer either way, so the form does not reveal who has an account.
         flash(
-            "Если такой адрес зарегистрирован, на него отправлена ссылка для смены пароля.", "info"
+            _("Если такой адрес зарегистрирован, на него отправлена ссылка для смены пароля."),
+            "info",
         )
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)

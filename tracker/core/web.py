@@ -10,6 +10,7 @@ from babel.dates import format_date, format_datetime
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -59,15 +60,16 @@ def _status_name(code: int) -> str:
         return "Error"
 
 
+# Lazy: evaluated in the locale of the request whose error is being shown.
 ERROR_MESSAGES = {
-    400: "Запрос не может быть обработан: проверьте введённые данные.",
-    401: "Требуется вход в систему.",
-    403: "Недостаточно прав для этого действия.",
-    404: "Страница или запись не найдена.",
-    405: "Метод не поддерживается.",
-    413: "Файл слишком большой.",
-    429: "Слишком много попыток. Подождите минуту и попробуйте снова.",
-    500: "Внутренняя ошибка. Мы уже знаем о ней.",
+    400: _l("Запрос не может быть обработан: проверьте введённые данные."),
+    401: _l("Требуется вход в систему."),
+    403: _l("Недостаточно прав для этого действия."),
+    404: _l("Страница или запись не найдена."),
+    405: _l("Метод не поддерживается."),
+    413: _l("Файл слишком большой."),
+    429: _l("Слишком много попыток. Подождите минуту и попробуйте снова."),
+    500: _l("Внутренняя ошибка. Мы уже знаем о ней."),
 }
 
 
@@ -79,7 +81,8 @@ def handle_http_error(error: HTTPException):
             "Обновите страницу и повторите."
         )
     else:
-        message = _(ERROR_MESSAGES.get(code, error.description or ""))
+        known = ERROR_MESSAGES.get(code)
+        message = str(known) if known is not None else (error.description or "")
     if wants_json():
         data = getattr(error, "data", None) or {}
         errors = data.get("messages") or data.get("errors")
@@ -146,7 +149,9 @@ def init_app(app: Flask) -> None:
     if trusted:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     login.login_view = "auth.login"
-    login.login_message = "Войдите, чтобы продолжить."
+    # Lazy, so the flash is rendered in the language of the request that triggers it.
+    login.login_message = _l("Войдите, чтобы продолжить.")
+    login.localize_callback = str
     login.login_message_category = "warning"
     login.session_protection = "basic"
     app.after_request(security_headers)

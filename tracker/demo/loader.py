@@ -5,6 +5,7 @@ Every row is found by a stable key before it is created, so loading twice change
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,10 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
+from tracker.assignments import services as assignments
+from tracker.assignments.models import Assignment
 from tracker.auth.services import hasher
+from tracker.core import clock
 from tracker.cycle.models import Direction
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Decision, Meeting
@@ -42,7 +46,9 @@ def load_all(session: Session) -> LoadReport:
     orgs_by_key = load_organizations(session, report)
     users_by_email = load_users(session, orgs_by_key, report)
     load_directions(session, report)
-    load_meetings(session, orgs_by_key, users_by_email, report)
+    new_meetings = load_meetings(session, orgs_by_key, users_by_email, report)
+    load_activity(session, new_meetings, orgs_by_key, users_by_email, report)
+    load_current_meeting(session, orgs_by_key, users_by_email, report)
     session.flush()
     return report
 
@@ -129,7 +135,9 @@ def load_meetings(
     orgs_by_key: dict[str, Organization],
     users_by_email: dict[str, User],
     report: LoadReport,
-) -> None:
+) -> dict[str, Meeting]:
+    """Meetings not loaded before, by key (only those get the demo activity)."""
+    created: dict[str, Meeting] = {}
     for entry in read("meetings.yaml"):
         if session.scalar(sa.select(Meeting.id).where(Meeting.key == entry["key"])) is not None:
             continue
@@ -173,8 +181,10 @@ def load_meetings(
         for decision in meeting.decisions:
             if not meetings.is_heading(decision):
                 organizations, people = executors_of[decision.id]
-                created = meetings.fan_out(session, decision, organizations, people)
-                report.count("assignments", len(created))
+                made = meetings.fan_out(session, decision, organizations, people)
+                report.count("assignments", len(made))
+        created[meeting.key] = meeting
+    return created
 
 
 def _add_decision(
@@ -232,3 +242,111 @@ def _add_decision(
 def _group_members(department: Organization) -> list[Organization]:
     """«Руководителям ОО»: every school, kindergarten and center under the department."""
     return [child for child in department.children if child.kind in SCHOOL_KINDS]
+
+
+def load_activity(
+    session: Session,
+    new_meetings: dict[str, Meeting],
+    orgs_by_key: dict[str, Organization],
+    users_by_email: dict[str, User],
+    report: LoadReport,
+) -> None:
+    """Reports, returns, acceptances and extensions, replayed through the services."""
+    for entry in read("activity.yaml"):
+        meeting = new_meetings.get(entry["meeting"])
+        if meeting is None:
+            continue
+        assignment = _find_assignment(meeting, entry, orgs_by_key, users_by_email)
+        for step in entry["steps"]:
+            at = step["at"]
+            at = datetime.fromisoformat(at) if isinstance(at, str) else at
+            when = clock.as_utc(at, assignment.organization.timezone)
+            with clock.frozen(when):
+                _apply_step(session, assignment, step, users_by_email[step["by"]])
+            report.count("activity")
+
+
+def _find_assignment(meeting, entry, orgs_by_key, users_by_email) -> Assignment:
+    for decision in meeting.decisions:
+        if decision.number == entry.get("decision") or (
+            entry.get("decision_text") and entry["decision_text"] in decision.text
+        ):
+            for a in decision.assignments:
+                if (
+                    "organization" in entry
+                    and a.organization_id == orgs_by_key[entry["organization"]].id
+                    and a.assignee_id is None
+                ) or ("person" in entry and a.assignee_id == users_by_email[entry["person"]].id):
+                    return a
+    raise LookupError(f"demo activity: no assignment for {entry}")
+
+
+def _apply_step(
+    session: Session, assignment: Assignment, step: dict[str, Any], actor: User
+) -> None:
+    action = step["action"]
+    if action == "report":
+        assignments.submit_report(session, assignment, actor, step["text"])
+    elif action == "extension":
+        assignments.request_extension(session, assignment, actor, step["text"], step["date"])
+    elif action in ("grant", "refuse"):
+        pending = next(e for e in assignment.extensions if e.state == "pending")
+        assignments.decide_extension(
+            session, pending, actor, action == "grant", step.get("comment")
+        )
+    elif action == "comment":
+        assignments.add_comment(session, assignment, actor, step["text"])
+    else:
+        assignments.transition(session, assignment, action, actor, comment=step.get("comment"))
+
+
+def load_current_meeting(
+    session: Session,
+    orgs_by_key: dict[str, Organization],
+    users_by_email: dict[str, User],
+    report: LoadReport,
+) -> None:
+    """A meeting three weeks old with deadlines around today: the board is alive today too."""
+    entry = read("current.yaml")
+    if session.scalar(sa.select(Meeting.id).where(Meeting.key == entry["key"])) is not None:
+        return
+    department = orgs_by_key[entry["organization"]]
+    today = clock.today(department.timezone)
+    controller = users_by_email[entry["controller"]]
+    meeting = meetings.create_meeting(
+        session,
+        organization=department,
+        held_on=today + timedelta(days=entry["held_days"]),
+        key=entry["key"],
+        number=entry["number"],
+        title=entry["title"],
+    )
+    report.count("meetings")
+    for item in entry["decisions"]:
+        due = today + timedelta(days=item["deadline_days"])
+        decision = meetings.add_decision(
+            session,
+            meeting,
+            number=item["number"],
+            text=item["text"],
+            deadline_text=f"в срок до {due:%d.%m.%Y}",
+            controller=controller,
+        )
+        made = meetings.fan_out(session, decision, [orgs_by_key[k] for k in item["executors"]])
+        report.count("assignments", len(made))
+        reported = {orgs_by_key[k].id: orgs_by_key[k] for k in item.get("reported_by", [])}
+        for assignment in made:
+            if assignment.organization_id in reported:
+                director = _director_of(reported[assignment.organization_id], users_by_email)
+                assignments.submit_report(
+                    session, assignment, director, "Исполнено, материалы приложены к отчёту."
+                )
+                report.count("activity")
+
+
+def _director_of(org: Organization, users_by_email: dict[str, User]) -> User:
+    return next(
+        u
+        for u in users_by_email.values()
+        if any(m.organization_id == org.id and m.role == "director" for m in u.memberships)
+    )

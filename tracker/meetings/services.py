@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -196,3 +196,176 @@ def home_overview(session: Session, user: User) -> dict[str, Any]:
             .limit(50)
         ).all(),
     }
+
+
+def update_meeting(
+    session: Session,
+    meeting: Meeting,
+    *,
+    actor: User | None,
+    agenda: list[dict[str, Any]],
+    **fields: Any,
+) -> Meeting:
+    changed = {k: v for k, v in fields.items() if getattr(meeting, k) != v}
+    for name, value in changed.items():
+        setattr(meeting, name, value)
+    current = [(i.title, i.speaker, i.heard) for i in meeting.agenda_items]
+    wanted = [(a["title"], a.get("speaker"), a.get("heard")) for a in agenda]
+    if current != wanted:
+        meeting.agenda_items.clear()
+        session.flush()
+        for position, item in enumerate(agenda, start=1):
+            meeting.agenda_items.append(AgendaItem(position=position, **item))
+        changed["agenda"] = len(agenda)
+    session.flush()
+    if changed:
+        audit.record(actor, "meeting.update", meeting, changed=sorted(changed))
+    return meeting
+
+
+def update_decision(
+    session: Session,
+    decision: Decision,
+    *,
+    actor: User | None,
+    reason: str,
+    organizations: Iterable[Organization],
+    people: Iterable[User] = (),
+    deadline_text: str | None = None,
+    **fields: Any,
+) -> list[Assignment]:
+    """Change a decision; open assignments follow, reported or accepted ones are never rewritten.
+
+    Returns the assignments created for newly added executors."""
+    from tracker.assignments.models import OPEN_STATES
+    from tracker.assignments.services import transition
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise MeetingError("Укажите, почему решение изменено: это попадёт в историю поручений.")
+    changes: dict[str, Any] = {}
+    for name, value in fields.items():
+        if getattr(decision, name) != value:
+            changes[name] = value
+            setattr(decision, name, value)
+    deadline_changed = deadline_text is not None and deadline_text.strip() != decision.deadline_text
+    if deadline_changed:
+        apply_deadline(decision, parse_deadline(deadline_text, today=_reference_day(decision)))
+        if decision.deadline_kind == "relative" and decision.event_date:
+            decision.due_date = decision.event_date - timedelta(days=decision.deadline_offset_days)
+        changes["deadline"] = decision.deadline_text
+    wanted_orgs = {o.id: o for o in organizations}
+    wanted_people = {p.id: p for p in people}
+    for assignment in list(decision.assignments):
+        keep = (
+            assignment.assignee_id in wanted_people
+            if assignment.assignee_id is not None
+            else assignment.organization_id in wanted_orgs
+        )
+        if assignment.status not in OPEN_STATES:
+            continue  # reported, accepted or cancelled: history stays as it was
+        if not keep:
+            transition(session, assignment, "cancel", actor, comment=f"Исполнитель снят: {reason}")
+        elif deadline_changed and assignment.due_date != decision.due_date:
+            assignment.due_date = decision.due_date
+            assignment.original_due_date = decision.due_date
+            audit.record(
+                actor,
+                "assignment.update",
+                assignment,
+                reason=reason,
+                due_date=str(decision.due_date) if decision.due_date else None,
+            )
+    created = fan_out(
+        session,
+        decision,
+        list(wanted_orgs.values()),
+        list(wanted_people.values()),
+        actor=actor,
+    )
+    session.flush()
+    audit.record(
+        actor,
+        "decision.update",
+        decision,
+        organization_id=decision.organization_id,
+        reason=reason,
+        changed=sorted(changes),
+        added=len(created),
+    )
+    return created
+
+
+def set_event_date(
+    session: Session, decision: Decision, event_date: date | None, *, actor: User | None
+) -> None:
+    """A relative deadline («за 3 дня до проведения процедуры») gets its date from the event."""
+    from tracker.assignments.models import OPEN_STATES
+
+    if decision.deadline_kind != "relative":
+        raise MeetingError("Дата события нужна только для срока «за N дней до …».")
+    decision.event_date = event_date
+    decision.due_date = (
+        event_date - timedelta(days=decision.deadline_offset_days or 0) if event_date else None
+    )
+    for assignment in decision.assignments:
+        if assignment.status in OPEN_STATES:
+            assignment.due_date = decision.due_date
+            assignment.original_due_date = decision.due_date
+    session.flush()
+    audit.record(
+        actor,
+        "decision.event_date",
+        decision,
+        organization_id=decision.organization_id,
+        event_date=str(event_date) if event_date else None,
+    )
+
+
+def _reference_day(decision: Decision) -> date | None:
+    return decision.meeting.held_on if decision.meeting else None
+
+
+def executor_candidates(session: Session, department: Organization) -> list[Organization]:
+    """Organizations a decision of this department may address: itself and everything below."""
+    return list(
+        session.scalars(
+            sa.select(Organization)
+            .where(Organization.path.like(department.path + "%"))
+            .order_by(Organization.kind != "department", Organization.short_name)
+        )
+    )
+
+
+def people_candidates(session: Session, department: Organization) -> list[User]:
+    from tracker.orgs.models import Membership
+
+    return list(
+        session.scalars(
+            sa.select(User)
+            .join(Membership)
+            .join(Organization, Organization.id == Membership.organization_id)
+            .where(Organization.path.like(department.path + "%"), User.active.is_(True))
+            .order_by(User.full_name)
+            .distinct()
+        )
+    )
+
+
+def school_members(session: Session, department: Organization) -> list[Organization]:
+    """«Руководителям ОО»: every school, kindergarten and center under the department."""
+    from tracker.orgs.models import SCHOOL_KINDS
+
+    return [o for o in executor_candidates(session, department) if o.kind in SCHOOL_KINDS]
+
+
+def set_lead(session: Session, decision: Decision, lead_organization_id: int | None) -> None:
+    """One lead executor and co-executors, or (None) every executor answers for itself."""
+    for assignment in decision.assignments:
+        role = (
+            "lead"
+            if lead_organization_id is None or assignment.organization_id == lead_organization_id
+            else "co"
+        )
+        assignment.executor_role = role
+    session.flush()

@@ -1,16 +1,21 @@
-"""Meetings and their decisions, as each user may see them."""
+"""Meetings and their decisions: reading (as each user may) and recording (department staff)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from tracker.assignments.models import Assignment
-from tracker.core.permissions import get_visible_or_404, visible_to
+from tracker.core.deadlines import DeadlineError
+from tracker.core.permissions import get_visible_or_404, require, visible_to
+from tracker.cycle.models import Direction
 from tracker.extensions import db
 from tracker.meetings import services
-from tracker.meetings.models import Meeting
+from tracker.meetings.forms import KIND_LABELS, STAGE_LABELS, DecisionForm, MeetingForm
+from tracker.meetings.models import Decision, Meeting
+from tracker.orgs.models import Organization, User
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+EMPTY_AGENDA_ROWS = 2
 
 
 @bp.before_request
@@ -42,5 +47,221 @@ def detail(meeting_id: int):
     for assignment in assignments:
         by_decision.setdefault(assignment.decision_id, []).append(assignment)
     return render_template(
-        "meetings/detail.html", meeting=meeting, decisions=decisions, by_decision=by_decision
+        "meetings/detail.html",
+        meeting=meeting,
+        decisions=decisions,
+        by_decision=by_decision,
+        can_manage=_can_manage(meeting),
+        kinds=KIND_LABELS,
+        stages=STAGE_LABELS,
     )
+
+
+def _can_manage(meeting: Meeting) -> bool:
+    from tracker.core.permissions import can
+
+    return can(current_user, "meeting.manage", meeting.organization)
+
+
+def _departments() -> list[Organization]:
+    return db.session.scalars(
+        sa.select(Organization)
+        .where(
+            visible_to(current_user, Organization, "meeting.manage"),
+            Organization.kind == "department",
+        )
+        .order_by(Organization.short_name)
+    ).all()
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+def edit(meeting_id: int | None = None):
+    meeting = None
+    if meeting_id is not None:
+        meeting = get_visible_or_404(current_user, Meeting, meeting_id, "meeting.manage")
+    departments = _departments()
+    if not departments:
+        abort(403)
+    form = MeetingForm(obj=meeting)
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    if request.method == "GET":
+        _fill_agenda_rows(form, meeting)
+    if form.validate_on_submit():
+        department = get_visible_or_404(
+            current_user, Organization, form.organization_id.data, "meeting.manage"
+        )
+        fields = {
+            name: (getattr(form, name).data or None)
+            for name in (
+                "kind",
+                "number",
+                "time_text",
+                "place",
+                "topic",
+                "chair",
+                "secretary",
+                "attendees",
+            )
+        }
+        fields["kind"] = form.kind.data
+        fields["title"] = form.title.data.strip()
+        agenda = [
+            {
+                "title": row.title.data.strip(),
+                "speaker": row.speaker.data or None,
+                "heard": row.heard.data or None,
+            }
+            for row in form.agenda
+            if (row.title.data or "").strip()
+        ]
+        if meeting is None:
+            meeting = services.create_meeting(
+                db.session,
+                organization=department,
+                held_on=form.held_on.data,
+                actor=current_user,
+                agenda=agenda,
+                **fields,
+            )
+        else:
+            services.update_meeting(
+                db.session,
+                meeting,
+                actor=current_user,
+                agenda=agenda,
+                organization_id=department.id,
+                held_on=form.held_on.data,
+                **fields,
+            )
+        db.session.commit()
+        flash("Совещание сохранено.", "success")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render_template("meetings/form.html", form=form, meeting=meeting)
+
+
+def _fill_agenda_rows(form: MeetingForm, meeting: Meeting | None) -> None:
+    while len(form.agenda.entries):
+        form.agenda.pop_entry()
+    for item in meeting.agenda_items if meeting else []:
+        form.agenda.append_entry(
+            {"title": item.title, "speaker": item.speaker, "heard": item.heard}
+        )
+    for _ in range(EMPTY_AGENDA_ROWS):
+        form.agenda.append_entry()
+
+
+def _decision_form(meeting: Meeting, decision: Decision | None) -> DecisionForm:
+    form = DecisionForm(obj=decision)
+    form.reference_day = meeting.held_on
+    department = meeting.organization
+    candidates = services.executor_candidates(db.session, department)
+    people = services.people_candidates(db.session, department)
+    form.parent_id.choices = [(0, "— пункт верхнего уровня —")] + [
+        (d.id, f"{d.number or '–'} {d.text[:80]}") for d in meeting.decisions if d is not decision
+    ]
+    form.organization_ids.choices = [(o.id, o.short_name) for o in candidates]
+    form.user_ids.choices = [(u.id, u.full_name) for u in people]
+    form.lead_id.choices = [(0, "— каждый исполнитель отвечает за себя —")] + [
+        (o.id, o.short_name) for o in candidates
+    ]
+    staff = [u for u in people if any(m.role == "staff" for m in u.memberships)]
+    form.controller_id.choices = [(0, "— не назначен —")] + [(u.id, u.full_name) for u in staff]
+    directions = db.session.scalars(sa.select(Direction).order_by(Direction.position)).all()
+    form.direction_id.choices = [(0, "— не указано —")] + [
+        (d.id, f"{d.framework}: {d.name}") for d in directions
+    ]
+    if decision is not None and request.method == "GET":
+        form.parent_id.data = decision.parent_id or 0
+        form.controller_id.data = decision.controller_id or 0
+        form.direction_id.data = decision.direction_id or 0
+        form.cycle_stage.data = decision.cycle_stage or ""
+        live = [a for a in decision.assignments if a.status != "cancelled"]
+        form.organization_ids.data = [a.organization_id for a in live if a.assignee_id is None]
+        form.user_ids.data = [a.assignee_id for a in live if a.assignee_id is not None]
+        leads = [a.organization_id for a in live if a.executor_role == "lead"]
+        form.lead_id.data = leads[0] if len(leads) == 1 and len(live) > 1 else 0
+    elif decision is None and request.method == "GET":
+        form.controller_id.data = (
+            current_user.id if current_user.id in dict(form.controller_id.choices) else 0
+        )
+    return form
+
+
+@bp.route("/<int:meeting_id>/decisions/new", methods=["GET", "POST"])
+@bp.route("/<int:meeting_id>/decisions/<int:decision_id>/edit", methods=["GET", "POST"])
+def edit_decision(meeting_id: int, decision_id: int | None = None):
+    meeting = get_visible_or_404(current_user, Meeting, meeting_id, "meeting.manage")
+    require(current_user, "meeting.manage", meeting.organization)
+    decision = None
+    if decision_id is not None:
+        decision = db.session.get(Decision, decision_id)
+        if decision is None or decision.meeting_id != meeting.id:
+            abort(404)
+    form = _decision_form(meeting, decision)
+    if form.validate_on_submit():
+        try:
+            decision = _save_decision(meeting, decision, form)
+        except (services.MeetingError, DeadlineError) as error:
+            db.session.rollback()
+            form.text.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash("Пункт решения сохранён, поручения разосланы исполнителям.", "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render_template(
+        "meetings/decision_form.html", form=form, meeting=meeting, decision=decision
+    )
+
+
+def _save_decision(meeting: Meeting, decision: Decision | None, form: DecisionForm) -> Decision:
+    allowed_orgs = {o.id: o for o in services.executor_candidates(db.session, meeting.organization)}
+    organizations = [allowed_orgs[i] for i in form.organization_ids.data if i in allowed_orgs]
+    if form.all_schools.data:
+        organizations += [
+            o
+            for o in services.school_members(db.session, meeting.organization)
+            if o not in organizations
+        ]
+    people = [db.session.get(User, i) for i in form.user_ids.data]
+    controller = db.session.get(User, form.controller_id.data) if form.controller_id.data else None
+    parent = db.session.get(Decision, form.parent_id.data) if form.parent_id.data else None
+    if parent is not None and parent.meeting_id != meeting.id:
+        abort(404)
+    fields = {
+        "number": (form.number.data or "").strip() or None,
+        "section": form.section.data or None,
+        "executor_group": form.executor_group.data or None,
+        "direction_id": form.direction_id.data or None,
+        "cycle_stage": form.cycle_stage.data or None,
+    }
+    if decision is None:
+        decision = services.add_decision(
+            db.session,
+            meeting,
+            text=form.text.data,
+            parent=parent,
+            controller=controller,
+            deadline_text=form.deadline_text.data,
+            actor=current_user,
+            **fields,
+        )
+        services.fan_out(db.session, decision, organizations, people, actor=current_user)
+    else:
+        services.update_decision(
+            db.session,
+            decision,
+            actor=current_user,
+            reason=form.reason.data or "",
+            organizations=organizations,
+            people=people,
+            deadline_text=form.deadline_text.data or "",
+            text=form.text.data.strip(),
+            parent_id=parent.id if parent else None,
+            controller_id=controller.id if controller else None,
+            **fields,
+        )
+    if decision.deadline_kind == "relative" and form.event_date.data != decision.event_date:
+        services.set_event_date(db.session, decision, form.event_date.data, actor=current_user)
+    services.set_lead(db.session, decision, form.lead_id.data or None)
+    return decision

@@ -1,57 +1,65 @@
 from zoneinfo import available_timezones
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from tracker.core.forms import Form
 
 ORG_KIND_LABELS = {
-    "region": "Регион",
-    "department": "Орган управления образованием",
-    "school": "Общеобразовательная организация",
-    "kindergarten": "Дошкольная организация",
-    "additional": "Организация дополнительного образования",
-    "center": "Центр / МБУ",
+    "region": _l("Регион"),
+    "department": _l("Орган управления образованием"),
+    "school": _l("Общеобразовательная организация"),
+    "kindergarten": _l("Дошкольная организация"),
+    "additional": _l("Организация дополнительного образования"),
+    "center": _l("Центр / МБУ"),
 }
 ROLE_LABELS = {
-    "admin": "Администратор",
-    "staff": "Специалист управления образования",
-    "director": "Директор ОО",
-    "school_staff": "Сотрудник ОО",
+    "admin": _l("Администратор"),
+    "staff": _l("Специалист управления образования"),
+    "director": _l("Директор ОО"),
+    "school_staff": _l("Сотрудник ОО"),
 }
 
 
 def validate_timezone(_form, field) -> None:
     if field.data not in available_timezones():
-        raise ValidationError("Неизвестный часовой пояс. Пример: Europe/Moscow, Asia/Vladivostok.")
+        raise ValidationError(
+            _("Неизвестный часовой пояс. Пример: Europe/Moscow, Asia/Vladivostok.")
+        )
 
 
 class OrganizationForm(Form):
-    parent_id = SelectField("Вышестоящая организация", coerce=int)
-    kind = SelectField("Тип", choices=list(ORG_KIND_LABELS.items()))
-    short_name = StringField("Краткое наименование", validators=[DataRequired(), Length(max=255)])
-    full_name = TextAreaField("Полное наименование", validators=[Optional(), Length(max=2000)])
+    parent_id = SelectField(_l("Вышестоящая организация"), coerce=int)
+    kind = SelectField(_l("Тип"), choices=list(ORG_KIND_LABELS.items()))
+    short_name = StringField(
+        _l("Краткое наименование"), validators=[DataRequired(), Length(max=255)]
+    )
+    full_name = TextAreaField(_l("Полное наименование"), validators=[Optional(), Length(max=2000)])
     municipality = StringField(
-        "Муниципальное образование", validators=[Optional(), Length(max=255)]
+        _l("Муниципальное образование"), validators=[Optional(), Length(max=255)]
     )
     email = EmailField(
-        "Электронная почта", validators=[Optional(), Email("Неверный адрес."), Length(max=255)]
+        _l("Электронная почта"),
+        validators=[Optional(), Email(_l("Неверный адрес.")), Length(max=255)],
     )
     timezone = StringField(
-        "Часовой пояс", default="Europe/Moscow", validators=[DataRequired(), validate_timezone]
+        _l("Часовой пояс"), default="Europe/Moscow", validators=[DataRequired(), validate_timezone]
     )
 
 
 class InviteForm(Form):
     email = EmailField(
-        "Электронная почта", validators=[DataRequired(), Email("Неверный адрес."), Length(max=255)]
+        _l("Электронная почта"),
+        validators=[DataRequired(), Email(_l("Неверный адрес.")), Length(max=255)],
     )
-    full_name = StringField("ФИО", validators=[DataRequired(), Length(max=255)])
-    position = StringField("Должность", validators=[Optional(), Length(max=500)])
-    organization_id = SelectField("Организация", coerce=int)
-    role = SelectField("Роль", choices=list(ROLE_LABELS.items()))
+    full_name = StringField(_l("ФИО"), validators=[DataRequired(), Length(max=255)])
+    position = StringField(_l("Должность"), validators=[Optional(), Length(max=500)])
+    organization_id = SelectField(_l("Организация"), coerce=int)
+    role = SelectField(_l("Роль"), choices=list(ROLE_LABELS.items()))
 
 
 class RoleForm(Form):
-    organization_id = SelectField("Организация", coerce=int)
-    role = SelectField("Роль", choices=list(ROLE_LABELS.items()))
+    organization_id = SelectField(_l("Организация"), coerce=int)
+    role = SelectField(_l("Роль"), choices=list(ROLE_LABELS.items()))

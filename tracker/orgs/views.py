@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.auth import services as auth_services
@@ -52,13 +53,16 @@ def edit_organization(org_id: int | None = None):
     if org_id is not None:
         org = get_visible_or_404(current_user, Organization, org_id, "organization.manage")
     form = OrganizationForm(obj=org)
-    form.parent_id.choices = [(0, "— нет (верхний уровень) —"), *_org_choices(_manageable_orgs())]
+    form.parent_id.choices = [
+        (0, _("— нет (верхний уровень) —")),
+        *_org_choices(_manageable_orgs()),
+    ]
     if org is not None and not form.is_submitted():
         form.parent_id.data = org.parent_id or 0
     if form.validate_on_submit():
         parent = db.session.get(Organization, form.parent_id.data) if form.parent_id.data else None
         if parent is None and org is None:
-            form.parent_id.errors.append("Выберите вышестоящую организацию.")
+            form.parent_id.errors.append(_("Выберите вышестоящую организацию."))
         elif parent is not None:
             require(current_user, "organization.manage", parent)
         if not form.errors:
@@ -83,13 +87,13 @@ def edit_organization(org_id: int | None = None):
                 message = (
                     str(error)
                     if isinstance(error, services.OrgError)
-                    else (
+                    else _(
                         "Организация с таким наименованием уже есть у этой вышестоящей организации."
                     )
                 )
                 form.short_name.errors.append(message)
             else:
-                flash("Организация сохранена.", "success")
+                flash(_("Организация сохранена."), "success")
                 return redirect(url_for("orgs.organizations"))
     return render_template("orgs/organization_form.html", form=form, org=org)
 
@@ -134,7 +138,7 @@ def invite():
             db.session.rollback()
             form.email.errors.append(str(error))
         else:
-            flash(f"Приглашение отправлено на {user.email}.", "success")
+            flash(_("Приглашение отправлено на %(email)s.", email=user.email), "success")
             return render_template(
                 "orgs/link_issued.html", user=user, link=external_url("auth.use_link", token=token)
             )
@@ -153,7 +157,7 @@ def user_detail(user_id: int):
         try:
             services.grant_role(db.session, user, org, form.role.data, actor=current_user)
             db.session.commit()
-            flash("Роль добавлена.", "success")
+            flash(_("Роль добавлена."), "success")
         except services.OrgError as error:
             db.session.rollback()
             form.role.errors.append(str(error))
@@ -171,7 +175,7 @@ def revoke_role(user_id: int, membership_id: int):
     require(current_user, "user.manage", membership.organization)
     services.revoke_role(db.session, membership, actor=current_user)
     db.session.commit()
-    flash("Роль снята.", "success")
+    flash(_("Роль снята."), "success")
     return redirect(url_for("orgs.user_detail", user_id=user.id))
 
 
@@ -191,7 +195,7 @@ def reset_password(user_id: int):
     else:
         send_invitation(user, token, current_user)
     db.session.commit()
-    flash(f"Ссылка для установки пароля отправлена на {user.email}.", "success")
+    flash(_("Ссылка для установки пароля отправлена на %(email)s.", email=user.email), "success")
     return render_template(
         "orgs/link_issued.html", user=user, link=external_url("auth.use_link", token=token)
     )
@@ -201,11 +205,14 @@ def reset_password(user_id: int):
 def toggle_active(user_id: int):
     user = get_visible_or_404(current_user, User, user_id, "user.manage")
     if user.id == current_user.id:
-        flash("Нельзя отключить собственную учётную запись.", "danger")
+        flash(_("Нельзя отключить собственную учётную запись."), "danger")
     else:
         services.set_active(db.session, user, not user.active, actor=current_user)
         db.session.commit()
-        flash("Учётная запись включена." if user.active else "Учётная запись отключена.", "success")
+        flash(
+            _("Учётная запись включена.") if user.active else _("Учётная запись отключена."),
+            "success",
+        )
     return redirect(url_for("orgs.user_detail", user_id=user.id))
 
 

@@ -1,0 +1,1 @@
+"""Reports: exports (xlsx, docx, ics) and charts over already permission-filtered rows."""

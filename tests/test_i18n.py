@@ -1,0 +1,140 @@
+"""The English locale: chosen by ?lang= or the cookie, complete, and free of leftover Russian."""
+
+import re
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from markupsafe import escape
+
+from tests.factories import make_meeting
+
+CATALOG = Path(__file__).parents[1] / "tracker/translations/en/LC_MESSAGES/messages.po"
+CYRILLIC = re.compile(r"[\u0400-\u04ff№]")
+# The language switch names each language in itself, in every locale.
+LANGUAGE_NAMES = ("Русский",)
+
+
+def leftover_russian(html: str, data: list[str]) -> list[str]:
+    """Cyrillic left on a page once the data (names, titles) and the language names are removed."""
+    for text in sorted([*data, *LANGUAGE_NAMES], key=len, reverse=True):
+        html = html.replace(str(escape(text)), "")
+    return [line.strip() for line in html.splitlines() if CYRILLIC.search(line)]
+
+
+def test_login_page_in_english_with_query_parameter(app, client_for):
+    response = client_for().get("/auth/login?lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<html lang="en">' in html
+    for text in ("Sign in", "Email", "Password", "Remember me", "Forgot your password?"):
+        assert text in html
+    assert leftover_russian(html, []) == []
+    assert "lang=en" in response.headers["Set-Cookie"]
+
+
+def test_russian_stays_the_default(app, client_for):
+    html = client_for().get("/auth/login").get_data(as_text=True)
+    assert "Вход в систему" in html and "Электронная почта" in html
+    assert "Sign in" not in html
+
+
+def test_language_cookie_keeps_english_on_the_next_page(app, client_for):
+    client = client_for()
+    response = client.get("/lang/en?next=/auth/forgot")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/auth/forgot")
+    html = client.get("/auth/forgot").get_data(as_text=True)
+    assert "Reset password" in html and "Send link" in html
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert "Sign in" in html
+    client.get("/lang/ru")
+    assert "Вход в систему" in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_lazy_labels_follow_each_request(app, client_for):
+    """Form labels are built at import time, so they must be lazy, not frozen in one language."""
+    client = client_for()
+    assert "Email" in client.get("/auth/login?lang=en").get_data(as_text=True)
+    assert "Электронная почта" in client.get("/auth/login?lang=ru").get_data(as_text=True)
+    assert "Email" in client.get("/auth/login?lang=en").get_data(as_text=True)
+
+
+def test_director_home_page_in_english(world, client_for):
+    meeting, decision = make_meeting(world)
+    response = client_for(world.director).get("/?lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in (
+        f"Hello, {world.director.full_name}",
+        "Director",
+        "Decisions",
+        "Meetings",
+        "Organizations",
+        "Sign out",
+        "No. 1",
+    ):
+        assert text in html, text
+    data = [
+        world.director.full_name,
+        *(org.short_name for org in (world.region, world.dept, world.school, world.sibling)),
+        meeting.title,
+        decision.text,
+        decision.deadline_text,
+    ]
+    assert leftover_russian(html, data) == []
+
+
+def test_admin_pages_in_english(world, client_for):
+    client = client_for(world.admin)
+    html = client.get("/admin/users/invite?lang=en").get_data(as_text=True)
+    for text in ("Invite a user", "Full name", "Organization", "Education department specialist"):
+        assert text in html, text
+    html = client.get("/admin/organizations/new").get_data(as_text=True)  # the cookie is set now
+    for text in ("Parent organization", "— none (top level) —", "General education school"):
+        assert text in html, text
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert "Administrator" in html and "School director" in html
+
+
+def test_form_validation_errors_in_english(world, client_for):
+    client = client_for()
+    html = client.post("/auth/login?lang=en", {"email": "", "password": ""}).get_data(as_text=True)
+    assert "This field is required." in html  # WTForms' own catalog
+    assert "Обязательное поле" not in html
+    html = client.post("/auth/forgot?lang=en", {"email": "not-an-address"}).get_data(as_text=True)
+    assert "Invalid email address." in html  # ours
+    html = client.post(
+        "/auth/login?lang=en", {"email": "director@test.ru", "password": "wrong"}
+    ).get_data(as_text=True)
+    assert "Invalid email or password." in html
+
+
+def test_form_validation_errors_stay_russian_by_default(world, client_for):
+    html = client_for().post("/auth/forgot", {"email": "nope"}).get_data(as_text=True)
+    assert "Неверный адрес." in html
+
+
+def test_login_required_flash_and_error_pages_in_english(world, client_for):
+    client = client_for()
+    response = client.get("/?lang=en")
+    assert response.status_code == 302
+    assert "Please sign in to continue." in client.get("/auth/login").get_data(as_text=True)
+
+    client = client_for(world.director)
+    response = client.get("/meetings/999999?lang=en")
+    assert response.status_code == 404
+    assert "Page or record not found." in response.get_data(as_text=True)
+    response = client.get("/meetings/999999?lang=ru")
+    assert "Страница или запись не найдена." in response.get_data(as_text=True)
+
+
+def test_catalog_is_complete():
+    with CATALOG.open("rb") as fh:
+        catalog = read_po(fh)
+    untranslated = [m.id for m in catalog if m.id and not m.string]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert untranslated == []
+    assert fuzzy == []
+    assert not catalog.obsolete
+    # Placeholders such as %(email)s must survive translation.
+    assert [(m.id, errors) for m, errors in catalog.check()] == []

@@ -1,0 +1,325 @@
+"""The life of an assignment: one transition function, reports, extensions, comments.
+
+назначено → в работе → отчёт представлен → исполнено (снято с контроля) | на доработке;
+отменено. Every change is audited in the same transaction; services flush, views commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport, ExtensionRequest
+from tracker.core import audit, clock, files
+from tracker.core.deadlines import Deadline, occurrences, overdue_from
+from tracker.core.models import Comment
+from tracker.core.permissions import can
+from tracker.orgs.models import User
+
+STATE_LABELS = {
+    "assigned": "назначено",
+    "in_progress": "в работе",
+    "reported": "отчёт представлен",
+    "returned": "на доработке",
+    "done": "исполнено",
+    "cancelled": "отменено",
+}
+
+
+HISTORY_LABELS = {
+    "assignment.create": "поручение создано",
+    "assignment.update": "изменено по решению",
+    "assignment.start": "взято в работу",
+    "assignment.report": "представлен отчёт",
+    "assignment.accept": "отчёт принят, снято с контроля",
+    "assignment.return": "возвращено на доработку",
+    "assignment.cancel": "отменено",
+    "assignment.reopen": "возвращено на контроль",
+    "assignment.extension_requested": "попросили перенести срок",
+    "assignment.extension_granted": "срок перенесён",
+    "assignment.extension_refused": "в переносе срока отказано",
+    "assignment.comment": "комментарий",
+}
+
+
+@dataclass(frozen=True)
+class Move:
+    sources: frozenset[str]
+    target: str
+    permission: str
+    needs_comment: bool = False
+
+
+# The table of allowed moves. `permission` is checked against the assignment's organization;
+# control moves are also open to the decision's named controller.
+MOVES: dict[str, Move] = {
+    "start": Move(frozenset({"assigned"}), "in_progress", "assignment.report"),
+    "report": Move(frozenset(OPEN_STATES), "reported", "assignment.report"),
+    "accept": Move(frozenset({"reported"}), "done", "assignment.control"),
+    "return": Move(frozenset({"reported"}), "returned", "assignment.control", needs_comment=True),
+    "cancel": Move(
+        frozenset({*OPEN_STATES, "reported"}), "cancelled", "assignment.control", needs_comment=True
+    ),
+    "reopen": Move(frozenset({"done", "cancelled"}), "in_progress", "assignment.control"),
+}
+
+
+class AssignmentError(ValueError):
+    """A refused change, with a Russian message for the user."""
+
+
+class NotAllowed(AssignmentError):
+    """The actor has no right to this move (a 403, audited by the caller)."""
+
+
+def may(actor: User | None, action: str, assignment: Assignment) -> bool:
+    """The table's permission on the organization, or the person named on the assignment (for
+    reporting) or on the decision as its controller (for control moves)."""
+    move = MOVES[action]
+    if can(actor, move.permission, assignment.organization):
+        return True
+    actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
+    if actor_id is None:
+        return False
+    if move.permission == "assignment.report":
+        return actor_id == assignment.assignee_id
+    return actor_id == assignment.decision.controller_id
+
+
+def allowed_moves(actor: User | None, assignment: Assignment) -> list[str]:
+    return [
+        name
+        for name, move in MOVES.items()
+        if assignment.status in move.sources and may(actor, name, assignment)
+    ]
+
+
+def transition(
+    session: Session,
+    assignment: Assignment,
+    action: str,
+    actor: User | None,
+    *,
+    comment: str | None = None,
+) -> Assignment:
+    """Apply one move from the table; the only place an assignment's status changes."""
+    move = MOVES.get(action)
+    if move is None:
+        raise AssignmentError(f"Неизвестное действие: {action}")
+    if assignment.status not in move.sources:
+        state = STATE_LABELS[assignment.status]
+        raise AssignmentError(f"Нельзя выполнить это действие: поручение в состоянии «{state}».")
+    if not may(actor, action, assignment):
+        raise NotAllowed("Недостаточно прав для этого действия.")
+    comment = (comment or "").strip() or None
+    if move.needs_comment and not comment:
+        raise AssignmentError("Напишите комментарий: исполнитель должен понять, что исправить.")
+    before = assignment.status
+    now = clock.now()
+    assignment.status = move.target
+    if action == "report":
+        assignment.reported_at = now
+    elif action in ("accept", "return"):
+        report = latest_report(assignment)
+        report.state = "accepted" if action == "accept" else "returned"
+        report.reviewed_by_id = actor.id if actor else None
+        report.reviewed_at = now
+        report.review_comment = comment
+        if action == "accept":
+            _close_or_advance(assignment, report)
+    elif action == "reopen":
+        assignment.done_at = None
+        assignment.on_time = None
+    session.flush()
+    audit.record(
+        actor,
+        f"assignment.{action}",
+        assignment,
+        **{"from": before, "to": assignment.status, "comment": comment},
+    )
+    return assignment
+
+
+def _close_or_advance(assignment: Assignment, report: ExecutionReport) -> None:
+    """Accepting closes the assignment, except a recurring one, which moves to its next date."""
+    tz = assignment.organization.timezone
+    due = assignment.due_date
+    assignment.on_time = due is None or report.submitted_at < overdue_from(due, tz)
+    decision = assignment.decision
+    if decision.deadline_kind == "recurring" and due is not None:
+        following = next_occurrence(decision_deadline(decision), after=due)
+        if following is not None:
+            assignment.status = "in_progress"
+            assignment.due_date = following
+            assignment.original_due_date = following
+            return
+    assignment.done_at = clock.now()
+
+
+def decision_deadline(decision: Any) -> Deadline:
+    return Deadline(
+        text=decision.deadline_text,
+        kind=decision.deadline_kind,
+        due_date=decision.due_date,
+        rule=decision.deadline_rule,
+        offset_days=decision.deadline_offset_days,
+        event=decision.deadline_event,
+    )
+
+
+def next_occurrence(deadline: Deadline, after: date) -> date | None:
+    upcoming = occurrences(deadline, after + timedelta(days=1), after + timedelta(days=400))
+    return upcoming[0] if upcoming else None
+
+
+def latest_report(assignment: Assignment) -> ExecutionReport:
+    submitted = [r for r in assignment.reports if r.state == "submitted"]
+    if not submitted:
+        raise AssignmentError("Нет отчёта, ожидающего проверки.")
+    return submitted[-1]
+
+
+def submit_report(
+    session: Session,
+    assignment: Assignment,
+    actor: User,
+    text: str,
+    uploads: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+) -> ExecutionReport:
+    """An execution report with files; the assignment moves to «отчёт представлен»."""
+    text = (text or "").strip()
+    if not text:
+        raise AssignmentError("Опишите, что сделано: текст отчёта не может быть пустым.")
+    if len(uploads) > files.MAX_FILES:
+        raise AssignmentError(f"К отчёту можно приложить не больше {files.MAX_FILES} файлов.")
+    if not may(actor, "report", assignment):
+        raise NotAllowed("Недостаточно прав для этого действия.")
+    report = ExecutionReport(
+        assignment=assignment,
+        author_id=actor.id,
+        text=text,
+        occurrence_date=assignment.due_date
+        if assignment.decision.deadline_kind == "recurring"
+        else None,
+        submitted_at=clock.now(),
+    )
+    session.add(report)
+    session.flush()
+    for filename, data, ext in uploads:
+        report.attachments.append(
+            files.store(
+                data,
+                filename=filename,
+                ext=ext,
+                organization_id=assignment.organization_id,
+                uploaded_by_id=actor.id,
+                execution_report_id=report.id,
+            )
+        )
+    transition(session, assignment, "report", actor)
+    return report
+
+
+def request_extension(
+    session: Session, assignment: Assignment, actor: User, reason: str, proposed: date
+) -> ExtensionRequest:
+    if not may(actor, "report", assignment):
+        raise NotAllowed("Недостаточно прав для этого действия.")
+    if assignment.status not in OPEN_STATES:
+        raise AssignmentError("Перенос срока можно просить только по открытому поручению.")
+    if assignment.due_date is None:
+        raise AssignmentError("У поручения нет срока, переносить нечего.")
+    if proposed <= assignment.due_date:
+        raise AssignmentError(
+            f"Новый срок должен быть позже текущего ({assignment.due_date:%d.%m.%Y})."
+        )
+    if proposed > assignment.due_date + timedelta(days=366):
+        raise AssignmentError("Перенос больше чем на год не принимается: проверьте дату.")
+    if not (reason or "").strip():
+        raise AssignmentError("Укажите причину переноса срока.")
+    if any(e.state == "pending" for e in assignment.extensions):
+        raise AssignmentError("Просьба о переносе уже ждёт решения контролёра.")
+    request = ExtensionRequest(
+        assignment=assignment,
+        requested_by_id=actor.id,
+        reason=reason.strip(),
+        previous_due_date=assignment.due_date,
+        proposed_date=proposed,
+        created_at=clock.now(),
+    )
+    session.add(request)
+    session.flush()
+    audit.record(actor, "assignment.extension_requested", assignment, proposed=proposed.isoformat())
+    return request
+
+
+def decide_extension(
+    session: Session,
+    request: ExtensionRequest,
+    actor: User,
+    grant: bool,
+    comment: str | None = None,
+) -> ExtensionRequest:
+    """The controller grants or refuses; the original deadline stays on the assignment."""
+    assignment = request.assignment
+    if not may(actor, "accept", assignment):
+        raise NotAllowed("Недостаточно прав для этого действия.")
+    if request.state != "pending":
+        raise AssignmentError("По этой просьбе решение уже принято.")
+    request.state = "granted" if grant else "refused"
+    request.decided_by_id = actor.id
+    request.decided_at = clock.now()
+    request.decision_comment = (comment or "").strip() or None
+    if grant:
+        assignment.due_date = request.proposed_date
+        assignment.extension_count += 1
+    session.flush()
+    audit.record(
+        actor,
+        "assignment.extension_granted" if grant else "assignment.extension_refused",
+        assignment,
+        proposed=request.proposed_date.isoformat(),
+        comment=request.decision_comment,
+    )
+    return request
+
+
+def add_comment(session: Session, assignment: Assignment, actor: User, body: str) -> Comment:
+    body = (body or "").strip()
+    if not body:
+        raise AssignmentError("Комментарий пустой.")
+    if len(body) > 5000:
+        raise AssignmentError("Комментарий длиннее 5000 знаков.")
+    comment = Comment(assignment_id=assignment.id, author_id=actor.id, body=body)
+    session.add(comment)
+    session.flush()
+    audit.record(actor, "assignment.comment", assignment)
+    return comment
+
+
+def is_overdue(
+    assignment: Assignment, now: datetime | None = None, *, as_of: date | None = None
+) -> bool:
+    """Open, with a deadline, and past 00:00 of the day after it in the organization's zone
+    (or, with `as_of`, a deadline before that local date)."""
+    if assignment.status not in OPEN_STATES or assignment.due_date is None:
+        return False
+    if as_of is not None:
+        return assignment.due_date < as_of
+    moment = now or clock.now()
+    return moment >= overdue_from(assignment.due_date, assignment.organization.timezone)
+
+
+def history(session: Session, assignment: Assignment) -> list[Any]:
+    from tracker.core.models import AuditLog
+
+    return list(
+        session.scalars(
+            sa.select(AuditLog)
+            .where(AuditLog.object_type == "assignments", AuditLog.object_id == assignment.id)
+            .order_by(AuditLog.at, AuditLog.id)
+        )
+    )

@@ -1,0 +1,279 @@
+"""The control board, «my assignments», one assignment's page and its actions."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from tracker.assignments import queries, services
+from tracker.assignments.forms import (
+    BoardFilterForm,
+    CommentForm,
+    ExtensionDecisionForm,
+    ExtensionForm,
+    ReportForm,
+    ReviewForm,
+)
+from tracker.assignments.models import Assignment, ExtensionRequest
+from tracker.core import files
+from tracker.core.audit import record_denied
+from tracker.core.models import Attachment, Comment
+from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to
+from tracker.cycle.models import Direction
+from tracker.extensions import db
+from tracker.meetings.models import Meeting
+from tracker.orgs.models import Organization
+
+bp = Blueprint("assignments", __name__)
+
+STATUS_CHOICES = [("", "— все —"), ("overdue", "просрочено")] + [
+    (k, v) for k, v in services.STATE_LABELS.items()
+]
+
+
+@bp.before_request
+@login_required
+def authenticated():
+    pass
+
+
+def board_filter_from_request() -> tuple[BoardFilterForm, queries.BoardFilter]:
+    form = BoardFilterForm(request.args)
+    meetings = db.session.scalars(
+        sa.select(Meeting).where(visible_to(current_user, Meeting)).order_by(Meeting.held_on.desc())
+    ).all()
+    organizations = db.session.scalars(
+        sa.select(Organization)
+        .where(visible_to(current_user, Organization), Organization.kind != "region")
+        .order_by(Organization.short_name)
+    ).all()
+    directions = db.session.scalars(sa.select(Direction).order_by(Direction.position)).all()
+    form.meeting_id.choices = [(0, "— все —")] + [
+        (m.id, f"{m.held_on:%d.%m.%Y} {m.title[:60]}") for m in meetings
+    ]
+    form.organization_id.choices = [(0, "— все —")] + [(o.id, o.short_name) for o in organizations]
+    form.direction_id.choices = [(0, "— все —")] + [
+        (d.id, f"{d.framework}: {d.name[:70]}") for d in directions
+    ]
+    form.status.choices = STATUS_CHOICES
+    if request.args and not form.validate():
+        flash("Фильтр содержит ошибки; показаны все поручения.", "warning")
+        return form, queries.BoardFilter()
+    return form, queries.BoardFilter(
+        meeting_id=form.meeting_id.data or None,
+        direction_id=form.direction_id.data or None,
+        organization_id=form.organization_id.data or None,
+        status=form.status.data or None,
+        due_within=form.due_within.data,
+        q=form.q.data or None,
+        at=form.at.data,
+        period_start=form.period_start.data,
+        period_end=form.period_end.data,
+    )
+
+
+@bp.route("/board")
+def board():
+    if not can_anywhere(current_user, "assignment.control") and not can_anywhere(
+        current_user, "audit.view"
+    ):
+        return redirect(url_for("assignments.mine"))
+    form, f = board_filter_from_request()
+    page = max(request.args.get("page", 1, type=int), 1)
+    per_page = 300
+    rows = queries.board_rows(
+        db.session, current_user, f, limit=per_page, offset=(page - 1) * per_page
+    )
+    total = queries.count(db.session, current_user, f)
+    return render_template(
+        "assignments/board.html",
+        form=form,
+        filter=f,
+        grid=queries.grid(db.session, current_user, rows),
+        figures=queries.figures(db.session, current_user, f),
+        total=total,
+        page=page,
+        pages=max((total + per_page - 1) // per_page, 1),
+        overdue_ids=overdue_ids(rows, f.at),
+        labels=services.STATE_LABELS,
+    )
+
+
+def overdue_ids(rows: list[Assignment], at: date | None) -> set[int]:
+    return {a.id for a in rows if services.is_overdue(a, as_of=at)}
+
+
+@bp.route("/my")
+def mine():
+    at = request.args.get("at", type=date.fromisoformat) if request.args.get("at") else None
+    rows = queries.my_assignments(db.session, current_user, at)
+    return render_template(
+        "assignments/mine.html",
+        rows=rows,
+        overdue_ids=overdue_ids(rows, at),
+        labels=services.STATE_LABELS,
+    )
+
+
+@bp.route("/assignments/<int:assignment_id>")
+def detail(assignment_id: int):
+    assignment = get_visible_or_404(current_user, Assignment, assignment_id)
+    comments = db.session.scalars(
+        sa.select(Comment)
+        .where(Comment.assignment_id == assignment.id)
+        .order_by(Comment.created_at)
+    ).all()
+    return render_template(
+        "assignments/detail.html",
+        a=assignment,
+        moves=services.allowed_moves(current_user, assignment),
+        history=services.history(db.session, assignment),
+        history_labels=services.HISTORY_LABELS,
+        comments=comments,
+        overdue=services.is_overdue(assignment),
+        labels=services.STATE_LABELS,
+        report_form=ReportForm(),
+        review_form=ReviewForm(),
+        comment_form=CommentForm(),
+        extension_form=ExtensionForm(),
+        decision_form=ExtensionDecisionForm(),
+    )
+
+
+def back_to(assignment: Assignment):
+    return redirect(url_for("assignments.detail", assignment_id=assignment.id))
+
+
+def refuse(assignment: Assignment, error: services.AssignmentError):
+    db.session.rollback()
+    if isinstance(error, services.NotAllowed):
+        record_denied(current_user, "assignments", assignment.id, request.endpoint or "")
+        abort(403)
+    flash(str(error), "danger")
+    return back_to(assignment)
+
+
+@bp.route("/assignments/<int:assignment_id>/report", methods=["POST"])
+def report(assignment_id: int):
+    assignment = get_visible_or_404(current_user, Assignment, assignment_id)
+    form = ReportForm()
+    if not form.validate_on_submit():
+        flash("Опишите, что сделано: текст отчёта обязателен.", "danger")
+        return back_to(assignment)
+    try:
+        uploads = [files.read_upload(f) for f in form.files.data or [] if f and f.filename]
+        services.submit_report(db.session, assignment, current_user, form.text.data, uploads)
+    except files.FileRejected as error:
+        db.session.rollback()
+        flash(f"{error} Отчёт не сохранён — исправьте и отправьте снова.", "danger")
+        return back_to(assignment)
+    except services.AssignmentError as error:
+        return refuse(assignment, error)
+    db.session.commit()
+    flash("Отчёт отправлен контролёру.", "success")
+    return back_to(assignment)
+
+
+@bp.route("/assignments/<int:assignment_id>/move/<action>", methods=["POST"])
+def move(assignment_id: int, action: str):
+    assignment = get_visible_or_404(current_user, Assignment, assignment_id)
+    if action not in services.MOVES or action == "report":
+        abort(404)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.transition(db.session, assignment, action, current_user, comment=form.comment.data)
+    except services.AssignmentError as error:
+        return refuse(assignment, error)
+    db.session.commit()
+    flash(f"Готово: поручение «{services.STATE_LABELS[assignment.status]}».", "success")
+    return back_to(assignment)
+
+
+@bp.route("/assignments/<int:assignment_id>/extension", methods=["POST"])
+def extension(assignment_id: int):
+    assignment = get_visible_or_404(current_user, Assignment, assignment_id)
+    form = ExtensionForm()
+    if not form.validate_on_submit():
+        flash("Укажите новый срок в формате ДД.ММ.ГГГГ и причину.", "danger")
+        return back_to(assignment)
+    try:
+        services.request_extension(
+            db.session, assignment, current_user, form.reason.data, form.proposed_date.data
+        )
+    except services.AssignmentError as error:
+        return refuse(assignment, error)
+    db.session.commit()
+    flash("Просьба о переносе срока отправлена контролёру.", "success")
+    return back_to(assignment)
+
+
+@bp.route("/extensions/<int:request_id>/<verdict>", methods=["POST"])
+def decide_extension(request_id: int, verdict: str):
+    if verdict not in ("grant", "refuse"):
+        abort(404)
+    ext = db.session.get(ExtensionRequest, request_id)
+    # The request is reachable only through an assignment the user may see.
+    assignment = get_visible_or_404(current_user, Assignment, ext.assignment_id if ext else 0)
+    form = ExtensionDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.decide_extension(
+            db.session, ext, current_user, verdict == "grant", form.comment.data
+        )
+    except services.AssignmentError as error:
+        return refuse(assignment, error)
+    db.session.commit()
+    flash("Срок перенесён." if verdict == "grant" else "В переносе срока отказано.", "success")
+    return back_to(assignment)
+
+
+@bp.route("/assignments/<int:assignment_id>/comment", methods=["POST"])
+def comment(assignment_id: int):
+    assignment = get_visible_or_404(current_user, Assignment, assignment_id)
+    form = CommentForm()
+    if not form.validate_on_submit():
+        flash("Комментарий пустой.", "danger")
+        return back_to(assignment)
+    try:
+        services.add_comment(db.session, assignment, current_user, form.body.data)
+    except services.AssignmentError as error:
+        return refuse(assignment, error)
+    db.session.commit()
+    return back_to(assignment)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """Files are streamed back only to those who may see the assignment they belong to."""
+    from tracker.assignments.models import ExecutionReport
+
+    visible_reports = (
+        sa.select(ExecutionReport.id).join(Assignment).where(visible_to(current_user, Assignment))
+    )
+    item = db.session.scalar(
+        sa.select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.execution_report_id.in_(visible_reports)
+        )
+    )
+    if item is None:
+        record_denied(current_user, "attachments", attachment_id, "download")
+        abort(404)
+    return send_file(
+        files.path_of(item),
+        mimetype=item.content_type,
+        as_attachment=True,
+        download_name=item.filename,
+    )
