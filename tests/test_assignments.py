@@ -54,7 +54,9 @@ def test_moves_outside_the_table_are_refused(world, assignment, state, action):
         return
     assignment.status = state
     db.session.commit()
-    actor = world.staff if services.MOVES[action].permission == "assignment.control" else world.director
+    actor = (
+        world.staff if services.MOVES[action].permission == "assignment.control" else world.director
+    )
     with pytest.raises(services.AssignmentError, match="Нельзя выполнить"):
         services.transition(db.session, assignment, action, actor, comment="x")
     db.session.rollback()
@@ -76,11 +78,17 @@ def test_director_reports_staff_return_then_accept(world, assignment):
     db.session.commit()
     assert (assignment.status, assignment.on_time) == ("done", True)
     actions = db.session.scalars(
-        sa.select(AuditLog.action).where(AuditLog.object_id == assignment.id,
-                                         AuditLog.object_type == "assignments")
+        sa.select(AuditLog.action).where(
+            AuditLog.object_id == assignment.id, AuditLog.object_type == "assignments"
+        )
     ).all()
-    assert actions == ["assignment.create", "assignment.report", "assignment.return",
-                       "assignment.report", "assignment.accept"]
+    assert actions == [
+        "assignment.create",
+        "assignment.report",
+        "assignment.return",
+        "assignment.report",
+        "assignment.accept",
+    ]
 
 
 def test_report_after_the_deadline_is_done_late(world, assignment):
@@ -113,8 +121,12 @@ def test_the_named_controller_may_accept(world):
     _meeting, decision = make_meeting(world)
     decision.controller_id = controller.id
     a = decision.assignments[0]
-    services.submit_report(db.session, a, world.director if a.organization_id == world.school.id
-                           else world.sibling_director, "Готово")
+    services.submit_report(
+        db.session,
+        a,
+        world.director if a.organization_id == world.school.id else world.sibling_director,
+        "Готово",
+    )
     services.transition(db.session, a, "accept", controller)
     assert a.status == "done"
 
@@ -160,27 +172,39 @@ def test_report_files_are_stored_outside_the_database(world, assignment, app, cl
     own = client_for(world.director).get(f"/attachments/{attachment.id}")
     assert own.status_code == 200 and own.data == data
     assert client_for(world.staff).get(f"/attachments/{attachment.id}").status_code == 200
-    assert client_for(world.sibling_director).get(f"/attachments/{attachment.id}").status_code == 404
+    assert (
+        client_for(world.sibling_director).get(f"/attachments/{attachment.id}").status_code == 404
+    )
     assert client_for(world.other_staff).get(f"/attachments/{attachment.id}").status_code == 404
 
 
 def test_fan_out_edit_updates_open_assignments_only(world):
-    meeting, decision = make_meeting(world)
+    _meeting, decision = make_meeting(world)
     a_school = next(a for a in decision.assignments if a.organization_id == world.school.id)
     a_sibling = next(a for a in decision.assignments if a.organization_id == world.sibling.id)
     services.submit_report(db.session, a_school, world.director, "Готово")
     created = meetings.update_decision(
-        db.session, decision, actor=world.staff, reason="Срок сдвинут решением совещания",
-        organizations=[world.school, world.sibling], deadline_text="до 15 марта 2023 г.",
+        db.session,
+        decision,
+        actor=world.staff,
+        reason="Срок сдвинут решением совещания",
+        organizations=[world.school, world.sibling],
+        deadline_text="до 15 марта 2023 г.",
     )
     assert created == []
     assert a_sibling.due_date == date(2023, 3, 15)
     assert a_school.due_date == date(2023, 2, 27)  # already reported: never rewritten
     with pytest.raises(meetings.MeetingError, match="почему"):
-        meetings.update_decision(db.session, decision, actor=world.staff, reason="",
-                                 organizations=[world.school])
-    meetings.update_decision(db.session, decision, actor=world.staff, reason="Школа 6 исключена",
-                             organizations=[world.school])
+        meetings.update_decision(
+            db.session, decision, actor=world.staff, reason="", organizations=[world.school]
+        )
+    meetings.update_decision(
+        db.session,
+        decision,
+        actor=world.staff,
+        reason="Школа 6 исключена",
+        organizations=[world.school],
+    )
     assert a_sibling.status == "cancelled" and a_school.status == "reported"
     reasons = db.session.scalars(
         sa.select(AuditLog.details).where(AuditLog.action == "assignment.update")
@@ -189,9 +213,7 @@ def test_fan_out_edit_updates_open_assignments_only(world):
 
 
 def test_relative_deadline_gets_its_date_from_the_event(world):
-    _meeting, decision = make_meeting(
-        world, deadline="не менее трех дней до проведения процедуры"
-    )
+    _meeting, decision = make_meeting(world, deadline="не менее трех дней до проведения процедуры")
     assert decision.deadline_kind == "relative" and decision.due_date is None
     assert all(a.due_date is None for a in decision.assignments)
     meetings.set_event_date(db.session, decision, date(2023, 4, 20), actor=world.staff)
@@ -214,10 +236,12 @@ def test_fifteen_schools_fifteen_assignments_in_one_transaction(world):
     from tests.factories import make_org
 
     schools = [make_org("school", f"МОУ «Средняя школа № {n}»", world.dept) for n in range(40, 55)]
-    meeting = meetings.create_meeting(db.session, organization=world.dept,
-                                      held_on=date(2023, 1, 31), title="совещание")
-    decision = meetings.add_decision(db.session, meeting, number="2", text="Разработать",
-                                     deadline_text="в срок до 27.02.2023")
+    meeting = meetings.create_meeting(
+        db.session, organization=world.dept, held_on=date(2023, 1, 31), title="совещание"
+    )
+    decision = meetings.add_decision(
+        db.session, meeting, number="2", text="Разработать", deadline_text="в срок до 27.02.2023"
+    )
     db.session.commit()
     try:
         meetings.fan_out(db.session, decision, schools)

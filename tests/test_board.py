@@ -21,12 +21,18 @@ def test_board_grid_and_figures_as_of_a_date(world, client_for):
     rows = queries.board_rows(db.session, world.staff, BoardFilter(at=date(2023, 2, 28)))
     grid = queries.grid(db.session, world.staff, rows)
     assert [o.short_name for o in grid.organizations] == [
-        "МОУ «Средняя школа № 3»", "МОУ «Средняя школа № 6»"]
-    figures = {f.organization.id: f for f in
-               queries.figures(db.session, world.staff, BoardFilter(at=date(2023, 2, 28)))}
+        "МОУ «Средняя школа № 3»",
+        "МОУ «Средняя школа № 6»",
+    ]
+    figures = {
+        f.organization.id: f
+        for f in queries.figures(db.session, world.staff, BoardFilter(at=date(2023, 2, 28)))
+    }
     assert (figures[world.school.id].done_on_time, figures[world.school.id].overdue) == (1, 0)
     assert (figures[world.sibling.id].done_on_time, figures[world.sibling.id].overdue) == (0, 1)
-    assert figures[world.school.id].on_time_pct == 100 and figures[world.sibling.id].on_time_pct == 0
+    assert (
+        figures[world.school.id].on_time_pct == 100 and figures[world.sibling.id].on_time_pct == 0
+    )
     page = client_for(world.staff).get("/board?at=2023-02-28").get_data(as_text=True)
     assert 'data-overdue="1"' in page and "исполнено" in page
 
@@ -44,8 +50,12 @@ def test_board_filters(world):
     assert queries.count(db.session, staff, BoardFilter(status="done")) == 0
     # Search over decision texts and report texts, case-insensitive in Cyrillic.
     a = d1.assignments[0]
-    services.submit_report(db.session, a, world.director if a.organization_id == world.school.id
-                           else world.sibling_director, "Приказ № 41 о ПЕДСОВЕТЕ")
+    services.submit_report(
+        db.session,
+        a,
+        world.director if a.organization_id == world.school.id else world.sibling_director,
+        "Приказ № 41 о ПЕДСОВЕТЕ",
+    )
     db.session.commit()
     assert queries.count(db.session, staff, BoardFilter(q="педсовет")) == 1
     assert queries.count(db.session, staff, BoardFilter(q="АНТИРИСКОВУЮ")) == 4
@@ -99,8 +109,11 @@ def test_overdue_at_midnight_local(world, zone, server_tz, monkeypatch):
         assert not services.is_overdue(a, before) and services.is_overdue(a, after)
         for moment, expected in ((before, 0), (after, 1)):
             with clock.frozen(moment):
-                n = queries.count(db.session, world.staff, BoardFilter(status="overdue",
-                                                                      organization_id=school.id))
+                n = queries.count(
+                    db.session,
+                    world.staff,
+                    BoardFilter(status="overdue", organization_id=school.id),
+                )
             assert n == expected, (zone, moment)
     finally:
         monkeypatch.delenv("TZ")

@@ -109,11 +109,11 @@ def transition(
     move = MOVES.get(action)
     if move is None:
         raise AssignmentError(f"Неизвестное действие: {action}")
+    if not may(actor, action, assignment):
+        raise NotAllowed("Недостаточно прав для этого действия.")
     if assignment.status not in move.sources:
         state = STATE_LABELS[assignment.status]
         raise AssignmentError(f"Нельзя выполнить это действие: поручение в состоянии «{state}».")
-    if not may(actor, action, assignment):
-        raise NotAllowed("Недостаточно прав для этого действия.")
     comment = (comment or "").strip() or None
     if move.needs_comment and not comment:
         raise AssignmentError("Напишите комментарий: исполнитель должен понять, что исправить.")

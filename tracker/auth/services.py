@@ -118,11 +118,16 @@ def use_link(session: Session, token: str, password: str) -> User:
     return link.user
 
 
-def create_api_token(session: Session, user: User, name: str = "") -> str:
+def create_api_token(session: Session, user: User, name: str = "", scope: str = "api") -> str:
+    """A new token, returned once and stored hashed. Scope "calendar" opens only the ICS feed."""
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name, prefix=token[:12], token_hash=_digest(token)))
+    session.add(
+        ApiToken(
+            user_id=user.id, name=name, scope=scope, prefix=token[:12], token_hash=_digest(token)
+        )
+    )
     session.flush()
-    audit.record(user, "api_token.create", user, name=name, prefix=token[:12])
+    audit.record(user, f"{scope}_token.create", user, name=name, prefix=token[:12])
     return token
 
 

@@ -120,6 +120,8 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
     if model is Assignment:
         return in_scope(user, action or "assignment.view", Assignment.organization_id)
     if model is Decision:
+        if action is not None and action != "meeting.view":
+            return in_scope(user, action, Decision.organization_id)
         visible_assignments = sa.select(Assignment.decision_id).where(
             in_scope(user, "assignment.view", Assignment.organization_id)
         )
@@ -132,6 +134,8 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
             in_scope(user, "meeting.manage", Decision.organization_id),
         )
     if model is Meeting:
+        if action is not None and action != "meeting.view":
+            return in_scope(user, action, Meeting.organization_id)
         visible_decisions = (
             sa.select(Decision.meeting_id)
             .join(Assignment, Assignment.decision_id == Decision.id)

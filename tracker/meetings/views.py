@@ -82,6 +82,9 @@ def edit(meeting_id: int | None = None):
         meeting = get_visible_or_404(current_user, Meeting, meeting_id, "meeting.manage")
     departments = _departments()
     if not departments:
+        from tracker.core.audit import record_denied
+
+        record_denied(current_user, "meetings", meeting_id, "meeting.manage")
         abort(403)
     form = MeetingForm(obj=meeting)
     form.organization_id.choices = [(d.id, d.short_name) for d in departments]

@@ -1,0 +1,160 @@
+"""Every page, export, feed and API route of execution control, for every role, on an object of
+their own organization and on one of another: the same table drives all of them."""
+
+import pytest
+import sqlalchemy as sa
+
+from tests.factories import make_meeting
+from tracker.auth.services import create_api_token
+from tracker.core.models import AuditLog
+from tracker.extensions import db
+
+ROLES = ("admin", "staff", "director", "school_staff", "sibling_director", "other_staff")
+OK, DENIED, HIDDEN = "ok", 403, 404
+
+# route → (method, url, form data or JSON, expected for "own" per role, for "other" per role)
+# own = the department's meeting and the assignment of school № 3; other = another department's.
+VIEW = {
+    "admin": OK,
+    "staff": OK,
+    "director": OK,
+    "school_staff": OK,
+    "sibling_director": HIDDEN,
+    "other_staff": HIDDEN,
+}
+VIEW_OTHER = dict.fromkeys(ROLES, HIDDEN) | {"admin": OK, "other_staff": OK}
+# The meeting also addresses school № 6, so its director sees the meeting (with only their item).
+MEETING_VIEW = VIEW | {"sibling_director": OK}
+MANAGE = dict.fromkeys(ROLES, HIDDEN) | {"staff": OK}
+MANAGE_OTHER = dict.fromkeys(ROLES, HIDDEN) | {"other_staff": OK}
+REPORT = VIEW | {"admin": DENIED, "staff": DENIED}
+REPORT_OTHER = VIEW_OTHER | {"admin": DENIED, "other_staff": DENIED}
+CONTROL = VIEW | {"admin": DENIED, "director": DENIED, "school_staff": DENIED}
+CONTROL_OTHER = VIEW_OTHER | {"admin": DENIED}
+
+ROUTES = {
+    "meeting page": ("GET", "/meetings/{meeting}", None, MEETING_VIEW, VIEW_OTHER),
+    "meeting edit": ("GET", "/meetings/{meeting}/edit", None, MANAGE, MANAGE_OTHER),
+    "decision new": ("GET", "/meetings/{meeting}/decisions/new", None, MANAGE, MANAGE_OTHER),
+    "protocol docx": ("GET", "/meetings/{meeting}/protocol.docx", None, MANAGE, MANAGE_OTHER),
+    "extract docx": ("GET", "/meetings/{meeting}/extract/{org}.docx", None, VIEW, VIEW_OTHER),
+    "assignment page": ("GET", "/assignments/{assignment}", None, VIEW, VIEW_OTHER),
+    "report": (
+        "POST",
+        "/assignments/{assignment}/report",
+        {"text": "Готово"},
+        REPORT,
+        REPORT_OTHER,
+    ),
+    "extension": (
+        "POST",
+        "/assignments/{assignment}/extension",
+        {"proposed_date": "2023-03-15", "reason": "Педсовет"},
+        REPORT,
+        REPORT_OTHER,
+    ),
+    "cancel": (
+        "POST",
+        "/assignments/{assignment}/move/cancel",
+        {"comment": "Снято"},
+        CONTROL,
+        CONTROL_OTHER,
+    ),
+    "comment": ("POST", "/assignments/{assignment}/comment", {"body": "Вопрос"}, VIEW, VIEW_OTHER),
+    "api assignment": ("API", "/api/v1/assignments/{assignment}", None, VIEW, VIEW_OTHER),
+    "api meeting": ("API", "/api/v1/meetings/{meeting}", None, MEETING_VIEW, VIEW_OTHER),
+    "api report": (
+        "API-POST",
+        "/api/v1/assignments/{assignment}/report",
+        {"text": "Готово"},
+        REPORT,
+        REPORT_OTHER,
+    ),
+}
+
+
+def objects(world, where):
+    if where == "own":
+        meeting, decision = make_meeting(world)
+        org = world.school
+    else:
+        meeting, decision = make_meeting(world, dept=world.other_dept, schools=[world.other_school])
+        org = world.other_school
+    assignment = next(a for a in decision.assignments if a.organization_id == org.id)
+    return {"meeting": meeting.id, "assignment": assignment.id, "org": org.id}
+
+
+def outcome(status: int) -> object:
+    if status in (200, 201, 302):
+        return OK
+    return status
+
+
+@pytest.mark.parametrize("where", ["own", "other"])
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_route_table(world, client_for, route, where):
+    method, template, data, own, other = ROUTES[route]
+    expected = own if where == "own" else other
+    wrong = []
+    for role in ROLES:
+        # Fresh objects for each role, so one role's change does not decide the next one's fate.
+        url = template.format(**objects(world, where))
+        user = world.user(role)
+        client = client_for(user)
+        if method.startswith("API"):
+            token = create_api_token(db.session, user, "t")
+            db.session.commit()
+            headers = {"Authorization": f"Bearer {token}"}
+            response = (
+                client.get(url, headers=headers)
+                if method == "API"
+                else client.open(url, method="POST", json=data, headers=headers)
+            )
+        elif method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data)
+        got = outcome(response.status_code)
+        if got != expected[role]:
+            wrong.append(f"{role}: expected {expected[role]}, got {response.status_code}")
+    assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
+
+
+def test_refusals_are_audited(world, client_for):
+    ids = objects(world, "other")
+    client_for(world.director).get(f"/assignments/{ids['assignment']}")
+    client_for(world.director).post(f"/assignments/{ids['assignment']}/report", {"text": "x"})
+    db.session.rollback()
+    rows = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "access.denied")).all()
+    assert [r.details["path"] for r in rows] == [
+        f"/assignments/{ids['assignment']}",
+        f"/assignments/{ids['assignment']}/report",
+    ]
+    assert {r.actor_id for r in rows} == {world.director.id}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_board_and_its_export_are_for_staff(world, client_for, role):
+    make_meeting(world)
+    make_meeting(world, dept=world.other_dept, schools=[world.other_school])
+    client = client_for(world.user(role))
+    board = client.get("/board")
+    export = client.get("/board.xlsx")
+    if role in ("staff", "other_staff"):
+        assert board.status_code == 200 and export.status_code == 200
+        from io import BytesIO
+
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(BytesIO(export.data))["Поручения"]
+        text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value)
+        mine, foreign = (
+            ("Средняя школа № 3", "Районная")
+            if role == "staff"
+            else ("Районная", "Средняя школа № 3")
+        )
+        assert mine in text and foreign not in text
+    elif role == "admin":
+        assert board.status_code == 200 and export.status_code == 403
+    else:
+        assert board.status_code == 302 and export.status_code == 403
