@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium db demo clean screenshots
+.PHONY: run test lint format translations chromium db demo clean screenshots bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,3 +59,7 @@ clean:
 
 screenshots: $(VENV)/.dev chromium translations
 	$(BIN)/python docs/make_screenshots.py
+
+# Benchmarks on PostgreSQL (BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres).
+bench: $(VENV)/.dev
+	cd bench && ../$(BIN)/python execution_control.py

@@ -118,3 +118,14 @@ def test_overdue_at_midnight_local(world, zone, server_tz, monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_organization_page(world, client_for):
+    make_meeting(world)
+    page = client_for(world.staff).get(f"/organizations/{world.school.id}?at=2023-02-28")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "МОУ «Средняя школа № 3»" in text and 'data-overdue="1"' in text
+    assert client_for(world.director).get(f"/organizations/{world.school.id}").status_code == 200
+    assert client_for(world.director).get(f"/organizations/{world.sibling.id}").status_code == 404
+    assert client_for(world.other_staff).get(f"/organizations/{world.school.id}").status_code == 404

@@ -39,6 +39,7 @@ ROUTES = {
     "protocol docx": ("GET", "/meetings/{meeting}/protocol.docx", None, MANAGE, MANAGE_OTHER),
     "extract docx": ("GET", "/meetings/{meeting}/extract/{org}.docx", None, VIEW, VIEW_OTHER),
     "assignment page": ("GET", "/assignments/{assignment}", None, VIEW, VIEW_OTHER),
+    "organization page": ("GET", "/organizations/{org}", None, VIEW, VIEW_OTHER),
     "report": (
         "POST",
         "/assignments/{assignment}/report",

@@ -115,7 +115,7 @@ def overdue_ids(rows: list[Assignment], at: date | None) -> set[int]:
 
 @bp.route("/my")
 def mine():
-    at = request.args.get("at", type=date.fromisoformat) if request.args.get("at") else None
+    at = request.args.get("at", type=_date_arg)
     rows = queries.my_assignments(db.session, current_user, at)
     return render_template(
         "assignments/mine.html",
@@ -277,3 +277,26 @@ def attachment(attachment_id: int):
         as_attachment=True,
         download_name=item.filename,
     )
+
+
+@bp.route("/organizations/<int:org_id>")
+def organization(org_id: int):
+    """One organization's assignments and discipline: who is behind, and on what."""
+    org = get_visible_or_404(current_user, Organization, org_id)
+    at = request.args.get("at", type=_date_arg)
+    f = queries.BoardFilter(organization_id=org.id, at=at)
+    rows = queries.board_rows(db.session, current_user, f, limit=500)
+    figures = queries.figures(db.session, current_user, f)
+    return render_template(
+        "assignments/organization.html",
+        org=org,
+        rows=rows,
+        figures=figures[0] if figures else None,
+        overdue_ids=overdue_ids(rows, at),
+        labels=services.STATE_LABELS,
+        total=queries.count(db.session, current_user, f),
+    )
+
+
+def _date_arg(value: str) -> date:
+    return date.fromisoformat(value)

@@ -1,0 +1,121 @@
+"""Shared pieces of the benchmarks: a fresh PostgreSQL database, the app served by gunicorn,
+timing of endpoints, and a report of each endpoint's time as a ratio to the bare /health."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_database(name: str) -> str:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def make_app(database_url: str):
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("MAIL_SUPPRESS_SEND", "true")
+    from flask_migrate import upgrade
+
+    from tracker import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def served(database_url: str, workers: int = 2):
+    port = free_port()
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        MAIL_SUPPRESS_SEND="true",
+        TRACKER_LOGIN_RATE_LIMIT="1000 per minute",
+    )
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(base + "/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def login(base: str, email: str, password: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(base + "/auth/login").text
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = session.post(
+        base + "/auth/login",
+        data={"csrf_token": token, "email": email, "password": password},
+        allow_redirects=False,
+    )
+    assert response.status_code == 302, f"login failed for {email}"
+    return session
+
+
+def timed(session: requests.Session, url: str, runs: int, warmup: int = 3, **kwargs) -> list[float]:
+    for _ in range(warmup):
+        session.get(url, **kwargs).raise_for_status()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        response = session.get(url, **kwargs)
+        times.append(time.perf_counter() - start)
+        response.raise_for_status()
+    return times
+
+
+def report(title: str, results: dict[str, list[float]]) -> None:
+    """Median and p95 of each endpoint, and the median's ratio to /health's median."""
+    bare = statistics.median(results["/health (bare)"])
+    print(f"\n{title}")
+    print(f"{'endpoint':58} {'median ms':>10} {'p95 ms':>9} {'× bare':>8}")
+    for name, times in results.items():
+        ordered = sorted(times)
+        median = statistics.median(ordered)
+        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        print(f"{name:58} {median * 1000:10.1f} {p95 * 1000:9.1f} {median / bare:8.1f}")
