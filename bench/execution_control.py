@@ -1,7 +1,7 @@
 """Execution control at scale: 1,000 organizations and 200,000 assignments on PostgreSQL.
 
 Times the control board, one organization's page and the API list against the same app's bare
-/health endpoint in the same run. Run: `make bench` (or `.venv/bin/python bench/execution_control.py`).
+/health endpoint in the same run. Run: `make bench` (or `cd bench && python execution_control.py`).
 """
 
 from __future__ import annotations
