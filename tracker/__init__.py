@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.auth.views import bp as auth_bp
     from tracker.core.views import bp as core_bp
     from tracker.meetings.views import bp as meetings_bp
+    from tracker.notify.views import bp as notify_bp
     from tracker.orgs.views import bp as orgs_bp
     from tracker.reports.views import bp as reports_bp
 
@@ -87,14 +88,16 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(notify_bp)
     init_api(app)
 
 
 def register_cli(app: Flask) -> None:
     from tracker.demo.cli import demo_cli
-    from tracker.notify.cli import scheduler_cli
+    from tracker.notify.cli import reminders_cli, scheduler_cli
     from tracker.orgs.cli import users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(reminders_cli)

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tracker.assignments import notifications
 from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport, ExtensionRequest
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, occurrences, overdue_from
@@ -130,6 +131,8 @@ def transition(
         report.review_comment = comment
         if action == "accept":
             _close_or_advance(assignment, report)
+        session.flush()
+        notifications.report_reviewed(assignment, report, accepted=action == "accept")
     elif action == "reopen":
         assignment.done_at = None
         assignment.on_time = None
@@ -220,6 +223,7 @@ def submit_report(
             )
         )
     transition(session, assignment, "report", actor)
+    notifications.report_submitted(assignment, report)
     return report
 
 
@@ -277,6 +281,7 @@ def decide_extension(
         assignment.due_date = request.proposed_date
         assignment.extension_count += 1
     session.flush()
+    notifications.extension_decided(assignment, request)
     audit.record(
         actor,
         "assignment.extension_granted" if grant else "assignment.extension_refused",

@@ -12,7 +12,12 @@ def safe_next(target: str | None) -> str | None:
 
 
 def external_url(endpoint: str, **values: object) -> str:
-    """An absolute link for e-mails and feeds, built on TRACKER_BASE_URL (not the request host)."""
-    from flask import current_app, url_for
+    """An absolute link for e-mails and feeds, built on TRACKER_BASE_URL (not the request host),
+    inside or outside a request (the scheduler and Celery have none)."""
+    from flask import current_app
 
-    return current_app.config["TRACKER_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    base = urlsplit(current_app.config["TRACKER_BASE_URL"].rstrip("/"))
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)

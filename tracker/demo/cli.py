@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 
 from tracker.demo.loader import load_all
 from tracker.extensions import db
+from tracker.notify.events import muted
 
 demo_cli = AppGroup("demo", help="Демонстрационные данные.")
 
@@ -13,7 +14,8 @@ demo_cli = AppGroup("demo", help="Демонстрационные данные.
 @click.option("--quiet", is_flag=True, help="Не печатать логины.")
 def load(quiet: bool) -> None:
     """Загрузить демо-данные из документов (повторный запуск ничего не меняет)."""
-    report = load_all(db.session)
+    with muted():  # historical demo data: nobody is mailed
+        report = load_all(db.session)
     db.session.commit()
     added = ", ".join(f"{k}: {v}" for k, v in sorted(report.created.items())) or "ничего"
     click.echo(f"Демо-данные загружены. Добавлено — {added}.")

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.assignments import notifications
 from tracker.assignments.models import Assignment
 from tracker.core import audit
 from tracker.core.deadlines import Deadline, parse_deadline
@@ -142,6 +143,7 @@ def fan_out(
     session.flush()
     for assignment in created:
         audit.record(actor, "assignment.create", assignment, decision_id=decision.id)
+        notifications.assignment_created(assignment)
     return created
 
 

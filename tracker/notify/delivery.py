@@ -1,9 +1,12 @@
-"""Sending one outbox row. Safe to run twice: a row is claimed before it is sent."""
+"""Sending one outbox row. Safe to run twice and from several workers: a row is claimed (an
+UPDATE that only one process can win) before it is sent, and re-checked before sending."""
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import threading
+from datetime import timedelta
 from email.utils import formataddr, parseaddr
 
 import sqlalchemy as sa
@@ -11,23 +14,70 @@ from flask import Flask, current_app
 from flask_mail import Message
 
 from tracker.core import clock
+from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.models import OutboxMessage
 from tracker.notify.services import message_id_for
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+BOUNCES_TO_MARK = 3
 
 
 class TemporaryFailure(Exception):
     """The server said «try later» (4xx) or could not be reached: retry with back-off."""
 
 
+class PermanentFailure(Exception):
+    """The server refused for good (5xx)."""
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def sending_timeout() -> timedelta:
+    return timedelta(seconds=int(current_app.config["TRACKER_SENDING_TIMEOUT"]))
+
+
 def _claim(message_id: int) -> OutboxMessage | None:
+    """Take the row: pending, or stuck in «sending» longer than a send can take."""
+    now = clock.now()
     claimed = db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.state == "pending")
-        .values(state="sending", locked_at=clock.now(), attempts=OutboxMessage.attempts + 1)
+        .where(
+            OutboxMessage.id == message_id,
+            sa.or_(
+                OutboxMessage.state == "pending",
+                sa.and_(
+                    OutboxMessage.state == "sending",
+                    OutboxMessage.locked_at < now - sending_timeout(),
+                ),
+            ),
+        )
+        .values(state="sending", locked_at=now, attempts=OutboxMessage.attempts + 1)
     ).rowcount
     db.session.commit()
     return db.session.get(OutboxMessage, message_id) if claimed else None
+
+
+def no_longer_applies(row: OutboxMessage) -> str | None:
+    """Why a reminder should not go out any more (accepted, cancelled, deadline moved)."""
+    if row.kind.startswith(("reminder", "escalation")):
+        assignment = row.assignment
+        if assignment is None:
+            return "поручение удалено"
+        if assignment.status not in ("assigned", "in_progress", "returned"):
+            return f"поручение в состоянии {assignment.status}"
+        if row.due_date is not None and assignment.due_date != row.due_date:
+            return "срок поручения изменён"
+    if row.recipient is not None and (
+        not row.recipient.active or row.recipient.email_undeliverable_at is not None
+    ):
+        return (
+            "адрес помечен как недоставляемый" if row.recipient.active else "пользователь отключён"
+        )
+    return None
 
 
 def _compose(row: OutboxMessage) -> Message:
@@ -40,7 +90,11 @@ def _compose(row: OutboxMessage) -> Message:
         recipients=[formataddr((recipient_name, row.recipient_email))],
         body=row.body_text,
         html=row.body_html,
-        extra_headers={"X-Tracker-Key": row.key},
+        extra_headers={
+            "X-Tracker-Key": row.key,
+            "List-Unsubscribe": f"<{external_url('notify.settings')}>",
+            "Auto-Submitted": "auto-generated",
+        },
     )
     msg.msgId = message_id_for(row, domain)
     return msg
@@ -50,42 +104,65 @@ def _send(msg: Message) -> None:
     config = current_app.config
     if config.get("MAIL_SUPPRESS_SEND"):
         return
-    timeout = config["MAIL_TIMEOUT"]
     smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
     try:
-        with smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout) as smtp:
+        with smtp_class(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
+        ) as smtp:
             if config["MAIL_USE_TLS"]:
                 smtp.starttls()
             if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
             smtp.sendmail(msg.sender, msg.send_to, msg.as_bytes())
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _text in error.recipients.values()]
+        if all(code >= 500 for code in codes):
+            raise PermanentFailure(str(error.recipients)) from error
+        raise TemporaryFailure(str(error.recipients)) from error
     except smtplib.SMTPResponseException as error:
         if 400 <= error.smtp_code < 500:
             raise TemporaryFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
-        raise
-    except (OSError, smtplib.SMTPServerDisconnected) as error:
+        raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+    except (OSError, smtplib.SMTPException) as error:
         raise TemporaryFailure(str(error) or type(error).__name__) from error
 
 
 def deliver(message_id: int) -> str:
-    """Send one row; returns its state afterwards. Temporary failures go back to `pending`."""
+    """Send one row; returns its state afterwards. Temporary failures go back to `pending`
+    with a later `send_after` and are raised, so a Celery task can retry."""
     row = _claim(message_id)
     if row is None:
         state = db.session.scalar(
             sa.select(OutboxMessage.state).where(OutboxMessage.id == message_id)
         )
         return state or "missing"
+    reason = no_longer_applies(row)
+    if reason is not None:
+        row.state, row.last_error, row.locked_at = "cancelled", reason, None
+        db.session.commit()
+        return row.state
     try:
         _send(_compose(row))
     except TemporaryFailure as error:
-        row.state, row.last_error, row.locked_at = "pending", str(error), None
+        row.last_error, row.locked_at = str(error), None
+        if row.attempts >= MAX_ATTEMPTS:
+            row.state = "failed"
+            db.session.commit()
+            return row.state
+        row.state, row.send_after = "pending", clock.now() + backoff(row.attempts)
         db.session.commit()
         raise
-    except Exception as error:  # a permanent refusal (5xx) or a bad address
+    except PermanentFailure as error:
         row.state, row.last_error = "failed", str(error)
+        if row.recipient is not None:
+            row.recipient.bounce_count += 1
+            if row.recipient.bounce_count >= BOUNCES_TO_MARK:
+                row.recipient.email_undeliverable_at = clock.now()
         db.session.commit()
         return row.state
     row.state, row.sent_at, row.last_error = "sent", clock.now(), None
+    if row.recipient is not None and row.recipient.bounce_count:
+        row.recipient.bounce_count = 0
     db.session.commit()
     return row.state
 
@@ -98,8 +175,11 @@ def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) ->
     if app.config.get("REDIS_URL"):
         from tracker.notify.jobs import deliver_outbox_message
 
-        for message_id in message_ids:
-            deliver_outbox_message.delay(message_id)
+        try:
+            for message_id in message_ids:
+                deliver_outbox_message.apply_async((message_id,), retry=False)
+        except Exception as error:
+            log.warning("broker unavailable, %d rows stay pending: %s", len(message_ids), error)
         return
 
     def run() -> None:
@@ -108,7 +188,7 @@ def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) ->
                 try:
                     deliver(message_id)
                 except TemporaryFailure:
-                    current_app.logger.warning("mail %s deferred", message_id)
+                    log.warning("mail %s deferred", message_id)
 
     if inline or app.config.get("TRACKER_DELIVER_INLINE"):
         run()

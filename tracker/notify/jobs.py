@@ -2,18 +2,14 @@
 
 from celery import shared_task
 
-from tracker.notify.delivery import TemporaryFailure, deliver
+from tracker.notify.delivery import TemporaryFailure, backoff, deliver
 
 
-@shared_task(
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(TemporaryFailure,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=8)
 def deliver_outbox_message(self, message_id: int) -> str:
-    return deliver(message_id)
+    """Send one outbox row; 4xx answers and connection errors retry with back-off."""
+    try:
+        return deliver(message_id)
+    except TemporaryFailure as error:
+        countdown = backoff(self.request.retries + 1).total_seconds()
+        raise self.retry(exc=error, countdown=countdown) from error

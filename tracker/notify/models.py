@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -43,6 +43,8 @@ class OutboxMessage(db.Model):
         sa.ForeignKey("road_maps.id", ondelete="CASCADE"), index=True
     )
     occurrence: Mapped[str | None] = mapped_column(sa.String(40))
+    # The deadline a reminder was written for; delivery cancels it if the deadline has moved.
+    due_date: Mapped[date | None] = mapped_column(sa.Date)
     subject: Mapped[str] = mapped_column(sa.Text, nullable=False)
     body_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
@@ -55,3 +57,40 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient = relationship("User")
+
+
+class ReminderPolicy(db.Model):
+    """When a department's assignees are reminded; one row per department (defaults if none)."""
+
+    __tablename__ = "reminder_policies"
+    __table_args__ = (
+        sa.CheckConstraint("send_hour BETWEEN 0 AND 23", name="send_hour_range"),
+        sa.CheckConstraint("overdue_every_days >= 1", name="overdue_every_positive"),
+        sa.CheckConstraint("escalate_after_days >= 1", name="escalate_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    days_before: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=lambda: [7, 3, 1])
+    on_the_day: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    overdue_every_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=3)
+    escalate_after_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=7)
+    send_hour: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=9)
+
+
+CALENDAR_DAY_KINDS = ("holiday", "workday")
+
+
+class CalendarDay(db.Model):
+    """An administrator's change to the production calendar: an extra holiday or a working
+    Saturday. Without rows the `holidays` package's Russian calendar applies."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (one_of("kind", CALENDAR_DAY_KINDS), sa.UniqueConstraint("day"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    note: Mapped[str | None] = mapped_column(sa.String(255))

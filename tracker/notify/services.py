@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,11 +21,14 @@ def render_mail(template: str, **context: Any) -> tuple[str, str, str]:
 
     The text template's first line is «Тема: …»; the rest is the body."""
     context.setdefault("base_url", current_app.config["TRACKER_BASE_URL"].rstrip("/"))
-    text = render_template(f"mail/{template}.txt", **context).strip()
+    # The Jinja environment itself, not render_template: mail is also written by the scheduler
+    # and Celery, where there is no request for the pages' context processors.
+    env = current_app.jinja_env
+    text = env.get_template(f"mail/{template}.txt").render(**context).strip()
     first, _sep, body = text.partition("\n")
     if not first.startswith("Тема:"):
         raise ValueError(f"mail/{template}.txt must start with «Тема: …»")
-    html = render_template(f"mail/{template}.html", **context)
+    html = env.get_template(f"mail/{template}.html").render(**context)
     return first.removeprefix("Тема:").strip(), body.strip() + "\n", html
 
 
@@ -72,3 +75,37 @@ def message_id_for(message: OutboxMessage, domain: str) -> str:
     """A stable Message-ID: the same outbox row always gets the same one."""
     digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
     return f"<{digest}@{domain}>"
+
+
+def resend(session: Session, message: OutboxMessage, actor: User) -> None:
+    """Put a failed or cancelled message back in the queue (the administrator's decision)."""
+    from tracker.core import audit
+
+    if message.state not in ("failed", "cancelled"):
+        raise ValueError("Повторно отправить можно только письмо с ошибкой или отменённое.")
+    if message.recipient is not None and message.recipient.email_undeliverable_at is not None:
+        message.recipient.email_undeliverable_at = None
+        message.recipient.bounce_count = 0
+    message.state, message.attempts, message.send_after = "pending", 0, clock.now()
+    message.last_error = None
+    session.flush()
+    session.info.setdefault("outbox_new", []).append(message.id)
+    audit.record(actor, "outbox.resend", message, organization_id=None, key=message.key)
+
+
+def cancel(session: Session, message: OutboxMessage, actor: User) -> None:
+    from tracker.core import audit
+
+    if message.state != "pending":
+        raise ValueError("Отменить можно только письмо в очереди.")
+    message.state, message.last_error = "cancelled", "отменено администратором"
+    session.flush()
+    audit.record(actor, "outbox.cancel", message, organization_id=None, key=message.key)
+
+
+def mark_deliverable(session: Session, user: User, actor: User) -> None:
+    from tracker.core import audit
+
+    user.email_undeliverable_at, user.bounce_count = None, 0
+    session.flush()
+    audit.record(actor, "user.email_deliverable", user)

@@ -69,6 +69,9 @@ class User(UserMixin, Timestamped, db.Model):
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     notify_mode: Mapped[str | None] = mapped_column(sa.String(10))
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Permanent (5xx) mail failures in a row; at three the address is marked undeliverable.
+    bounce_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    email_undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change or logout-everywhere; part of the session identity.
     session_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
 

@@ -1,0 +1,371 @@
+"""The sweep: which reminders are due at a moment, written as outbox rows with unique keys.
+
+For each department's policy and each time zone under it, the local date D counts once the
+local hour reaches the policy's sending hour. Reminders fall on nominal dates (7, 3 and 1 days
+before the deadline, the day itself, the first overdue day and every N days after, and the
+escalation after M overdue days); a nominal date that is not a working day moves to the next
+working day. An assignment gets at most one reminder a day (the one nearest the deadline), and
+the key `assignment:<id>:<kind>:<nominal date>:user:<id>` makes a second sweep, a second
+scheduler or a catch-up after downtime unable to write it twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql.functions import FunctionElement
+
+from tracker.assignments.models import OPEN_STATES, Assignment
+from tracker.core import clock
+from tracker.core.urls import external_url
+from tracker.meetings.models import Decision
+from tracker.notify.calendar import WorkCalendar
+from tracker.notify.models import OutboxMessage, ReminderPolicy
+from tracker.notify.services import render_mail
+from tracker.orgs.models import Membership, Organization, User
+
+STAFF_ROLES = ("admin", "staff")
+
+
+class days_between(FunctionElement):
+    """Whole days from the second date to the first, on SQLite and PostgreSQL."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(days_between, "postgresql")
+def _days_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = list(element.clauses)
+    return (
+        f"CAST(julianday({compiler.process(later, **kw)}) - "
+        f"julianday({compiler.process(earlier, **kw)}) AS INTEGER)"
+    )
+
+
+def policy_for(policies: dict[int, ReminderPolicy], department_id: int) -> ReminderPolicy:
+    return policies.get(department_id) or ReminderPolicy(
+        organization_id=department_id,
+        days_before=[7, 3, 1],
+        on_the_day=True,
+        overdue_every_days=3,
+        escalate_after_days=7,
+        send_hour=9,
+    )
+
+
+def reminder_kind(policy: ReminderPolicy, due: date, nominal: date) -> str | None:
+    """The reminder a deadline `due` calls for on the nominal date, or None."""
+    days = (due - nominal).days
+    if days > 0:
+        return f"due-minus-{days}" if days in policy.days_before else None
+    if days == 0:
+        return "due-day" if policy.on_the_day else None
+    late = -days
+    if late == 1 or (late - 1) % policy.overdue_every_days == 0:
+        return f"overdue-{late}"
+    return None
+
+
+def urgency(kind: str) -> int:
+    """Which of several reminders on one day wins: the one nearest the deadline, or the latest."""
+    if kind.startswith("overdue-"):
+        return 1000 + int(kind.removeprefix("overdue-"))
+    if kind == "due-day":
+        return 500
+    return 500 - int(kind.removeprefix("due-minus-"))
+
+
+def notify_mode(user: User) -> str:
+    if user.notify_mode:
+        return user.notify_mode
+    return "digest" if any(m.role in STAFF_ROLES for m in user.memberships) else "each"
+
+
+@dataclass
+class SweepResult:
+    queued: int = 0
+    digests: int = 0
+    by_kind: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+@dataclass
+class Due:
+    assignment: Assignment
+    kind: str
+    nominal: date
+    recipients: list[User | str]
+
+
+def sweep(session: Session, at: datetime | None = None) -> SweepResult:
+    """Write the outbox rows due at `at` (default: now). Safe to run any number of times."""
+    at = at or clock.now()
+    calendar = WorkCalendar.load(session)
+    policies = {p.organization_id: p for p in session.scalars(sa.select(ReminderPolicy))}
+    departments = session.scalars(
+        sa.select(Organization).where(Organization.kind == "department")
+    ).all()
+    zones = list(session.scalars(sa.select(Organization.timezone).distinct()))
+    result = SweepResult()
+    digest_items: dict[int, list[Due]] = defaultdict(list)
+    digest_day: dict[int, date] = {}
+    rows: list[dict[str, Any]] = []
+    for department in departments:
+        policy = policy_for(policies, department.id)
+        for tz in zones:
+            local = at.astimezone(ZoneInfo(tz))
+            if local.hour < policy.send_hour:
+                continue
+            nominal_days = calendar.shifted_here(local.date())
+            if not nominal_days:
+                continue
+            send_after = datetime.combine(
+                local.date(), datetime.min.time().replace(hour=policy.send_hour), ZoneInfo(tz)
+            )
+            for due in _due_here(session, department, tz, policy, nominal_days):
+                for recipient in due.recipients:
+                    if isinstance(recipient, User) and notify_mode(recipient) == "digest":
+                        digest_items[recipient.id].append(due)
+                        digest_day[recipient.id] = local.date()
+                        continue
+                    rows.append(_reminder_row(due, recipient, send_after))
+                    result.by_kind[due.kind.split("-")[0]] += 1
+    result.queued += _insert(session, rows)
+    result.digests = _queue_digests(session, calendar, digest_items, digest_day, at)
+    return result
+
+
+def _due_here(
+    session: Session,
+    department: Organization,
+    tz: str,
+    policy: ReminderPolicy,
+    nominal_days: list[date],
+) -> list[Due]:
+    """Assignments under the department, in zone `tz`, with a reminder on these nominal dates."""
+    wanted_dues: set[date] = set()
+    overdue_conditions = []
+    for n in nominal_days:
+        wanted_dues.update(n + timedelta(days=k) for k in policy.days_before)
+        if policy.on_the_day:
+            wanted_dues.add(n)
+        wanted_dues.add(n - timedelta(days=1))
+        wanted_dues.add(n - timedelta(days=policy.escalate_after_days))
+        overdue_conditions.append(
+            sa.and_(
+                Assignment.due_date < n - timedelta(days=1),
+                (days_between(sa.literal(n, sa.Date), Assignment.due_date) - 1)
+                % policy.overdue_every_days
+                == 0,
+            )
+        )
+    query = (
+        sa.select(Assignment)
+        .join(Organization, Organization.id == Assignment.organization_id)
+        .where(
+            Organization.timezone == tz,
+            Organization.path.like(department.path + "%"),
+            Assignment.status.in_(OPEN_STATES),
+            Assignment.due_date.is_not(None),
+            sa.or_(Assignment.due_date.in_(sorted(wanted_dues)), *overdue_conditions),
+        )
+        .options(
+            selectinload(Assignment.decision).selectinload(Decision.controller),
+            selectinload(Assignment.assignee).selectinload(User.memberships),
+        )
+    )
+    candidates = list(session.scalars(query))
+    directors = _directors(session, {a.organization_id for a in candidates if not a.assignee_id})
+    emails = dict(
+        session.execute(
+            sa.select(Organization.id, Organization.email).where(
+                Organization.id.in_({a.organization_id for a in candidates})
+            )
+        ).all()
+    )
+    found: list[Due] = []
+    for assignment in candidates:
+        options = [
+            (kind, n)
+            for n in nominal_days
+            if (kind := reminder_kind(policy, assignment.due_date, n)) is not None
+        ]
+        if options:
+            kind, n = max(options, key=lambda option: urgency(option[0]))
+            if assignment.assignee is not None:
+                recipients: list[User | str] = [assignment.assignee]
+            else:
+                recipients = list(directors.get(assignment.organization_id, [])) or [
+                    e for e in [emails.get(assignment.organization_id)] if e
+                ]
+            found.append(Due(assignment, kind, n, recipients))
+        for n in nominal_days:
+            if (n - assignment.due_date).days == policy.escalate_after_days:
+                found.append(
+                    Due(assignment, "escalation", n, _escalation_to(assignment, directors))
+                )
+    return found
+
+
+def _directors(session: Session, organization_ids: set[int]) -> dict[int, list[User]]:
+    if not organization_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Membership.organization_id, User)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.organization_id.in_(organization_ids),
+            Membership.role == "director",
+            User.active.is_(True),
+        )
+        .options(selectinload(User.memberships))
+    ).all()
+    result: dict[int, list[User]] = defaultdict(list)
+    for org_id, user in rows:
+        result[org_id].append(user)
+    return result
+
+
+def _escalation_to(assignment: Assignment, directors: dict[int, list[User]]) -> list[User | str]:
+    """The controller, and the director when the assignee is one of the school's staff."""
+    people: list[User | str] = []
+    if assignment.decision.controller is not None:
+        people.append(assignment.decision.controller)
+    if assignment.assignee is not None:
+        people.extend(
+            d
+            for d in directors.get(assignment.organization_id, [])
+            if d.id != assignment.assignee_id
+        )
+    return people
+
+
+def _reminder_row(due: Due, recipient: User | str, send_after: datetime) -> dict[str, Any]:
+    a = due.assignment
+    email = recipient.email if isinstance(recipient, User) else recipient
+    who = f"user:{recipient.id}" if isinstance(recipient, User) else f"email:{email}"
+    template = "escalation" if due.kind == "escalation" else "reminder"
+    subject, text, html = render_mail(
+        template,
+        recipient=recipient if isinstance(recipient, User) else None,
+        assignment=a,
+        decision=a.decision,
+        meeting=a.decision.meeting,
+        kind=due.kind,
+        days_left=(a.due_date - due.nominal).days,
+        link=external_url("assignments.detail", assignment_id=a.id),
+        settings_link=external_url("notify.settings"),
+    )
+    return {
+        "key": f"assignment:{a.id}:{due.kind}:{due.nominal.isoformat()}:{who}",
+        "kind": f"reminder.{due.kind.split('-')[0]}" if due.kind != "escalation" else "escalation",
+        "recipient_id": recipient.id if isinstance(recipient, User) else None,
+        "recipient_email": email,
+        "assignment_id": a.id,
+        "occurrence": f"{due.kind}:{due.nominal.isoformat()}",
+        "due_date": a.due_date,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "state": "pending",
+        "attempts": 0,
+        "created_at": clock.now(),
+        "send_after": send_after,
+    }
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert rows whose key is new; a key that exists (another sweep wrote it) is skipped."""
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    inserted = 0
+    for start in range(0, len(rows), 1000):
+        statement = (
+            insert(OutboxMessage)
+            .values(rows[start : start + 1000])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.id)
+        )
+        ids = list(session.scalars(statement))
+        session.info.setdefault("outbox_new", []).extend(ids)
+        inserted += len(ids)
+    return inserted
+
+
+def _queue_digests(
+    session: Session,
+    calendar: WorkCalendar,
+    items: dict[int, list[Due]],
+    days: dict[int, date],
+    at: datetime,
+) -> int:
+    """One daily digest per user who chose it: what is due, overdue, and waiting for them."""
+    waiting: dict[int, list[Assignment]] = defaultdict(list)
+    for assignment in session.scalars(
+        sa.select(Assignment)
+        .join(Decision)
+        .where(Assignment.status == "reported", Decision.controller_id.is_not(None))
+        .options(selectinload(Assignment.decision))
+    ):
+        waiting[assignment.decision.controller_id].append(assignment)
+    users = {
+        u.id: u
+        for u in session.scalars(
+            sa.select(User)
+            .where(User.id.in_(set(items) | set(waiting)), User.active.is_(True))
+            .options(selectinload(User.memberships).selectinload(Membership.organization))
+        )
+    }
+    rows = []
+    for user_id, user in users.items():
+        if notify_mode(user) != "digest":
+            continue
+        tz = user.memberships[0].organization.timezone if user.memberships else "Europe/Moscow"
+        local = at.astimezone(ZoneInfo(tz))
+        day = days.get(user_id, local.date())
+        if user_id not in items and (local.hour < 9 or not calendar.is_working(day)):
+            continue
+        due = sorted(items.get(user_id, []), key=lambda d: (d.assignment.due_date, d.assignment.id))
+        subject, text, html = render_mail(
+            "digest",
+            recipient=user,
+            day=day,
+            due=due,
+            waiting=waiting.get(user_id, []),
+            link_for=lambda a: external_url("assignments.detail", assignment_id=a.id),
+            settings_link=external_url("notify.settings"),
+        )
+        rows.append(
+            {
+                "key": f"digest:user:{user_id}:{day.isoformat()}",
+                "kind": "digest",
+                "recipient_id": user_id,
+                "recipient_email": user.email,
+                "occurrence": day.isoformat(),
+                "subject": subject,
+                "body_text": text,
+                "body_html": html,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": clock.now(),
+                "send_after": at,
+            }
+        )
+    return _insert(session, rows)

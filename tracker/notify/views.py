@@ -1,0 +1,217 @@
+"""Notification settings (every user) and the administrator's outbox, policy and calendar."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from tracker.assignments.models import Assignment
+from tracker.core import audit
+from tracker.core.audit import record_denied
+from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to
+from tracker.extensions import db
+from tracker.notify import services
+from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, SettingsForm
+from tracker.notify.models import CalendarDay, OutboxMessage, ReminderPolicy
+from tracker.notify.reminders import notify_mode, policy_for
+from tracker.orgs.models import Organization, User
+
+bp = Blueprint("notify", __name__)
+STATE_LABELS = {
+    "pending": "в очереди",
+    "sending": "отправляется",
+    "sent": "отправлено",
+    "failed": "ошибка",
+    "cancelled": "отменено",
+}
+
+
+@bp.before_request
+@login_required
+def authenticated():
+    pass
+
+
+def admin_only() -> None:
+    if not can_anywhere(current_user, "user.manage"):
+        record_denied(current_user, None, None, "admin")
+        abort(403)
+
+
+@bp.route("/settings/notifications", methods=["GET", "POST"])
+def settings():
+    form = SettingsForm(notify_mode=notify_mode(current_user))
+    if form.validate_on_submit():
+        current_user.notify_mode = form.notify_mode.data
+        audit.record(current_user, "user.notify_mode", current_user, mode=form.notify_mode.data)
+        db.session.commit()
+        flash("Настройки уведомлений сохранены.", "success")
+        return redirect(url_for("notify.settings"))
+    return render_template("notify/settings.html", form=form)
+
+
+def visible_outbox():
+    """Messages to people (or organizations) within the administrator's reach."""
+    people = sa.select(User.id).where(visible_to(current_user, User, "user.manage"))
+    assignments = sa.select(Assignment.id).where(
+        visible_to(current_user, Assignment, "assignment.view")
+    )
+    return sa.or_(
+        OutboxMessage.recipient_id.in_(people),
+        sa.and_(OutboxMessage.recipient_id.is_(None), OutboxMessage.assignment_id.in_(assignments)),
+    )
+
+
+@bp.route("/admin/outbox")
+def outbox():
+    admin_only()
+    form = OutboxFilterForm(request.args)
+    query = sa.select(OutboxMessage).where(visible_outbox())
+    if form.validate():
+        if form.state.data:
+            query = query.where(OutboxMessage.state == form.state.data)
+        if form.recipient.data:
+            query = query.where(
+                sa.func.lower(OutboxMessage.recipient_email).like(
+                    f"%{form.recipient.data.lower()}%"
+                )
+            )
+    rows = db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(300)).all()
+    undeliverable = db.session.scalars(
+        sa.select(User).where(
+            User.email_undeliverable_at.is_not(None), visible_to(current_user, User, "user.manage")
+        )
+    ).all()
+    return render_template(
+        "notify/outbox.html", form=form, rows=rows, labels=STATE_LABELS, undeliverable=undeliverable
+    )
+
+
+def _message(message_id: int) -> OutboxMessage:
+    message = db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.id == message_id, visible_outbox())
+    )
+    if message is None:
+        record_denied(current_user, "outbox", message_id, "outbox")
+        abort(404)
+    return message
+
+
+@bp.route("/admin/outbox/<int:message_id>/<action>", methods=["POST"])
+def outbox_action(message_id: int, action: str):
+    admin_only()
+    message = _message(message_id)
+    try:
+        if action == "resend":
+            services.resend(db.session, message, current_user)
+        elif action == "cancel":
+            services.cancel(db.session, message, current_user)
+        else:
+            abort(404)
+    except ValueError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash("Готово.", "success")
+    return redirect(url_for("notify.outbox", **request.args))
+
+
+@bp.route("/admin/users/<int:user_id>/deliverable", methods=["POST"])
+def mark_deliverable(user_id: int):
+    admin_only()
+    user = get_visible_or_404(current_user, User, user_id, "user.manage")
+    services.mark_deliverable(db.session, user, current_user)
+    db.session.commit()
+    flash(f"Адрес {user.email} снова используется для писем.", "success")
+    return redirect(url_for("notify.outbox"))
+
+
+@bp.route("/admin/reminders", methods=["GET", "POST"])
+def reminders():
+    admin_only()
+    departments = db.session.scalars(
+        sa.select(Organization)
+        .where(
+            Organization.kind == "department",
+            visible_to(current_user, Organization, "organization.manage"),
+        )
+        .order_by(Organization.short_name)
+    ).all()
+    if not departments:
+        abort(403)
+    chosen = request.values.get("organization_id", type=int) or departments[0].id
+    department = get_visible_or_404(current_user, Organization, chosen, "organization.manage")
+    stored = db.session.scalar(
+        sa.select(ReminderPolicy).where(ReminderPolicy.organization_id == department.id)
+    )
+    policy = stored or policy_for({}, department.id)
+    form = PolicyForm(
+        obj=policy if request.method == "GET" else None,
+        days_before=", ".join(str(d) for d in policy.days_before),
+        on_the_day="1" if policy.on_the_day else "0",
+    )
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    form.organization_id.data = department.id
+    if request.method == "POST" and form.validate_on_submit():
+        if stored is None:
+            stored = ReminderPolicy(organization_id=department.id)
+            db.session.add(stored)
+        stored.days_before = form.days_before.parsed
+        stored.on_the_day = form.on_the_day.data == "1"
+        stored.overdue_every_days = form.overdue_every_days.data
+        stored.escalate_after_days = form.escalate_after_days.data
+        stored.send_hour = form.send_hour.data
+        db.session.flush()
+        audit.record(current_user, "reminder_policy.update", stored, organization_id=department.id)
+        db.session.commit()
+        flash("Правила напоминаний сохранены.", "success")
+        return redirect(url_for("notify.reminders", organization_id=department.id))
+    days = db.session.scalars(sa.select(CalendarDay).order_by(CalendarDay.day.desc())).all()
+    return render_template(
+        "notify/reminders.html",
+        form=form,
+        department=department,
+        day_form=CalendarDayForm(),
+        days=days,
+    )
+
+
+@bp.route("/admin/calendar", methods=["POST"])
+def calendar_day():
+    admin_only()
+    form = CalendarDayForm()
+    if not form.validate_on_submit():
+        flash("Укажите дату в формате ДД.ММ.ГГГГ и тип дня.", "danger")
+        return redirect(url_for("notify.reminders"))
+    existing = db.session.scalar(sa.select(CalendarDay).where(CalendarDay.day == form.day.data))
+    row = existing or CalendarDay(day=form.day.data)
+    row.kind, row.note = form.kind.data, form.note.data or None
+    db.session.add(row)
+    db.session.flush()
+    audit.record(current_user, "calendar.set", row, day=str(row.day), kind=row.kind)
+    db.session.commit()
+    flash("Производственный календарь изменён.", "success")
+    return redirect(url_for("notify.reminders"))
+
+
+@bp.route("/admin/calendar/<int:day_id>/delete", methods=["POST"])
+def calendar_delete(day_id: int):
+    admin_only()
+    row = db.session.get(CalendarDay, day_id) or abort(404)
+    audit.record(current_user, "calendar.delete", row, day=str(row.day))
+    db.session.delete(row)
+    db.session.commit()
+    flash("Изменение календаря удалено.", "success")
+    return redirect(url_for("notify.reminders"))
+
+
+@bp.app_template_global()
+def reminders_for(assignment: Assignment) -> list[OutboxMessage]:
+    """The messages sent (or queued) about an assignment the user may see."""
+    return list(
+        db.session.scalars(
+            sa.select(OutboxMessage)
+            .where(OutboxMessage.assignment_id == assignment.id)
+            .order_by(OutboxMessage.created_at)
+        )
+    )
