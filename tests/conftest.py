@@ -271,3 +271,73 @@ def pytest_collection_modifyitems(config, items) -> None:
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+
+class MailSink:
+    """A real SMTP server (aiosmtpd) that keeps what it receives. `script` lists how to answer
+    the next DATA commands: "451", "550", ("hang", seconds) or None for 250."""
+
+    def __init__(self) -> None:
+        import email
+        import email.policy
+
+        self._email = email
+        self._policy = email.policy.default
+        self.messages: list = []
+        self.script: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        import asyncio
+
+        with self.lock:
+            action = self.script.pop(0) if self.script else None
+        if action == "451":
+            return "451 4.3.0 Try again later"
+        if action == "550":
+            return "550 5.1.1 Mailbox unavailable"
+        if isinstance(action, tuple) and action[0] == "hang":
+            await asyncio.sleep(action[1])
+        message = self._email.message_from_bytes(envelope.content, policy=self._policy)
+        with self.lock:
+            self.messages.append(message)
+        return "250 OK"
+
+    def by_key(self) -> dict[str, list]:
+        result: dict[str, list] = {}
+        for message in self.messages:
+            result.setdefault(str(message["X-Tracker-Key"]), []).append(message)
+        return result
+
+    def clear(self) -> None:
+        with self.lock:
+            self.messages.clear()
+            self.script.clear()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink() -> Iterator[tuple[MailSink, int]]:
+    from aiosmtpd.controller import Controller
+
+    sink = MailSink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield sink, port
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(app, smtp_sink):
+    """The app sends real SMTP to the local aiosmtpd server for this test."""
+    sink, port = smtp_sink
+    sink.clear()
+    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_SUPPRESS_SEND",
+                                         "MAIL_TIMEOUT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False,
+                      MAIL_TIMEOUT=3)
+    yield sink
+    app.config.update(saved)

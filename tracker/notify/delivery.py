@@ -3,10 +3,12 @@ UPDATE that only one process can win) before it is sent, and re-checked before s
 
 from __future__ import annotations
 
+import email.charset
 import logging
 import smtplib
 import threading
 from datetime import timedelta
+from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
 
 import sqlalchemy as sa
@@ -22,6 +24,16 @@ from tracker.notify.services import message_id_for
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BOUNCES_TO_MARK = 3
+
+
+class MailMessage(Message):
+    """Flask-Mail's message with bodies in quoted-printable: Flask-Mail sends UTF-8 as 8bit,
+    and a long line (a report's text) then breaks SMTP's 998-character limit."""
+
+    def _mimetext(self, text: str | None, subtype: str = "plain") -> MIMEText:
+        utf8 = email.charset.Charset("utf-8")
+        utf8.body_encoding = email.charset.QP
+        return MIMEText(text or "", _subtype=subtype, _charset=utf8)
 
 
 class TemporaryFailure(Exception):
@@ -84,7 +96,7 @@ def _compose(row: OutboxMessage) -> Message:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     domain = parseaddr(sender)[1].partition("@")[2] or "tracker.local"
     recipient_name = row.recipient.full_name if row.recipient else ""
-    msg = Message(
+    msg = MailMessage(
         subject=row.subject,
         sender=sender,
         recipients=[formataddr((recipient_name, row.recipient_email))],

@@ -57,6 +57,7 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient = relationship("User")
+    assignment = relationship("Assignment")
 
 
 class ReminderPolicy(db.Model):
