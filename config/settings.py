@@ -70,6 +70,8 @@ class BaseConfig:
         # A row «sending» for longer than this is taken as lost (its worker died) and resent.
         self.TRACKER_SENDING_TIMEOUT = env_int("TRACKER_SENDING_TIMEOUT", 300)
         self.TRACKER_SWEEP_MINUTES = env_int("TRACKER_SWEEP_MINUTES", 5)
+        # First retry after a temporary mail failure; each next one waits twice as long.
+        self.TRACKER_RETRY_SECONDS = env_int("TRACKER_RETRY_SECONDS", 30)
         self.MAIL_SUPPRESS_SEND = env_bool("MAIL_SUPPRESS_SEND", False)
         # Without a broker, send in a background thread of the process that committed.
         self.TRACKER_DELIVER_INLINE = env_bool("TRACKER_DELIVER_INLINE", False)

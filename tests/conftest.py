@@ -258,13 +258,13 @@ def page(browser_instance, live_server):
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    # Browser tests run once, on PostgreSQL (what a region runs); everything else on both.
+    # Browser and Celery tests run once, on PostgreSQL (what a region runs); the rest on both.
     keep, drop = [], []
     for item in items:
-        is_browser = item.get_closest_marker("browser") is not None
+        once = item.get_closest_marker("browser") or item.get_closest_marker("postgres_only")
         callspec = getattr(item, "callspec", None)
         param = callspec.params.get("backend") if callspec else None
-        if is_browser and param == "sqlite" and not os.environ.get("BROWSER_ON_SQLITE"):
+        if once and param == "sqlite" and not os.environ.get("BROWSER_ON_SQLITE"):
             drop.append(item)
         else:
             keep.append(item)
@@ -290,17 +290,30 @@ class MailSink:
         self.script: list = []
         self.lock = threading.Lock()
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        import asyncio
+
+        with self.lock:
+            action = self.script[0] if self.script else None
+            if isinstance(action, tuple) and action[0] == "hang_rcpt":
+                self.script.pop(0)
+        if isinstance(action, tuple) and action[0] == "hang_rcpt":
+            await asyncio.sleep(action[1])  # the sender is stuck in the middle of a send
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
         import asyncio
 
         with self.lock:
             action = self.script.pop(0) if self.script else None
+        if isinstance(action, tuple) and action[0] == "hang":
+            await asyncio.sleep(action[1])  # longer than the client waits: it gives up
+            return "451 4.4.2 Timeout"
         if action == "451":
             return "451 4.3.0 Try again later"
         if action == "550":
             return "550 5.1.1 Mailbox unavailable"
-        if isinstance(action, tuple) and action[0] == "hang":
-            await asyncio.sleep(action[1])
         message = self._email.message_from_bytes(envelope.content, policy=self._policy)
         with self.lock:
             self.messages.append(message)
@@ -335,9 +348,11 @@ def mailbox(app, smtp_sink):
     """The app sends real SMTP to the local aiosmtpd server for this test."""
     sink, port = smtp_sink
     sink.clear()
-    saved = {k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_SUPPRESS_SEND",
-                                         "MAIL_TIMEOUT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False,
-                      MAIL_TIMEOUT=3)
+    saved = {
+        k: app.config[k] for k in ("MAIL_SERVER", "MAIL_PORT", "MAIL_SUPPRESS_SEND", "MAIL_TIMEOUT")
+    }
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_SUPPRESS_SEND=False, MAIL_TIMEOUT=3
+    )
     yield sink
     app.config.update(saved)

@@ -13,7 +13,7 @@ from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.notify.calendar import WorkCalendar
 from tracker.notify.models import CalendarDay, OutboxMessage, ReminderPolicy
-from tracker.notify.reminders import reminder_kind, policy_for
+from tracker.notify.reminders import policy_for, reminder_kind
 from tracker.notify.scheduler import deliver_pending, run_sweep
 from tracker.orgs.models import User
 
@@ -35,12 +35,17 @@ def point_2(ctx):
     controller.notify_mode = "each"
     clock.freeze(local(date(2023, 1, 31), 15))
     meeting = meetings.create_meeting(
-        db.session, organization=orgs["ptz-uo"], held_on=date(2023, 1, 31),
+        db.session,
+        organization=orgs["ptz-uo"],
+        held_on=date(2023, 1, 31),
         title="совещания руководителей муниципальных общеобразовательных организаций "
         "Петрозаводского городского округа",
     )
     decision = meetings.add_decision(
-        db.session, meeting, number="2", controller=controller,
+        db.session,
+        meeting,
+        number="2",
+        controller=controller,
         text="Разработать(скорректировать) антирисковую программу МОУ, в срок до 27.02.2023.",
         deadline_text="в срок до 27.02.2023",
     )
@@ -51,8 +56,9 @@ def point_2(ctx):
 
 def reminders_by_recipient() -> dict[str, list[tuple[str, str]]]:
     rows = db.session.execute(
-        sa.select(OutboxMessage.recipient_email, OutboxMessage.occurrence, OutboxMessage.sent_at)
-        .where(OutboxMessage.kind.startswith("reminder") | (OutboxMessage.kind == "escalation"))
+        sa.select(
+            OutboxMessage.recipient_email, OutboxMessage.occurrence, OutboxMessage.sent_at
+        ).where(OutboxMessage.kind.startswith("reminder") | (OutboxMessage.kind == "escalation"))
     ).all()
     result: dict[str, list[tuple[str, str]]] = {}
     for email, occurrence, sent_at in rows:
@@ -105,10 +111,14 @@ def test_seed_001_point_2_from_17_february_to_10_march(app, point_2, mailbox):
     assert all(len(v) == 1 for v in received.values())
     sample = received[next(k for k in reminders if ":due-day:" in k)][0]
     assert sample["Subject"].startswith("Сегодня срок поручения: п. 2")
-    assert "Разработать(скорректировать) антирисковую программу МОУ" in sample.get_body(
-        ("plain",)).get_content()
+    assert (
+        "Разработать(скорректировать) антирисковую программу МОУ"
+        in sample.get_body(("plain",)).get_content()
+    )
     assert sample["List-Unsubscribe"].startswith("<http")
-    assert sample["Message-ID"].startswith("<") and sample["X-Tracker-Key"].startswith("assignment:")
+    assert sample["Message-ID"].startswith("<") and sample["X-Tracker-Key"].startswith(
+        "assignment:"
+    )
     assert "Директор" in str(sample["To"]) or "@" in str(sample["To"])
 
 
@@ -126,8 +136,11 @@ def test_a_missed_sweep_catches_up_once(app, point_2):
     clock.freeze(moment)
     result = run_sweep(app, moment)
     assert result.queued == 15  # one letter per school (today's), not one per missed day
-    kinds = set(db.session.scalars(
-        sa.select(OutboxMessage.occurrence).where(OutboxMessage.kind.startswith("reminder"))))
+    kinds = set(
+        db.session.scalars(
+            sa.select(OutboxMessage.occurrence).where(OutboxMessage.kind.startswith("reminder"))
+        )
+    )
     assert {k.split(":")[0] for k in kinds} == {"overdue-4"}
 
 
@@ -142,13 +155,16 @@ def test_deadline_moved_or_accepted_cancels_a_queued_reminder(app, point_2, mail
     request = assignments.request_extension(
         db.session, a6, users["director.sch6@petrozavodsk.demo.test"], "Педсовет", date(2023, 3, 15)
     )
-    assignments.decide_extension(db.session, request, users["chervova@petrozavodsk.demo.test"], True)
+    assignments.decide_extension(
+        db.session, request, users["chervova@petrozavodsk.demo.test"], True
+    )
     db.session.commit()
     deliver_pending(app)
     db.session.rollback()
     row = db.session.scalar(
-        sa.select(OutboxMessage).where(OutboxMessage.assignment_id == a6.id,
-                                       OutboxMessage.kind == "reminder.due")
+        sa.select(OutboxMessage).where(
+            OutboxMessage.assignment_id == a6.id, OutboxMessage.kind == "reminder.due"
+        )
     )
     assert (row.state, row.last_error) == ("cancelled", "срок поручения изменён")
     assert not any(str(m["X-Tracker-Key"]) == row.key for m in mailbox.messages)
@@ -160,7 +176,9 @@ def test_digest_for_staff_collects_the_day(app, point_2, mailbox):
     controller.notify_mode = None  # staff default: the daily digest
     a7 = next(a for a in decision.assignments if a.organization_id == orgs["ptz-sch7"].id)
     clock.freeze(local(date(2023, 2, 27), 8))
-    assignments.submit_report(db.session, a7, users["director.sch7@petrozavodsk.demo.test"], "Готово")
+    assignments.submit_report(
+        db.session, a7, users["director.sch7@petrozavodsk.demo.test"], "Готово"
+    )
     db.session.commit()
     for day in (date(2023, 3, 6), date(2023, 3, 6)):
         moment = local(day, 9, 30)
@@ -176,9 +194,16 @@ def test_digest_for_staff_collects_the_day(app, point_2, mailbox):
 
 def test_policy_and_calendar_are_editable(app, point_2):
     orgs, _users, _decision = point_2
-    db.session.add(ReminderPolicy(organization_id=orgs["ptz-uo"].id, days_before=[2],
-                                  on_the_day=False, overdue_every_days=5, escalate_after_days=10,
-                                  send_hour=14))
+    db.session.add(
+        ReminderPolicy(
+            organization_id=orgs["ptz-uo"].id,
+            days_before=[2],
+            on_the_day=False,
+            overdue_every_days=5,
+            escalate_after_days=10,
+            send_hour=14,
+        )
+    )
     db.session.add(CalendarDay(day=date(2023, 2, 25), kind="workday", note="рабочая суббота"))
     db.session.commit()
     assert WorkCalendar.load(db.session).is_working(date(2023, 2, 25))
@@ -191,11 +216,20 @@ def test_policy_and_calendar_are_editable(app, point_2):
 def test_reminder_kinds_follow_the_policy():
     policy = policy_for({}, 1)
     due = date(2023, 2, 27)
-    kinds = {(due + timedelta(days=d)): reminder_kind(policy, due, due + timedelta(days=d))
-             for d in range(-8, 12)}
+    kinds = {
+        (due + timedelta(days=d)): reminder_kind(policy, due, due + timedelta(days=d))
+        for d in range(-8, 12)
+    }
     assert [d.isoformat() for d, k in kinds.items() if k] == [
-        "2023-02-20", "2023-02-24", "2023-02-26", "2023-02-27", "2023-02-28", "2023-03-03",
-        "2023-03-06", "2023-03-09"]
+        "2023-02-20",
+        "2023-02-24",
+        "2023-02-26",
+        "2023-02-27",
+        "2023-02-28",
+        "2023-03-03",
+        "2023-03-06",
+        "2023-03-09",
+    ]
 
 
 ZONES = ["Europe/Kaliningrad", "Europe/Moscow", "Asia/Vladivostok", "Asia/Kamchatka"]
@@ -224,8 +258,8 @@ def test_each_zone_gets_its_letter_at_nine_local(app, world, server_tz, monkeypa
             run_sweep(app, moment)
             db.session.rollback()  # see what the sweep committed
             for email, created in db.session.execute(
-                sa.select(User.email, OutboxMessage.created_at).join(
-                    User, User.id == OutboxMessage.recipient_id)
+                sa.select(User.email, OutboxMessage.created_at)
+                .join(User, User.id == OutboxMessage.recipient_id)
                 .where(OutboxMessage.occurrence.startswith("due-day"))
             ):
                 first_letter.setdefault(email, created)
@@ -241,25 +275,37 @@ def test_each_zone_gets_its_letter_at_nine_local(app, world, server_tz, monkeypa
 def test_five_hundred_fifty_three_times_marks_the_address(app, point_2, mailbox):
     from tracker.notify.delivery import deliver
 
-    orgs, users, decision = point_2
+    _orgs, users, _decision = point_2
     director = users["director.sch6@petrozavodsk.demo.test"]
     rows = db.session.scalars(
         sa.select(OutboxMessage).where(OutboxMessage.recipient_id == director.id)
     ).all()
     assert rows  # the «new assignment» letter
     for n in range(3):
-        row = OutboxMessage(key=f"test:{n}", kind="test", recipient_id=director.id,
-                            recipient_email=director.email, subject="Тест", body_text="x",
-                            send_after=clock.now())
+        row = OutboxMessage(
+            key=f"test:{n}",
+            kind="test",
+            recipient_id=director.id,
+            recipient_email=director.email,
+            subject="Тест",
+            body_text="x",
+            send_after=clock.now(),
+        )
         mailbox.script.append("550")
         db.session.add(row)
         db.session.commit()  # delivered (and refused) right after the commit
         assert deliver(row.id) == "failed"
     db.session.rollback()
     assert db.session.get(User, director.id).email_undeliverable_at is not None
-    row = OutboxMessage(key="test:after", kind="test", recipient_id=director.id,
-                        recipient_email=director.email, subject="Тест", body_text="x",
-                        send_after=clock.now())
+    row = OutboxMessage(
+        key="test:after",
+        kind="test",
+        recipient_id=director.id,
+        recipient_email=director.email,
+        subject="Тест",
+        body_text="x",
+        send_after=clock.now(),
+    )
     db.session.add(row)
     db.session.commit()
     assert deliver(row.id) == "cancelled"  # not tried again

@@ -45,7 +45,8 @@ class PermanentFailure(Exception):
 
 
 def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+    base = int(current_app.config["TRACKER_RETRY_SECONDS"])
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), 3600))
 
 
 def sending_timeout() -> timedelta:
@@ -185,11 +186,13 @@ def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) ->
     if not message_ids:
         return
     if app.config.get("REDIS_URL"):
-        from tracker.notify.jobs import deliver_outbox_message
+        import tracker.notify.jobs  # noqa: F401 - registers the task
 
+        # This app's Celery (not the process-wide default, which another app may have replaced).
+        task = app.extensions["celery"].tasks["tracker.notify.jobs.deliver_outbox_message"]
         try:
             for message_id in message_ids:
-                deliver_outbox_message.apply_async((message_id,), retry=False)
+                task.apply_async((message_id,), retry=False)
         except Exception as error:
             log.warning("broker unavailable, %d rows stay pending: %s", len(message_ids), error)
         return

@@ -18,6 +18,7 @@ within ``AMBIGUITY_MARGIN`` of the best, *unmatched* when nothing reaches ``MATC
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -130,6 +131,11 @@ _STOP = frozenset(
 )
 
 
+def morph() -> Any:
+    """The process's pymorphy3 analyzer (shared with the deadline reader)."""
+    return _morph()
+
+
 @lru_cache(maxsize=50_000)
 def lemma(word: str) -> str:
     """The normal form of one lower-case word («школы» -> «школа»)."""
@@ -219,7 +225,7 @@ def group_kinds(words: str) -> frozenset[str] | None:
     raw = _WORD.findall(_QUOTES.sub(" ", folded))
     lemmas = [lemma(w) for w in raw]
     present = set(lemmas) | set(raw)
-    pairs = set(zip(lemmas, lemmas[1:], strict=False))
+    pairs = set(itertools.pairwise(lemmas))
     kinds: set[str] = set()
 
     # the department itself
@@ -243,8 +249,7 @@ def group_kinds(words: str) -> frozenset[str] | None:
     if "школа" in lemmas and _plural(raw, lemmas, "школа"):
         edu.add("school")
     if not edu and (
-        ("образовательный" in present and _EDU_OBJECTS & present)
-        or {"оо", "оу", "ооо"} & present
+        ("образовательный" in present and _EDU_OBJECTS & present) or {"оо", "оу", "ооо"} & present
     ):
         edu |= EDUCATIONAL_KINDS
     kinds |= edu
@@ -354,7 +359,8 @@ class Directory:
         found: list[DirectoryEntry] = []
         if DEPARTMENT in kinds and self.department is not None:
             found.append(self.department)
-        found.extend(entry for entry in self.scope if entry.kind in kinds)
+        organization_kinds = kinds & EDUCATIONAL_KINDS
+        found.extend(entry for entry in self.scope if entry.kind in organization_kinds)
         return found
 
 

@@ -1,0 +1,395 @@
+"""The text of an uploaded protocol: .docx, .odt or .txt.
+
+Pure logic: no Flask, no database. Everything a user reads is in Russian.
+
+- .docx: paragraphs and table cells in document order (python-docx). A table row becomes one line
+  with its cells separated by tabs; Word's automatic list numbering («1.», «1.1.», «а)», bullets)
+  is rendered in front of the paragraph, since python-docx does not put it into the text.
+- .odt: content.xml read with the standard library (paragraphs, headings, lists, tables).
+- .txt: UTF-8 (with or without BOM), UTF-16 with a BOM, else a Cyrillic single-byte encoding
+  (Windows-1251, KOI8-R, CP866) chosen by charset-normalizer, Windows-1251 when it cannot tell.
+- .doc, .pdf, .rtf and anything else are refused with a message saying what to upload instead.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from pathlib import PurePath
+from typing import Any
+from xml.etree import ElementTree as ET
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_XML_BYTES = 50 * 1024 * 1024  # unpacked document part: a zip bomb stops here
+
+ACCEPTED = "Загрузите протокол в формате .docx, .odt или .txt либо вставьте его текст в поле."
+
+
+class ProtocolInputError(ValueError):
+    """The upload cannot be read; the message (Russian) says what to do instead."""
+
+
+def extract_text(filename: str, data: bytes) -> str:
+    """The plain text of an uploaded protocol; raises ProtocolInputError if it cannot be read."""
+    if not isinstance(data, bytes | bytearray):
+        raise ProtocolInputError(f"Файл не получен. {ACCEPTED}")
+    data = bytes(data)
+    if len(data) > MAX_BYTES:
+        raise ProtocolInputError(
+            f"Файл больше {MAX_BYTES // (1024 * 1024)} МБ. Загрузите только текст протокола "
+            "(без вложенных картинок) в формате .docx, .odt или .txt."
+        )
+    if not data.strip():
+        raise ProtocolInputError(f"Файл пуст. {ACCEPTED}")
+    suffix = PurePath(filename or "").suffix.lower()
+
+    # What the bytes are wins over what the name says.
+    if data.startswith(b"%PDF") or suffix == ".pdf":
+        raise ProtocolInputError(
+            "PDF не читается: откройте файл, выделите и скопируйте текст протокола и вставьте "
+            "его в поле, или загрузите исходный документ Word (.docx)."
+        )
+    if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".doc":
+        raise ProtocolInputError(
+            "Файлы .doc не читаются: сохраните протокол в Word как .docx («Файл» → «Сохранить "
+            "как» → «Документ Word (*.docx)») и загрузите его, или вставьте текст в поле."
+        )
+    if data.startswith(b"{\\rtf") or suffix == ".rtf":
+        raise ProtocolInputError(
+            "Файлы .rtf не читаются: сохраните протокол как .docx и загрузите его, "
+            "или вставьте текст в поле."
+        )
+
+    if data.startswith(b"PK\x03\x04") or suffix in (".docx", ".odt"):
+        text = _from_package(data, suffix)
+    elif suffix in (".txt", ".text", ""):
+        text = _from_plain(data)
+    else:
+        raise ProtocolInputError(f"Формат «{suffix}» не поддерживается. {ACCEPTED}")
+
+    if "\x00" in text:
+        raise ProtocolInputError(_binary_message(suffix))
+    if not text.strip():
+        raise ProtocolInputError(f"В файле нет текста. {ACCEPTED}")
+    return text
+
+
+def _binary_message(suffix: str) -> str:
+    kind = {".docx": "документом Word (.docx)", ".odt": "документом .odt"}.get(
+        suffix, "текстовым файлом"
+    )
+    return f"Файл не является {kind}: похоже, это другой файл с изменённым расширением. {ACCEPTED}"
+
+
+# --- .docx and .odt ---------------------------------------------------------------------------
+
+
+def _from_package(data: bytes, suffix: str) -> str:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise ProtocolInputError(_binary_message(suffix)) from None
+    with archive:
+        if "word/document.xml" in names:
+            return _from_docx(data, archive)
+        if "content.xml" in names:
+            return _from_odt(archive)
+    if suffix in (".xlsx", ".pptx") or any(n.startswith(("xl/", "ppt/")) for n in names):
+        raise ProtocolInputError(f"Это таблица или презентация, а не протокол. {ACCEPTED}")
+    raise ProtocolInputError(_binary_message(suffix or ".docx"))
+
+
+def _check_size(archive: zipfile.ZipFile, name: str) -> None:
+    if archive.getinfo(name).file_size > MAX_XML_BYTES:
+        raise ProtocolInputError(
+            "Документ слишком большой после распаковки. Сохраните только текст протокола и "
+            "загрузите его ещё раз."
+        )
+
+
+def _from_docx(data: bytes, archive: zipfile.ZipFile) -> str:
+    _check_size(archive, "word/document.xml")
+    try:
+        import docx
+        from docx.oxml.ns import qn
+
+        document = docx.Document(io.BytesIO(data))
+    except ProtocolInputError:
+        raise
+    except Exception:  # python-docx raises many kinds on a damaged package
+        raise ProtocolInputError(
+            "Документ Word повреждён или не читается. Откройте его в Word, сохраните как .docx "
+            f"ещё раз или вставьте текст в поле. {ACCEPTED}"
+        ) from None
+    try:
+        numbering = _DocxNumbering(document)
+        lines: list[str] = []
+        for block in document.element.body.iterchildren():
+            if block.tag == qn("w:p"):
+                lines.append(numbering.label(block) + _docx_paragraph_text(block))
+            elif block.tag == qn("w:tbl"):
+                lines.extend(_docx_table_lines(block))
+        return "\n".join(lines)
+    except ProtocolInputError:
+        raise
+    except Exception:
+        raise ProtocolInputError(
+            "Не удалось прочитать текст документа Word. Сохраните его как .docx ещё раз "
+            "или вставьте текст в поле."
+        ) from None
+
+
+def _docx_paragraph_text(paragraph: Any) -> str:
+    from docx.oxml.ns import qn
+
+    parts: list[str] = []
+    for node in paragraph.iter():
+        if node.tag == qn("w:t"):
+            parts.append(node.text or "")
+        elif node.tag == qn("w:tab"):
+            parts.append("\t")
+        elif node.tag in (qn("w:br"), qn("w:cr")):
+            parts.append("\n")
+    return "".join(parts)
+
+
+def _docx_table_lines(table: Any) -> list[str]:
+    """One line per row, cells joined by tabs; merged cells counted once; nested tables inlined."""
+    from docx.oxml.ns import qn
+
+    lines: list[str] = []
+    for row in table.iterchildren(qn("w:tr")):
+        cells: list[str] = []
+        for cell in row.iterchildren(qn("w:tc")):
+            texts: list[str] = []
+            for block in cell.iterchildren():
+                if block.tag == qn("w:p"):
+                    texts.append(_docx_paragraph_text(block))
+                elif block.tag == qn("w:tbl"):
+                    texts.extend(_docx_table_lines(block))
+            merged = cell.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+            if merged is not None and merged.get(qn("w:val")) in (None, "continue"):
+                texts = []  # the rest of a vertically merged cell: its text is above
+            cells.append(" ".join(" ".join(t.split()) for t in texts if t.strip()))
+        if any(cells):
+            lines.append("\t".join(cells))
+    return lines
+
+
+_NUMBER_FORMATS = {
+    "decimal": lambda n: str(n),
+    "decimalZero": lambda n: f"{n:02d}",
+    "lowerLetter": lambda n: "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26],
+    "upperLetter": lambda n: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(n - 1) % 26],
+    "russianLower": lambda n: "абвгдежзиклмнопрстуфхцчшщэюя"[(n - 1) % 28],
+    "russianUpper": lambda n: "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ"[(n - 1) % 28],
+    "lowerRoman": lambda n: _roman(n).lower(),
+    "upperRoman": lambda n: _roman(n),
+}
+
+
+def _roman(n: int) -> str:
+    values = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+    out = ""
+    for value, letters in values:
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+class _DocxNumbering:
+    """Renders Word's automatic list numbers («1.», «1.2.», «а)», «-» for bullets)."""
+
+    def __init__(self, document: Any):
+        from docx.oxml.ns import qn
+
+        self.qn = qn
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # numId -> ilvl -> fmt
+        self.counters: dict[str, list[int]] = {}
+        self.style_num: dict[str, tuple[str, int]] = {}
+        try:
+            part = document.part.numbering_part
+        except Exception:  # no numbering part: no lists
+            return
+        root = part.element
+        abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
+        for node in root.iterchildren(qn("w:abstractNum")):
+            lvls: dict[int, tuple[str, str, int]] = {}
+            for lvl in node.iterchildren(qn("w:lvl")):
+                ilvl = int(lvl.get(qn("w:ilvl"), "0"))
+                fmt = lvl.find(qn("w:numFmt"))
+                text = lvl.find(qn("w:lvlText"))
+                start = lvl.find(qn("w:start"))
+                lvls[ilvl] = (
+                    fmt.get(qn("w:val"), "decimal") if fmt is not None else "decimal",
+                    text.get(qn("w:val"), "") if text is not None else "",
+                    int(start.get(qn("w:val"), "1")) if start is not None else 1,
+                )
+            abstract[node.get(qn("w:abstractNumId"), "")] = lvls
+        for num in root.iterchildren(qn("w:num")):
+            ref = num.find(qn("w:abstractNumId"))
+            if ref is not None:
+                self.levels[num.get(qn("w:numId"), "")] = abstract.get(ref.get(qn("w:val")), {})
+        for style in document.styles.element.iterchildren(qn("w:style")):
+            num_pr = style.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+            if num_pr is not None:
+                num_id = num_pr.find(qn("w:numId"))
+                ilvl = num_pr.find(qn("w:ilvl"))
+                if num_id is not None:
+                    self.style_num[style.get(qn("w:styleId"), "")] = (
+                        num_id.get(qn("w:val"), ""),
+                        int(ilvl.get(qn("w:val"), "0")) if ilvl is not None else 0,
+                    )
+
+    def label(self, paragraph: Any) -> str:
+        qn = self.qn
+        num_pr = paragraph.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+        num_id: str | None = None
+        ilvl = 0
+        if num_pr is not None:
+            node = num_pr.find(qn("w:numId"))
+            level = num_pr.find(qn("w:ilvl"))
+            num_id = node.get(qn("w:val")) if node is not None else None
+            ilvl = int(level.get(qn("w:val"), "0")) if level is not None else 0
+        else:
+            style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+            if style is not None and style.get(qn("w:val")) in self.style_num:
+                num_id, ilvl = self.style_num[style.get(qn("w:val"))]
+        if not num_id or num_id == "0" or num_id not in self.levels:
+            return ""
+        ilvl = max(0, min(ilvl, 8))
+        levels = self.levels[num_id]
+        counters = self.counters.setdefault(num_id, [0] * 9)
+        start = levels.get(ilvl, ("decimal", "", 1))[2]
+        counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
+        for deeper in range(ilvl + 1, 9):
+            counters[deeper] = 0
+        fmt, text, _ = levels.get(ilvl, ("decimal", f"%{ilvl + 1}.", 1))
+        if fmt == "bullet" or fmt == "none":
+            return "- " if fmt == "bullet" else ""
+
+        def render(match: re.Match[str]) -> str:
+            level = int(match.group(1)) - 1
+            if not 0 <= level <= 8:
+                return ""
+            value = counters[level] or levels.get(level, ("decimal", "", 1))[2]
+            level_fmt = levels.get(level, ("decimal", "", 1))[0]
+            return _NUMBER_FORMATS.get(level_fmt, _NUMBER_FORMATS["decimal"])(value)
+
+        rendered = re.sub(r"%(\d)", render, text).strip()
+        return rendered + " " if rendered else ""
+
+
+_ODF = {
+    "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+}
+
+
+def _odf(prefix: str, name: str) -> str:
+    return f"{{{_ODF[prefix]}}}{name}"
+
+
+def _from_odt(archive: zipfile.ZipFile) -> str:
+    _check_size(archive, "content.xml")
+    try:
+        raw = archive.read("content.xml")
+        if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+            raise ValueError("DTDs are not expected in an OpenDocument file")
+        root = ET.fromstring(raw)  # noqa: S314 - no DTD (checked above), size limited
+    except (ET.ParseError, ValueError, KeyError, zipfile.BadZipFile, OSError):
+        raise ProtocolInputError(
+            "Документ .odt повреждён или не читается. Сохраните его ещё раз или как .docx "
+            "либо вставьте текст в поле."
+        ) from None
+    body = root.find(f"{_odf('office', 'body')}/{_odf('office', 'text')}")
+    if body is None:
+        raise ProtocolInputError(f"Это не текстовый документ OpenDocument. {ACCEPTED}")
+    return "\n".join(_odt_blocks(body, []))
+
+
+def _odt_inline(node: ET.Element) -> str:
+    parts = [node.text or ""]
+    for child in node:
+        if child.tag == _odf("text", "s"):
+            parts.append(" " * int(child.get(_odf("text", "c"), "1") or 1))
+        elif child.tag == _odf("text", "tab"):
+            parts.append("\t")
+        elif child.tag == _odf("text", "line-break"):
+            parts.append("\n")
+        elif child.tag in (_odf("text", "note"), _odf("office", "annotation")):
+            pass  # footnotes and comments are not the protocol's text
+        else:
+            parts.append(_odt_inline(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _odt_blocks(node: ET.Element, counters: list[int]) -> Iterator[str]:
+    """Paragraphs, headings, list items (numbered «1.», «1.1.» by nesting) and table rows."""
+    for child in node:
+        tag = child.tag
+        if tag in (_odf("text", "p"), _odf("text", "h")):
+            yield _odt_inline(child)
+        elif tag == _odf("text", "list"):
+            yield from _odt_list(child, counters)
+        elif tag == _odf("table", "table"):
+            for row in child.iter(_odf("table", "table-row")):
+                cells = [
+                    " ".join(" ".join(_odt_inline(p).split()) for p in cell.iter(_odf("text", "p")))
+                    for cell in row.findall(_odf("table", "table-cell"))
+                ]
+                if any(cells):
+                    yield "\t".join(cells)
+        elif tag == _odf("text", "section"):
+            yield from _odt_blocks(child, counters)
+
+
+def _odt_list(node: ET.Element, counters: list[int]) -> Iterator[str]:
+    # The list style (number or bullet) lives in styles we do not resolve: items are written
+    # with a dash, which the protocol reader treats as a list item at its nesting level.
+    for item in node.findall(_odf("text", "list-item")):
+        for child in item:
+            if child.tag in (_odf("text", "p"), _odf("text", "h")):
+                yield "- " + _odt_inline(child)
+            elif child.tag == _odf("text", "list"):
+                yield from _odt_list(child, counters)
+
+
+# --- .txt -------------------------------------------------------------------------------------
+
+_CYRILLIC_SINGLE_BYTE = ["cp1251", "koi8_r", "cp866"]
+
+
+def _from_plain(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ProtocolInputError(_binary_message(".txt")) from None
+    if b"\x00" in data:
+        raise ProtocolInputError(
+            f"Файл содержит двоичные данные (нулевые байты) и не похож на текст. {ACCEPTED}"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    return data.decode(_guess_single_byte(data), errors="replace")
+
+
+def _guess_single_byte(data: bytes) -> str:
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000], cp_isolation=_CYRILLIC_SINGLE_BYTE).best()
+        if best is not None and best.encoding in _CYRILLIC_SINGLE_BYTE:
+            return best.encoding
+    except Exception:  # noqa: S110 - detection is a guess; Windows-1251 is the safe default
+        pass
+    return "cp1251"
