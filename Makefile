@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium db demo clean screenshots bench
+.PHONY: run test lint format translations chromium db demo clean screenshots bench bench-reminders
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,6 @@ screenshots: $(VENV)/.dev chromium translations
 # Benchmarks on PostgreSQL (BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres).
 bench: $(VENV)/.dev
 	cd bench && ../$(BIN)/python execution_control.py
+
+bench-reminders: $(VENV)/.dev
+	cd bench && ../$(BIN)/python reminders.py

@@ -121,7 +121,7 @@ def sweep(session: Session, at: datetime | None = None) -> SweepResult:
     result = SweepResult()
     digest_items: dict[int, list[Due]] = defaultdict(list)
     digest_day: dict[int, date] = {}
-    rows: list[dict[str, Any]] = []
+    pending: list[tuple[str, Due, User | str, datetime]] = []
     for department in departments:
         policy = policy_for(policies, department.id)
         for tz in zones:
@@ -140,8 +140,14 @@ def sweep(session: Session, at: datetime | None = None) -> SweepResult:
                         digest_items[recipient.id].append(due)
                         digest_day[recipient.id] = local.date()
                         continue
-                    rows.append(_reminder_row(due, recipient, send_after))
-                    result.by_kind[due.kind.split("-")[0]] += 1
+                    pending.append((_reminder_key(due, recipient), due, recipient, send_after))
+    # Render only what is new: a second sweep of the same day costs one lookup per letter.
+    existing = _existing_keys(session, [key for key, *_ in pending])
+    rows = []
+    for key, due, recipient, send_after in pending:
+        if key not in existing:
+            rows.append(_reminder_row(key, due, recipient, send_after))
+            result.by_kind[due.kind.split("-")[0]] += 1
     result.queued += _insert(session, rows)
     result.digests = _queue_digests(session, calendar, digest_items, digest_day, at)
     return result
@@ -252,10 +258,26 @@ def _escalation_to(assignment: Assignment, directors: dict[int, list[User]]) -> 
     return people
 
 
-def _reminder_row(due: Due, recipient: User | str, send_after: datetime) -> dict[str, Any]:
+def _reminder_key(due: Due, recipient: User | str) -> str:
+    who = f"user:{recipient.id}" if isinstance(recipient, User) else f"email:{recipient}"
+    return f"assignment:{due.assignment.id}:{due.kind}:{due.nominal.isoformat()}:{who}"
+
+
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        chunk = keys[start : start + 5000]
+        found.update(
+            session.scalars(sa.select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk)))
+        )
+    return found
+
+
+def _reminder_row(
+    key: str, due: Due, recipient: User | str, send_after: datetime
+) -> dict[str, Any]:
     a = due.assignment
     email = recipient.email if isinstance(recipient, User) else recipient
-    who = f"user:{recipient.id}" if isinstance(recipient, User) else f"email:{email}"
     template = "escalation" if due.kind == "escalation" else "reminder"
     subject, text, html = render_mail(
         template,
@@ -269,7 +291,7 @@ def _reminder_row(due: Due, recipient: User | str, send_after: datetime) -> dict
         settings_link=external_url("notify.settings"),
     )
     return {
-        "key": f"assignment:{a.id}:{due.kind}:{due.nominal.isoformat()}:{who}",
+        "key": key,
         "kind": f"reminder.{due.kind.split('-')[0]}" if due.kind != "escalation" else "escalation",
         "recipient_id": recipient.id if isinstance(recipient, User) else None,
         "recipient_email": email,
@@ -295,18 +317,15 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    inserted = 0
-    for start in range(0, len(rows), 1000):
-        statement = (
-            insert(OutboxMessage)
-            .values(rows[start : start + 1000])
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.id)
-        )
-        ids = list(session.scalars(statement))
-        session.info.setdefault("outbox_new", []).extend(ids)
-        inserted += len(ids)
-    return inserted
+    statement = (
+        insert(OutboxMessage.__table__)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(OutboxMessage.__table__.c.id)
+    )
+    # One cached statement, executed in batches (SQLAlchemy's «insertmanyvalues»).
+    ids = [row[0] for row in session.connection().execute(statement, rows)]
+    session.info.setdefault("outbox_new", []).extend(ids)
+    return len(ids)
 
 
 def _queue_digests(

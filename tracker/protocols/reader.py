@@ -499,8 +499,8 @@ class _Reader:
         self.protocol_date: date | None = None
         if len(text) > _MAX_TEXT:
             self.warn(
-                f"Текст длиннее {_MAX_TEXT:,} символов: прочитано только начало. ".replace(",", " ")
-                + "Загрузите протокол без приложений."
+                f"Текст длиннее {_MAX_TEXT // 1_000_000} млн символов: прочитано только начало. "
+                "Загрузите протокол без приложений."
             )
 
     def warn(self, message: str) -> None:
