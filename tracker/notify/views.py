@@ -145,11 +145,10 @@ def reminders():
         sa.select(ReminderPolicy).where(ReminderPolicy.organization_id == department.id)
     )
     policy = stored or policy_for({}, department.id)
-    form = PolicyForm(
-        obj=policy if request.method == "GET" else None,
-        days_before=", ".join(str(d) for d in policy.days_before),
-        on_the_day="1" if policy.on_the_day else "0",
-    )
+    form = PolicyForm(obj=policy if request.method == "GET" else None)
+    if request.method == "GET":
+        form.days_before.data = ", ".join(str(d) for d in policy.days_before)
+        form.on_the_day.data = "1" if policy.on_the_day else "0"
     form.organization_id.choices = [(d.id, d.short_name) for d in departments]
     form.organization_id.data = department.id
     if request.method == "POST" and form.validate_on_submit():
