@@ -12,6 +12,7 @@ from icalendar import Calendar
 from openpyxl import load_workbook
 
 from tracker.assignments.models import Assignment
+from tracker.assignments.queries import Figures
 from tracker.meetings.models import AgendaItem, Decision, Meeting
 from tracker.orgs.models import Organization, User
 from tracker.reports.exports import board_xlsx, calendar_ics, protocol_docx
@@ -33,21 +34,6 @@ STATE_LABELS = {
     "done": "исполнено",
     "cancelled": "отменено",
 }
-
-
-@dataclass
-class Figures:
-    organization: Organization
-    assigned: int
-    done_on_time: int
-    done_late: int
-    overdue: int
-    extensions: int
-
-    @property
-    def on_time_pct(self) -> int | None:
-        closed = self.done_on_time + self.done_late + self.overdue
-        return round(100 * self.done_on_time / closed) if closed else None
 
 
 @dataclass
