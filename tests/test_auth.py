@@ -36,6 +36,8 @@ def test_sixth_wrong_password_in_a_minute_gets_429(world, client_for):
     ]
     assert codes[:5] == [200] * 5
     assert codes[5] == 429
+    db.session.rollback()
+    assert audit_actions()[-1] == "auth.login_throttled"
     assert "Слишком много попыток" in client.post(
         "/auth/login", {"email": "director@test.ru", "password": PASSWORD}
     ).get_data(as_text=True)

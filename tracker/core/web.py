@@ -75,6 +75,16 @@ ERROR_MESSAGES = {
 
 def handle_http_error(error: HTTPException):
     code = error.code or 500
+    if code == 429:
+        # A login attempt refused by the rate limit is still an attempt: it goes to the log.
+        from tracker.core.audit import record_now
+
+        record_now(
+            None,
+            "auth.login_throttled",
+            path=request.path,
+            email=(request.form.get("email") or "")[:255],
+        )
     if isinstance(error, CSRFError):
         message = _(
             "Форма устарела или отправлена не со страницы приложения. "
