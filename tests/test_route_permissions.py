@@ -1,13 +1,17 @@
 """Every page, export, feed and API route of execution control, for every role, on an object of
 their own organization and on one of another: the same table drives all of them."""
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_meeting
+from tracker.assignments import services
 from tracker.auth.services import create_api_token
 from tracker.core.models import AuditLog
 from tracker.extensions import db
+from tracker.meetings import services as meetings
 
 ROLES = ("admin", "staff", "director", "school_staff", "sibling_director", "other_staff")
 OK, DENIED, HIDDEN = "ok", 403, 404
@@ -49,7 +53,7 @@ ROUTES = {
     ),
     "extension": (
         "POST",
-        "/assignments/{assignment}/extension",
+        "/assignments/{fresh}/extension",
         {"proposed_date": "2023-03-15", "reason": "Педсовет"},
         REPORT,
         REPORT_OTHER,
@@ -71,6 +75,43 @@ ROUTES = {
         REPORT,
         REPORT_OTHER,
     ),
+    "api extension": (
+        "API-POST",
+        "/api/v1/assignments/{fresh}/extension",
+        {"proposed_date": "2023-03-15", "reason": "Педсовет"},
+        REPORT,
+        REPORT_OTHER,
+    ),
+    "api accept": ("API-POST", "/api/v1/assignments/{reported}/accept", {}, CONTROL, CONTROL_OTHER),
+    "api return": (
+        "API-POST",
+        "/api/v1/assignments/{reported}/return",
+        {"comment": "Дополните"},
+        CONTROL,
+        CONTROL_OTHER,
+    ),
+    "accept": ("POST", "/assignments/{reported}/move/accept", {}, CONTROL, CONTROL_OTHER),
+    "extension decision": (
+        "POST",
+        "/extensions/{extension}/grant",
+        {"comment": "Да"},
+        CONTROL,
+        CONTROL_OTHER,
+    ),
+    "decision edit": (
+        "GET",
+        "/meetings/{meeting}/decisions/{decision}/edit",
+        None,
+        MANAGE,
+        MANAGE_OTHER,
+    ),
+    "api decision create": (
+        "API-POST",
+        "/api/v1/meetings/{meeting}/decisions",
+        {"text": "Новый пункт", "deadline": "до 1 марта 2023 г."},
+        MANAGE,
+        MANAGE_OTHER,
+    ),
 }
 
 
@@ -82,7 +123,39 @@ def objects(world, where):
         meeting, decision = make_meeting(world, dept=world.other_dept, schools=[world.other_school])
         org = world.other_school
     assignment = next(a for a in decision.assignments if a.organization_id == org.id)
-    return {"meeting": meeting.id, "assignment": assignment.id, "org": org.id}
+    # For the controller's routes: the organization's assignment of a second decision with a
+    # report waiting, and a request to move the first one's deadline.
+    director = world.director if where == "own" else world.other_director
+    second = meetings.add_decision(
+        db.session,
+        meeting,
+        number="3",
+        text="Представить отчёт",
+        deadline_text="до 1 марта 2023 г.",
+    )
+    (reported,) = meetings.fan_out(db.session, second, [org])
+    services.submit_report(db.session, reported, director, "Готово")
+    extension = services.request_extension(
+        db.session, assignment, director, "Педсовет", date(2023, 3, 15)
+    )
+    third = meetings.add_decision(
+        db.session,
+        meeting,
+        number="4",
+        text="Провести педсовет",
+        deadline_text="до 1 марта 2023 г.",
+    )
+    (fresh,) = meetings.fan_out(db.session, third, [org])
+    db.session.commit()
+    return {
+        "fresh": fresh.id,
+        "meeting": meeting.id,
+        "assignment": assignment.id,
+        "org": org.id,
+        "reported": reported.id,
+        "extension": extension.id,
+        "decision": decision.id,
+    }
 
 
 def outcome(status: int) -> object:
