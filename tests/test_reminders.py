@@ -316,7 +316,7 @@ def test_five_hundred_fifty_three_times_marks_the_address(app, point_2, mailbox)
 def test_a_change_that_rolls_back_sends_nothing(app, world, mailbox):
     from tests.factories import make_meeting
 
-    meeting, decision = make_meeting(world)
+    meeting, _decision = make_meeting(world)
     sent_before = len(mailbox.messages)
     second = meetings.add_decision(
         db.session, meeting, number="3", text="Откатится", deadline_text="до 1 марта 2023 г."
