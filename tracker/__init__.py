@@ -77,9 +77,11 @@ def register_blueprints(app: Flask) -> None:
     from tracker.assignments.views import bp as assignments_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.core.views import bp as core_bp
+    from tracker.evaluations.views import bp as evaluations_bp
     from tracker.meetings.views import bp as meetings_bp
     from tracker.notify.views import bp as notify_bp
     from tracker.orgs.views import bp as orgs_bp
+    from tracker.protocols.views import bp as protocols_bp
     from tracker.reports.views import bp as reports_bp
 
     app.register_blueprint(core_bp)
@@ -88,7 +90,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(evaluations_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(protocols_bp)
     init_api(app)
 
 
@@ -96,8 +100,10 @@ def register_cli(app: Flask) -> None:
     from tracker.demo.cli import demo_cli
     from tracker.notify.cli import reminders_cli, scheduler_cli
     from tracker.orgs.cli import users_cli
+    from tracker.protocols.cli import protocol_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(protocol_cli)

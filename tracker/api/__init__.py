@@ -13,6 +13,7 @@ from tracker.extensions import api, csrf, db
 
 def init_api(app: Flask) -> None:
     from tracker.api.assignments import blp as control_blp
+    from tracker.api.protocols import blp as protocols_blp
     from tracker.api.resources import blp
 
     app.config.setdefault(
@@ -31,8 +32,10 @@ def init_api(app: Flask) -> None:
     api.init_app(app)
     api.register_blueprint(blp)
     api.register_blueprint(control_blp)
+    api.register_blueprint(protocols_blp)
     csrf.exempt(blp)
     csrf.exempt(control_blp)
+    csrf.exempt(protocols_blp)
     # flask-smorest installs an app-wide error handler; the app's own one (HTML for pages, the
     # stable JSON shape under /api/) must win.
     from werkzeug.exceptions import HTTPException

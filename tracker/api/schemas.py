@@ -176,3 +176,103 @@ class CommentSchema(Schema):
 class ExtensionSchema(Schema):
     proposed_date = fields.Date(required=True)
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=5000))
+
+
+# --- protocol reading (POST /protocols/parse): the reader's JSON as is ----------------------
+
+
+class ProtocolParseSchema(Schema):
+    organization_id = fields.Int(
+        required=True,
+        metadata={
+            "description": "Орган управления образованием: по его справочнику ищутся исполнители"
+        },
+    )
+    text = fields.Str(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Текст протокола (не больше 10 МБ)"},
+    )
+
+
+class ProtocolUploadSchema(Schema):
+    organization_id = fields.Int(required=True)
+    file = fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": ".docx, .odt или .txt"},
+    )
+
+
+class ProtocolAttendeeSchema(Schema):
+    name = fields.Str(allow_none=True, required=True)
+    position = fields.Str(allow_none=True, required=True)
+    organization_id = fields.Int(allow_none=True, required=True)
+    text = fields.Str(required=True)
+
+
+class ProtocolAgendaItemSchema(Schema):
+    number = fields.Str(allow_none=True, required=True)
+    title = fields.Str(required=True)
+    speaker = fields.Str(allow_none=True, required=True)
+    heard = fields.Str(allow_none=True, required=True)
+
+
+class ProtocolCandidateSchema(Schema):
+    organization_id = fields.Int(required=True)
+    name = fields.Str(required=True)
+    score = fields.Float(required=True, metadata={"description": "Сходство 0–100"})
+
+
+class ProtocolExecutorSchema(Schema):
+    text = fields.Str(required=True, metadata={"description": "Исполнитель словами протокола"})
+    organization_id = fields.Int(
+        allow_none=True, required=True, metadata={"description": "Найденная организация"}
+    )
+    kind = fields.Str(
+        required=True,
+        validate=validate.OneOf(["organization", "group", "ambiguous", "person", "unmatched"]),
+    )
+    candidates = fields.List(fields.Nested(ProtocolCandidateSchema), required=True)
+
+
+class ProtocolDeadlineSchema(Schema):
+    kind = fields.Str(
+        required=True,
+        validate=validate.OneOf(["date", "month", "ongoing", "recurring", "relative", "none"]),
+    )
+    date = fields.Str(allow_none=True, required=True, metadata={"format": "date"})
+    text = fields.Str(required=True, metadata={"description": "Срок, как написано"})
+    rule = fields.Str(allow_none=True, required=True, metadata={"description": "RFC 5545 RRULE"})
+    offset_days = fields.Int(allow_none=True, required=True)
+    event = fields.Str(allow_none=True, required=True)
+
+
+class ProtocolDecisionSchema(Schema):
+    number = fields.Str(allow_none=True, required=True)
+    parent = fields.Str(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Номер родителя или путь «1.2/3» для пункта без номера"},
+    )
+    section = fields.Str(allow_none=True, required=True)
+    text = fields.Str(required=True)
+    executors = fields.List(fields.Nested(ProtocolExecutorSchema), required=True)
+    executor_group = fields.Str(allow_none=True, required=True)
+    deadline = fields.Nested(ProtocolDeadlineSchema, allow_none=True, required=True)
+
+
+class ProtocolReadingSchema(Schema):
+    kind = fields.Str(
+        allow_none=True,
+        required=True,
+        validate=validate.OneOf(["protocol", "extract", "reference"]),
+    )
+    number = fields.Str(allow_none=True, required=True)
+    date = fields.Str(allow_none=True, required=True, metadata={"format": "date"})
+    place = fields.Str(allow_none=True, required=True)
+    chair = fields.Str(allow_none=True, required=True)
+    secretary = fields.Str(allow_none=True, required=True)
+    attendees = fields.List(fields.Nested(ProtocolAttendeeSchema), required=True)
+    agenda = fields.List(fields.Nested(ProtocolAgendaItemSchema), required=True)
+    decisions = fields.List(fields.Nested(ProtocolDecisionSchema), required=True)
+    warnings = fields.List(fields.Str(), required=True)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport
 from tracker.core import clock
 from tracker.core.permissions import visible_to
+from tracker.core.text import natural_key
 from tracker.meetings.models import Decision, Meeting
 from tracker.orgs.models import Organization, User
 
@@ -161,13 +162,6 @@ def grid(session: Session, user: User | None, rows: list[Assignment]) -> Grid:
         sorted(organizations.values(), key=lambda o: natural_key(o.short_name)),
         cells,
     )
-
-
-def natural_key(text: str) -> list[Any]:
-    """«Школа № 3» before «Школа № 10»."""
-    import re
-
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 @dataclass

@@ -146,6 +146,17 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
             in_scope(user, "audit.view", Meeting.organization_id),
             Meeting.id.in_(visible_decisions),
         )
+    from tracker.evaluations.models import Evaluation, ExpertSheet
+
+    if model is ExpertSheet:
+        # Staff see their department's sheets; a director, a sheet that scored their school.
+        scored = sa.select(Evaluation.sheet_id).where(
+            in_scope(user, "evaluation.view", Evaluation.organization_id)
+        )
+        return sa.or_(
+            in_scope(user, action or "evaluation.view", ExpertSheet.organization_id),
+            ExpertSheet.id.in_(scored) if action in (None, "evaluation.view") else sa.false(),
+        )
     org_column = getattr(model, "organization_id", None)
     if org_column is None:
         raise TypeError(f"visible_to does not know how to filter {model.__name__}")

@@ -4,8 +4,9 @@ Every row is found by a stable key before it is created, so loading twice change
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from tracker.assignments.models import Assignment
 from tracker.auth.services import hasher
 from tracker.core import clock
 from tracker.cycle.models import Direction
+from tracker.evaluations import services as evaluations
+from tracker.evaluations.models import ExpertSheet
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Decision, Meeting
 from tracker.orgs import services as orgs
@@ -49,6 +52,7 @@ def load_all(session: Session) -> LoadReport:
     new_meetings = load_meetings(session, orgs_by_key, users_by_email, report)
     load_activity(session, new_meetings, orgs_by_key, users_by_email, report)
     load_current_meeting(session, orgs_by_key, users_by_email, report)
+    load_expert_sheets(session, orgs_by_key, users_by_email, report)
     session.flush()
     return report
 
@@ -350,3 +354,63 @@ def _director_of(org: Organization, users_by_email: dict[str, User]) -> User:
         for u in users_by_email.values()
         if any(m.organization_id == org.id and m.role == "director" for m in u.memberships)
     )
+
+
+# Expert sheets (seed 002), by the stable key of the sheet each file makes.
+EXPERT_SHEETS = {"zar-2021-expert": "expert_sheet_zarechny_2021.yaml"}
+
+
+def load_expert_sheets(
+    session: Session,
+    orgs_by_key: dict[str, Organization],
+    users_by_email: dict[str, User],
+    report: LoadReport,
+) -> None:
+    """The sheet and its scores per school, entered through the evaluation services."""
+    for key, name in EXPERT_SHEETS.items():
+        if session.scalar(sa.select(ExpertSheet.id).where(ExpertSheet.key == key)) is not None:
+            continue
+        entry = read(name)
+        evaluated_text = entry.get("evaluated_text")
+        sheet = evaluations.create_sheet(
+            session,
+            organization=orgs_by_key[entry["organization"]],
+            title=entry["title"],
+            kind=entry.get("kind", "expert"),
+            description=f"Дата собеседования: {evaluated_text}" if evaluated_text else None,
+            scale={str(k): v for k, v in (entry.get("scale") or {}).items()},
+            threshold=entry.get("threshold"),
+            criteria=[
+                evaluations.CriterionSpec(
+                    number=str(c["number"]), text=c["text"], max_score=c.get("max_score", 2)
+                )
+                for c in entry["criteria"]
+            ],
+            key=key,
+        )
+        report.count("expert_sheets")
+        evaluated_on = _last_date(evaluated_text)
+        by_number = {c.number: c for c in sheet.criteria}
+        for column, org_key in enumerate(entry["schools"]):
+            evaluations.save_evaluation(
+                session,
+                sheet,
+                orgs_by_key[org_key],
+                scores={
+                    by_number[str(number)].id: values[column]
+                    for number, values in entry["scores"].items()
+                },
+                evaluated_on=evaluated_on,
+                findings=(entry.get("findings") or {}).get(org_key),
+                recommendations="\n".join((entry.get("recommendations") or {}).get(org_key, [])),
+            )
+            report.count("evaluations")
+
+
+def _last_date(text: str | None) -> date | None:
+    """«26.01-01.02.2021г.» → 1 February 2021, the day the interviews ended."""
+    found = re.findall(r"(\d{2})\.(\d{2})\.(\d{4})", text or "")
+    if not found:
+        return None
+    day, month, year = found[-1]
+    return date(int(year), int(month), int(day))
