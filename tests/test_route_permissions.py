@@ -232,3 +232,70 @@ def test_board_and_its_export_are_for_staff(world, client_for, role):
         assert board.status_code == 200 and export.status_code == 403
     else:
         assert board.status_code == 302 and export.status_code == 403
+
+
+# --- expert sheets and protocol import -----------------------------------------------------
+
+
+def sheet_objects(world, where):
+    from tracker.evaluations import services as evaluations
+
+    dept, school, sibling, staff = (
+        (world.dept, world.school, world.sibling, world.staff)
+        if where == "own"
+        else (world.other_dept, world.other_school, None, world.other_staff)
+    )
+    sheet = evaluations.create_sheet(
+        db.session,
+        organization=dept,
+        title="Экспертный лист",
+        actor=staff,
+        criteria=evaluations.criteria_from_lines("1. Анализ результатов\n2. План мероприятий"),
+    )
+    ids = {}
+    for org in [o for o in (school, sibling) if o is not None]:
+        ev = evaluations.save_evaluation(
+            db.session, sheet, org, actor=staff, scores={c.id: 1 for c in sheet.criteria}
+        )
+        ids[org.id] = ev.id
+    db.session.commit()
+    return {"sheet": sheet.id, "evaluation": ids[school.id]}
+
+
+SHEET_VIEW = VIEW | {"sibling_director": OK}  # scored too: sees the sheet with its own column
+SHEET_ROUTES = {
+    "sheet page": ("GET", "/evaluations/sheets/{sheet}", SHEET_VIEW, VIEW_OTHER),
+    "sheet export": ("GET", "/evaluations/sheets/{sheet}/comparison.xlsx", SHEET_VIEW, VIEW_OTHER),
+    "evaluation page": ("GET", "/evaluations/{evaluation}", VIEW, VIEW_OTHER),
+    "scoring page": ("GET", "/evaluations/sheets/{sheet}/scores", MANAGE, MANAGE_OTHER),
+    "sheet edit": ("GET", "/evaluations/sheets/{sheet}/edit", MANAGE, MANAGE_OTHER),
+}
+
+
+@pytest.mark.parametrize("where", ["own", "other"])
+@pytest.mark.parametrize("route", sorted(SHEET_ROUTES))
+def test_sheet_route_table(world, client_for, route, where):
+    _method, template, own, other = SHEET_ROUTES[route]
+    expected = own if where == "own" else other
+    url = template.format(**sheet_objects(world, where))
+    wrong = []
+    for role in ROLES:
+        got = outcome(client_for(world.user(role)).get(url).status_code)
+        if got != expected[role]:
+            wrong.append(f"{role}: expected {expected[role]}, got {got}")
+    assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_protocol_import_is_for_department_staff(world, client_for, role):
+    client = client_for(world.user(role))
+    page = client.get("/protocols/import").status_code
+    foreign = client.post(
+        "/protocols/import",
+        {"organization_id": world.other_dept.id, "text": "РЕШИЛИ:\n1. Сделать до 1 марта 2023 г."},
+    ).status_code
+    if role in ("staff", "other_staff"):
+        assert page == 200
+        assert foreign == (404 if role == "staff" else 200)
+    else:
+        assert page == 403 and foreign in (403, 404)
