@@ -1,12 +1,21 @@
 """The English locale: chosen by ?lang= or the cookie, complete, and free of leftover Russian."""
 
+import io
 import re
+from datetime import date
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from babel.messages.pofile import read_po
 from markupsafe import escape
 
 from tests.factories import make_meeting
+from tracker.assignments import services as assignments
+from tracker.cycle.models import Direction
+from tracker.evaluations import services as evaluations
+from tracker.extensions import db
+from tracker.notify.views import reminders_for
 
 CATALOG = Path(__file__).parents[1] / "tracker/translations/en/LC_MESSAGES/messages.po"
 CYRILLIC = re.compile(r"[\u0400-\u04ff№]")
@@ -138,3 +147,182 @@ def test_catalog_is_complete():
     assert not catalog.obsolete
     # Placeholders such as %(email)s must survive translation.
     assert [(m.id, errors) for m, errors in catalog.check()] == []
+
+
+# --- the control pages, notifications, protocol import and expert sheets --------------------
+
+
+def _world_data(world) -> list[str]:
+    """Names that are data on every page: people and organizations."""
+    people = (world.admin, world.staff, world.director, world.school_staff, world.sibling_director)
+    organizations = (world.region, world.dept, world.school, world.sibling, world.other_dept)
+    return [*(u.full_name for u in people), *(o.short_name for o in organizations)]
+
+
+def _directions() -> list[str]:
+    """The directions of the management cycle (seeded data, shown in the filters)."""
+    data = []
+    for d in db.session.scalars(sa.select(Direction)):
+        data += [d.framework, d.name, d.name[:70]]
+    return data
+
+
+def test_board_in_english(world, client_for):
+    meeting, decision = make_meeting(world)
+    data = [*_world_data(world), *_directions(), meeting.title, decision.text]
+    data.append(decision.deadline_text)
+    response = client_for(world.staff).get("/board?lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in (
+        "Execution control",
+        "Control",
+        "Import minutes",
+        "My assignments",
+        "Meeting",
+        "Area",
+        "Search the text of decisions and reports",
+        "— all —",
+        "assigned",
+        "returned for rework",
+        "Execution discipline",
+        "On time, %",
+    ):
+        assert text in html, text
+    assert leftover_russian(html, data) == []
+
+
+def test_my_assignments_in_english(world, client_for):
+    meeting, decision = make_meeting(world)
+    response = client_for(world.director).get("/my?lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "My assignments" in html and "assigned" in html
+    data = [*_world_data(world), meeting.title, decision.text, decision.deadline_text]
+    assert leftover_russian(html, data) == []
+
+
+def test_assignment_page_in_english(world, client_for):
+    meeting, decision = make_meeting(world)
+    (assignment,) = [a for a in decision.assignments if a.organization_id == world.school.id]
+    reason = "Перенос итоговой аттестации"
+    assignments.request_extension(db.session, assignment, world.director, reason, date(2023, 3, 15))
+    report = "Программа разработана и утверждена приказом"
+    assignments.submit_report(db.session, assignment, world.director, report)
+    db.session.commit()
+    data = [*_world_data(world), meeting.title, decision.text, decision.deadline_text]
+    data += [reason, report]
+    # Mail goes out in Russian: the subjects listed on the page are data too.
+    data += [m.subject for m in reminders_for(assignment)]
+
+    html = (
+        client_for(world.staff).get(f"/assignments/{assignment.id}?lang=en").get_data(as_text=True)
+    )
+    for text in (
+        "Assignment",
+        "Executor",
+        "Deadline",
+        "report submitted",
+        "Report review",
+        "Accept and close",
+        "Return for rework",
+        "Deadline extensions",
+        "pending",
+        "under review",
+        "assignment created",
+        "deadline extension requested",
+        "No. 1",
+    ):
+        assert text in html, text
+    assert leftover_russian(html, data) == []
+
+    html = (
+        client_for(world.director)
+        .get(f"/assignments/{assignment.id}?lang=en")
+        .get_data(as_text=True)
+    )
+    assert "report submitted" in html and "Comments" in html
+    assert leftover_russian(html, data) == []
+
+
+def test_assignment_flash_and_service_errors_in_english(world, client_for):
+    _meeting, decision = make_meeting(world)
+    (assignment,) = [a for a in decision.assignments if a.organization_id == world.school.id]
+    client = client_for(world.director)
+    client.post(f"/assignments/{assignment.id}/move/start?lang=en", {"comment": ""})
+    html = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    assert "Done: the assignment is now “in progress”." in html
+    client.post(
+        f"/assignments/{assignment.id}/extension",
+        {"proposed_date": "2023-02-01", "reason": "нужно больше времени"},
+    )
+    html = client.get(f"/assignments/{assignment.id}").get_data(as_text=True)
+    assert "The new deadline must be later than the current one (27.02.2023)." in html
+
+    # The same refusal outside a request (CLI, scheduler) stays Russian.
+    with pytest.raises(assignments.AssignmentError, match=r"позже текущего \(27\.02\.2023\)"):
+        assignments.request_extension(
+            db.session, assignment, world.director, "причина", date(2023, 2, 1)
+        )
+    # Lazy labels evaluated where there is an app context but no request (the scheduler, Celery).
+    assert str(assignments.STATE_LABELS["done"]) == "исполнено"
+
+
+def test_notification_settings_in_english(world, client_for):
+    response = client_for(world.director).get("/settings/notifications?lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in (
+        "How to send reminders",
+        "Each reminder as a separate email",
+        "One digest a day",
+        f"Emails are sent to {world.director.email}.",
+        "Deadline calendar",
+    ):
+        assert text in html, text
+    assert leftover_russian(html, _world_data(world)) == []
+
+
+def test_protocol_import_page_in_english(world, client_for):
+    response = client_for(world.staff).get("/protocols/import?lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in (
+        "Import minutes",
+        "Text of the minutes",
+        "…or a file with the minutes",
+        "Read the minutes",
+        "Enter a meeting by hand",
+    ):
+        assert text in html, text
+    assert leftover_russian(html, _world_data(world)) == []
+
+
+def test_protocol_file_errors_in_english(world, client_for):
+    client = client_for(world.staff)
+    html = client.post(
+        "/protocols/import?lang=en",
+        {"organization_id": str(world.dept.id), "file": (io.BytesIO(b"%PDF-1.4"), "p.pdf")},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "PDF cannot be read" in html
+    assert leftover_russian(html, _world_data(world)) == []
+
+
+def test_expert_sheets_list_in_english(world, client_for):
+    sheet = evaluations.create_sheet(
+        db.session,
+        organization=world.dept,
+        title="Экспертиза программ развития",
+        kind="diagnostic",
+        threshold=2,
+        criteria=[evaluations.CriterionSpec(f"Критерий {n}", str(n), 1) for n in (1, 2, 3)],
+        actor=world.staff,
+    )
+    db.session.commit()
+    response = client_for(world.staff).get("/evaluations/?lang=en")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    for text in ("Expert sheets", "New sheet", "Sheet", "Kind", "Diagnostic card"):
+        assert text in html, text
+    assert leftover_russian(html, [*_world_data(world), sheet.title]) == []

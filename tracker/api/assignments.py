@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, g
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from tracker.api import authenticate_request
@@ -107,16 +108,16 @@ def create_decision(data, meeting_id: int):
         elif executor.get("user_id") in people_allowed:
             people.append(people_allowed[executor["user_id"]])
         else:
-            abort(422, description="Исполнитель не найден среди организаций и людей управления.")
+            abort(422, description=_("Исполнитель не найден среди организаций и людей управления."))
     parent = None
     if data["parent_id"]:
         parent = db.session.get(Decision, data["parent_id"])
         if parent is None or parent.meeting_id != meeting.id:
-            abort(422, description="Пункт-родитель не найден в этом совещании.")
+            abort(422, description=_("Пункт-родитель не найден в этом совещании."))
     controller = None
     if data["controller_id"]:
         controller = people_allowed.get(data["controller_id"]) or abort(
-            422, description="Контролёр не найден среди сотрудников управления."
+            422, description=_("Контролёр не найден среди сотрудников управления.")
         )
     try:
         decision = meetings.add_decision(

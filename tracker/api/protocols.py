@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, g, request
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import ValidationError
 
@@ -45,7 +46,7 @@ def parse():
     department = get_visible_or_404(g.api_user, Organization, organization_id)
     require(g.api_user, "meeting.manage", department)
     if department.kind != "department":
-        abort(422, description="Укажите орган управления образованием (отдел, управление).")
+        abort(422, description=_("Укажите орган управления образованием (отдел, управление)."))
     if text is None:
         upload = request.files["file"]
         try:
@@ -53,9 +54,9 @@ def parse():
         except ProtocolInputError as error:
             abort(422, description=str(error))
     elif not text.strip():
-        abort(422, description="Текст протокола пуст.")
+        abort(422, description=_("Текст протокола пуст."))
     elif len(text.encode("utf-8")) > MAX_BYTES:
-        abort(422, description=f"Текст больше {MAX_BYTES // (1024 * 1024)} МБ.")
+        abort(422, description=_("Текст больше %(mb)s МБ.", mb=MAX_BYTES // (1024 * 1024)))
     return services.read(db.session, department, text)
 
 
@@ -64,12 +65,12 @@ def _input() -> tuple[int, str | None]:
     if request.mimetype == "multipart/form-data":
         payload: Any = {"organization_id": request.form.get("organization_id")}
         if "file" not in request.files or not request.files["file"].filename:
-            abort(422, description="Приложите файл протокола (поле file): .docx, .odt или .txt.")
+            abort(422, description=_("Приложите файл протокола (поле file): .docx, .odt или .txt."))
         schema = ProtocolUploadSchema(only=("organization_id",))
     else:
         payload = request.get_json(silent=True)
         if not isinstance(payload, dict):
-            abort(422, description="Ожидается JSON {organization_id, text} или файл в file.")
+            abort(422, description=_("Ожидается JSON {organization_id, text} или файл в file."))
         schema = ProtocolParseSchema()
     try:
         data = schema.load(payload)
@@ -80,11 +81,11 @@ def _input() -> tuple[int, str | None]:
 
 def _first_message(messages: Any) -> str:
     names = {
-        "organization_id": "organization_id: укажите id органа управления образованием",
-        "text": "text: вставьте текст протокола",
+        "organization_id": _("organization_id: укажите id органа управления образованием"),
+        "text": _("text: вставьте текст протокола"),
     }
     if isinstance(messages, dict):
         for key in messages:
             if key in names:
                 return names[key]
-    return "Проверьте поля запроса: organization_id и text (или file)."
+    return _("Проверьте поля запроса: organization_id и text (или file).")

@@ -10,39 +10,41 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from tracker.assignments import notifications
 from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport, ExtensionRequest
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, occurrences, overdue_from
+from tracker.core.i18n import _
 from tracker.core.models import Comment
 from tracker.core.permissions import can
 from tracker.orgs.models import User
 
 STATE_LABELS = {
-    "assigned": "назначено",
-    "in_progress": "в работе",
-    "reported": "отчёт представлен",
-    "returned": "на доработке",
-    "done": "исполнено",
-    "cancelled": "отменено",
+    "assigned": _l("назначено"),
+    "in_progress": _l("в работе"),
+    "reported": _l("отчёт представлен"),
+    "returned": _l("на доработке"),
+    "done": _l("исполнено"),
+    "cancelled": _l("отменено"),
 }
 
 
 HISTORY_LABELS = {
-    "assignment.create": "поручение создано",
-    "assignment.update": "изменено по решению",
-    "assignment.start": "взято в работу",
-    "assignment.report": "представлен отчёт",
-    "assignment.accept": "отчёт принят, снято с контроля",
-    "assignment.return": "возвращено на доработку",
-    "assignment.cancel": "отменено",
-    "assignment.reopen": "возвращено на контроль",
-    "assignment.extension_requested": "попросили перенести срок",
-    "assignment.extension_granted": "срок перенесён",
-    "assignment.extension_refused": "в переносе срока отказано",
-    "assignment.comment": "комментарий",
+    "assignment.create": _l("поручение создано"),
+    "assignment.update": _l("изменено по решению"),
+    "assignment.start": _l("взято в работу"),
+    "assignment.report": _l("представлен отчёт"),
+    "assignment.accept": _l("отчёт принят, снято с контроля"),
+    "assignment.return": _l("возвращено на доработку"),
+    "assignment.cancel": _l("отменено"),
+    "assignment.reopen": _l("возвращено на контроль"),
+    "assignment.extension_requested": _l("попросили перенести срок"),
+    "assignment.extension_granted": _l("срок перенесён"),
+    "assignment.extension_refused": _l("в переносе срока отказано"),
+    "assignment.comment": _l("комментарий"),
 }
 
 
@@ -109,15 +111,19 @@ def transition(
     """Apply one move from the table; the only place an assignment's status changes."""
     move = MOVES.get(action)
     if move is None:
-        raise AssignmentError(f"Неизвестное действие: {action}")
+        raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
     if not may(actor, action, assignment):
-        raise NotAllowed("Недостаточно прав для этого действия.")
+        raise NotAllowed(_("Недостаточно прав для этого действия."))
     if assignment.status not in move.sources:
-        state = STATE_LABELS[assignment.status]
-        raise AssignmentError(f"Нельзя выполнить это действие: поручение в состоянии «{state}».")
+        raise AssignmentError(
+            _(
+                "Нельзя выполнить это действие: поручение в состоянии «%(state)s».",
+                state=STATE_LABELS[assignment.status],
+            )
+        )
     comment = (comment or "").strip() or None
     if move.needs_comment and not comment:
-        raise AssignmentError("Напишите комментарий: исполнитель должен понять, что исправить.")
+        raise AssignmentError(_("Напишите комментарий: исполнитель должен понять, что исправить."))
     before = assignment.status
     now = clock.now()
     assignment.status = move.target
@@ -181,7 +187,7 @@ def next_occurrence(deadline: Deadline, after: date) -> date | None:
 def latest_report(assignment: Assignment) -> ExecutionReport:
     submitted = [r for r in assignment.reports if r.state == "submitted"]
     if not submitted:
-        raise AssignmentError("Нет отчёта, ожидающего проверки.")
+        raise AssignmentError(_("Нет отчёта, ожидающего проверки."))
     return submitted[-1]
 
 
@@ -195,11 +201,13 @@ def submit_report(
     """An execution report with files; the assignment moves to «отчёт представлен»."""
     text = (text or "").strip()
     if not text:
-        raise AssignmentError("Опишите, что сделано: текст отчёта не может быть пустым.")
+        raise AssignmentError(_("Опишите, что сделано: текст отчёта не может быть пустым."))
     if len(uploads) > files.MAX_FILES:
-        raise AssignmentError(f"К отчёту можно приложить не больше {files.MAX_FILES} файлов.")
+        raise AssignmentError(
+            _("К отчёту можно приложить не больше %(n)s файлов.", n=files.MAX_FILES)
+        )
     if not may(actor, "report", assignment):
-        raise NotAllowed("Недостаточно прав для этого действия.")
+        raise NotAllowed(_("Недостаточно прав для этого действия."))
     report = ExecutionReport(
         assignment=assignment,
         author_id=actor.id,
@@ -231,21 +239,24 @@ def request_extension(
     session: Session, assignment: Assignment, actor: User, reason: str, proposed: date
 ) -> ExtensionRequest:
     if not may(actor, "report", assignment):
-        raise NotAllowed("Недостаточно прав для этого действия.")
+        raise NotAllowed(_("Недостаточно прав для этого действия."))
     if assignment.status not in OPEN_STATES:
-        raise AssignmentError("Перенос срока можно просить только по открытому поручению.")
+        raise AssignmentError(_("Перенос срока можно просить только по открытому поручению."))
     if assignment.due_date is None:
-        raise AssignmentError("У поручения нет срока, переносить нечего.")
+        raise AssignmentError(_("У поручения нет срока, переносить нечего."))
     if proposed <= assignment.due_date:
         raise AssignmentError(
-            f"Новый срок должен быть позже текущего ({assignment.due_date:%d.%m.%Y})."
+            _(
+                "Новый срок должен быть позже текущего (%(date)s).",
+                date=assignment.due_date.strftime("%d.%m.%Y"),
+            )
         )
     if proposed > assignment.due_date + timedelta(days=366):
-        raise AssignmentError("Перенос больше чем на год не принимается: проверьте дату.")
+        raise AssignmentError(_("Перенос больше чем на год не принимается: проверьте дату."))
     if not (reason or "").strip():
-        raise AssignmentError("Укажите причину переноса срока.")
+        raise AssignmentError(_("Укажите причину переноса срока."))
     if any(e.state == "pending" for e in assignment.extensions):
-        raise AssignmentError("Просьба о переносе уже ждёт решения контролёра.")
+        raise AssignmentError(_("Просьба о переносе уже ждёт решения контролёра."))
     request = ExtensionRequest(
         assignment=assignment,
         requested_by_id=actor.id,
@@ -270,9 +281,9 @@ def decide_extension(
     """The controller grants or refuses; the original deadline stays on the assignment."""
     assignment = request.assignment
     if not may(actor, "accept", assignment):
-        raise NotAllowed("Недостаточно прав для этого действия.")
+        raise NotAllowed(_("Недостаточно прав для этого действия."))
     if request.state != "pending":
-        raise AssignmentError("По этой просьбе решение уже принято.")
+        raise AssignmentError(_("По этой просьбе решение уже принято."))
     request.state = "granted" if grant else "refused"
     request.decided_by_id = actor.id
     request.decided_at = clock.now()
@@ -295,9 +306,9 @@ def decide_extension(
 def add_comment(session: Session, assignment: Assignment, actor: User, body: str) -> Comment:
     body = (body or "").strip()
     if not body:
-        raise AssignmentError("Комментарий пустой.")
+        raise AssignmentError(_("Комментарий пустой."))
     if len(body) > 5000:
-        raise AssignmentError("Комментарий длиннее 5000 знаков.")
+        raise AssignmentError(_("Комментарий длиннее 5000 знаков."))
     comment = Comment(assignment_id=assignment.id, author_id=actor.id, body=body)
     session.add(comment)
     session.flush()

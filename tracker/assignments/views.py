@@ -13,6 +13,8 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker.assignments import queries, services
@@ -36,7 +38,7 @@ from tracker.orgs.models import Organization
 
 bp = Blueprint("assignments", __name__)
 
-STATUS_CHOICES = [("", "— все —"), ("overdue", "просрочено")] + [
+STATUS_CHOICES = [("", _l("— все —")), ("overdue", _l("просрочено"))] + [
     (k, v) for k, v in services.STATE_LABELS.items()
 ]
 
@@ -58,16 +60,18 @@ def board_filter_from_request() -> tuple[BoardFilterForm, queries.BoardFilter]:
         .order_by(Organization.short_name)
     ).all()
     directions = db.session.scalars(sa.select(Direction).order_by(Direction.position)).all()
-    form.meeting_id.choices = [(0, "— все —")] + [
+    form.meeting_id.choices = [(0, _("— все —"))] + [
         (m.id, f"{m.held_on:%d.%m.%Y} {m.title[:60]}") for m in meetings
     ]
-    form.organization_id.choices = [(0, "— все —")] + [(o.id, o.short_name) for o in organizations]
-    form.direction_id.choices = [(0, "— все —")] + [
+    form.organization_id.choices = [(0, _("— все —"))] + [
+        (o.id, o.short_name) for o in organizations
+    ]
+    form.direction_id.choices = [(0, _("— все —"))] + [
         (d.id, f"{d.framework}: {d.name[:70]}") for d in directions
     ]
     form.status.choices = STATUS_CHOICES
     if request.args and not form.validate():
-        flash("Фильтр содержит ошибки; показаны все поручения.", "warning")
+        flash(_("Фильтр содержит ошибки; показаны все поручения."), "warning")
         return form, queries.BoardFilter()
     return form, queries.BoardFilter(
         meeting_id=form.meeting_id.data or None,
@@ -168,19 +172,21 @@ def report(assignment_id: int):
     assignment = get_visible_or_404(current_user, Assignment, assignment_id)
     form = ReportForm()
     if not form.validate_on_submit():
-        flash("Опишите, что сделано: текст отчёта обязателен.", "danger")
+        flash(_("Опишите, что сделано: текст отчёта обязателен."), "danger")
         return back_to(assignment)
     try:
         uploads = [files.read_upload(f) for f in form.files.data or [] if f and f.filename]
         services.submit_report(db.session, assignment, current_user, form.text.data, uploads)
     except files.FileRejected as error:
         db.session.rollback()
-        flash(f"{error} Отчёт не сохранён — исправьте и отправьте снова.", "danger")
+        flash(
+            _("%(error)s Отчёт не сохранён — исправьте и отправьте снова.", error=error), "danger"
+        )
         return back_to(assignment)
     except services.AssignmentError as error:
         return refuse(assignment, error)
     db.session.commit()
-    flash("Отчёт отправлен контролёру.", "success")
+    flash(_("Отчёт отправлен контролёру."), "success")
     return back_to(assignment)
 
 
@@ -197,7 +203,10 @@ def move(assignment_id: int, action: str):
     except services.AssignmentError as error:
         return refuse(assignment, error)
     db.session.commit()
-    flash(f"Готово: поручение «{services.STATE_LABELS[assignment.status]}».", "success")
+    flash(
+        _("Готово: поручение «%(state)s».", state=services.STATE_LABELS[assignment.status]),
+        "success",
+    )
     return back_to(assignment)
 
 
@@ -206,7 +215,7 @@ def extension(assignment_id: int):
     assignment = get_visible_or_404(current_user, Assignment, assignment_id)
     form = ExtensionForm()
     if not form.validate_on_submit():
-        flash("Укажите новый срок в формате ДД.ММ.ГГГГ и причину.", "danger")
+        flash(_("Укажите новый срок в формате ДД.ММ.ГГГГ и причину."), "danger")
         return back_to(assignment)
     try:
         services.request_extension(
@@ -215,7 +224,7 @@ def extension(assignment_id: int):
     except services.AssignmentError as error:
         return refuse(assignment, error)
     db.session.commit()
-    flash("Просьба о переносе срока отправлена контролёру.", "success")
+    flash(_("Просьба о переносе срока отправлена контролёру."), "success")
     return back_to(assignment)
 
 
@@ -236,7 +245,9 @@ def decide_extension(request_id: int, verdict: str):
     except services.AssignmentError as error:
         return refuse(assignment, error)
     db.session.commit()
-    flash("Срок перенесён." if verdict == "grant" else "В переносе срока отказано.", "success")
+    flash(
+        _("Срок перенесён.") if verdict == "grant" else _("В переносе срока отказано."), "success"
+    )
     return back_to(assignment)
 
 
@@ -245,7 +256,7 @@ def comment(assignment_id: int):
     assignment = get_visible_or_404(current_user, Assignment, assignment_id)
     form = CommentForm()
     if not form.validate_on_submit():
-        flash("Комментарий пустой.", "danger")
+        flash(_("Комментарий пустой."), "danger")
         return back_to(assignment)
     try:
         services.add_comment(db.session, assignment, current_user, form.body.data)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.auth.models import ApiToken, OneTimeLink
 from tracker.core import audit, clock
+from tracker.core.i18n import _
 from tracker.orgs.models import User
 from tracker.orgs.services import normalize_email
 
@@ -31,9 +32,9 @@ def _digest(token: str) -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(f"Пароль должен быть не короче {MIN_PASSWORD_LENGTH} символов.")
+        raise AuthError(_("Пароль должен быть не короче %(n)s символов.", n=MIN_PASSWORD_LENGTH))
     if password.isdigit() or password.isalpha():
-        raise AuthError("Пароль должен содержать и буквы, и цифры или другие знаки.")
+        raise AuthError(_("Пароль должен содержать и буквы, и цифры или другие знаки."))
 
 
 def set_password(session: Session, user: User, password: str, *, actor: User | None = None) -> None:
@@ -110,7 +111,10 @@ def use_link(session: Session, token: str, password: str) -> User:
     link = find_link(session, token)
     if link is None:
         raise AuthError(
-            "Ссылка недействительна или уже использована. Попросите администратора прислать новую."
+            _(
+                "Ссылка недействительна или уже использована. "
+                "Попросите администратора прислать новую."
+            )
         )
     set_password(session, link.user, password)
     link.used_at = clock.now()

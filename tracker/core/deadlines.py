@@ -1,6 +1,7 @@
 """Deadlines as written in protocols: Russian words -> a machine form.
 
-See DESIGN.md, «Deadlines as written». Pure logic: no Flask, no database.
+See DESIGN.md, «Deadlines as written». Pure logic: no Flask, no database (error messages are
+translated through tracker.core.i18n, imported only when a message is made).
 
 Semantics chosen here (never guess):
 - a date without a year needs ``today``; impossible dates, «до января 2024» («before» or
@@ -33,7 +34,8 @@ KINDS = ("date", "month", "ongoing", "recurring", "relative", "none")
 
 
 class DeadlineError(ValueError):
-    """Raised with a Russian, user-facing message that says what was expected."""
+    """Raised with a user-facing message that says what was expected (in the reader's language
+    within a request, Russian elsewhere)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,17 @@ class Deadline:
 
 
 # --- messages ---------------------------------------------------------------------------------
+# In the reader's language within a request, Russian elsewhere (tracker.core.i18n). The examples
+# are deadline words as the reader must type them, so they stay Russian in every language: they
+# are passed as values, not written into the translated text.
+
+
+def _(text: str, /, **values: object) -> str:
+    """Translate through tracker.core.i18n, imported on use: this module stays free of Flask."""
+    from tracker.core.i18n import _ as translate
+
+    return translate(text, **values)
+
 
 _EXAMPLES = (
     "«до 27.02.2023», «январь 2024 года», «постоянно», «ежеквартально», "
@@ -70,38 +83,62 @@ _EXAMPLES = (
 
 def _unreadable(text: str) -> str:
     shown = text if len(text) <= 80 else text[:77] + "…"
-    return f"Не удалось распознать срок «{shown}». Напишите, например: {_EXAMPLES}."
+    return _(
+        "Не удалось распознать срок «%(text)s». Напишите, например: %(examples)s.",
+        text=shown,
+        examples=_EXAMPLES,
+    )
 
 
-_WORKING_DAYS = (
-    "Сроки в рабочих днях пока не поддерживаются: укажите календарные дни, "
-    "например «за 3 дня до проведения процедуры», или дату «до 27.02.2023»."
-)
+def _working_days() -> str:
+    return _(
+        "Сроки в рабочих днях пока не поддерживаются: укажите календарные дни, "
+        "например %(days)s, или дату %(date)s.",
+        days="«за 3 дня до проведения процедуры»",
+        date="«до 27.02.2023»",
+    )
+
 
 # Shown instead of the generic message when the words are recognisable but not enough.
-_HINTS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"рабоч\w*\s+(?:дн|день|сут)", re.IGNORECASE), _WORKING_DAYS),
+_HINTS: list[tuple[re.Pattern[str], Callable[[], str]]] = [
+    (re.compile(r"рабоч\w*\s+(?:дн|день|сут)", re.IGNORECASE), _working_days),
     (
         re.compile(r"учебн\w*\s+год", re.IGNORECASE),
-        "Учебный год не задаёт дату: укажите её, например «до 31.05.2024» или «май 2024 года».",
+        lambda: _(
+            "Учебный год не задаёт дату: укажите её, например %(date)s или %(month)s.",
+            date="«до 31.05.2024»",
+            month="«май 2024 года»",
+        ),
     ),
     (
         re.compile(r"в\s+течение\s+(?:[0-9]+|\w+)\s+(?:дн|дне|сут|недел|месяц)", re.IGNORECASE),
-        "Срок «в течение …» не привязан к дате: укажите дату, например «до 27.02.2023».",
+        lambda: _(
+            "Срок %(words)s не привязан к дате: укажите дату, например %(date)s.",
+            words="«в течение …»",
+            date="«до 27.02.2023»",
+        ),
     ),
     (
         re.compile(r"ежеквартально\s*,?\s*до\s+[0-9]", re.IGNORECASE),
-        "Уточните месяц: «ежеквартально до 5 числа месяца, следующего за отчетным».",
+        lambda: _(
+            "Уточните месяц: %(example)s.",
+            example="«ежеквартально до 5 числа месяца, следующего за отчетным»",
+        ),
     ),
     (
         re.compile(r"до\s+[0-9]+\S*\s+числа", re.IGNORECASE),
-        "Уточните месяц: «до 20 числа каждого месяца» или дату «до 20.03.2024».",
+        lambda: _(
+            "Уточните месяц: %(example)s или дату %(date)s.",
+            example="«до 20 числа каждого месяца»",
+            date="«до 20.03.2024»",
+        ),
     ),
     (
         re.compile(r"^(?!.*[0-9]{4}).*(?:год|месяц|квартал|полугоди)", re.IGNORECASE),
-        (
-            "Срок неоднозначен: укажите год, например «в течение 2024 года», «январь 2024 года» "
-            "или «до 31.05.2024»."
+        lambda: _(
+            "Срок неоднозначен: укажите год, например %(examples)s или %(date)s.",
+            examples="«в течение 2024 года», «январь 2024 года»",
+            date="«до 31.05.2024»",
         ),
     ),
 ]
@@ -269,7 +306,9 @@ def _words(m: re.Match[str], source: str, group: int | str = 0) -> str:
 def _year(value: str) -> int:
     year = int(value) + (2000 if len(value) == 2 else 0)
     if not 2000 <= year <= 2099:
-        raise DeadlineError(f"Год {value} вне допустимого диапазона: укажите год 2000–2099.")
+        raise DeadlineError(
+            _("Год %(year)s вне допустимого диапазона: укажите год 2000–2099.", year=value)
+        )
     return year
 
 
@@ -287,14 +326,21 @@ def _build_date(m: re.Match[str], source: str, today: date | None) -> Deadline:
             year = today.year
         else:
             raise DeadlineError(
-                f"В сроке «{text}» не указан год: напишите, например, «до 27.02.2023»."
+                _(
+                    "В сроке «%(text)s» не указан год: напишите, например, %(example)s.",
+                    text=text,
+                    example="«до 27.02.2023»",
+                )
             )
     try:
         return Deadline(text, "date", date(year, month, day))
     except ValueError:
         raise DeadlineError(
-            f"Даты {day:02d}.{month:02d}.{year} не существует: проверьте день и месяц "
-            f"в сроке «{text}»."
+            _(
+                "Даты %(date)s не существует: проверьте день и месяц в сроке «%(text)s».",
+                date=f"{day:02d}.{month:02d}.{year}",
+                text=text,
+            )
         ) from None
 
 
@@ -330,7 +376,10 @@ def _monthday(m: re.Match[str]) -> int:
     day = int(m["day"])
     if not 1 <= day <= 28:  # RRULE skips months without day 29-31: that would drop deadlines
         raise DeadlineError(
-            "Укажите число от 1 до 28 или напишите «ежемесячно» (последний день месяца)."
+            _(
+                "Укажите число от 1 до 28 или напишите %(word)s (последний день месяца).",
+                word="«ежемесячно»",
+            )
         )
     return day
 
@@ -359,7 +408,7 @@ def _build_every(m: re.Match[str], source: str, today: date | None) -> Deadline:
 def _build_relative(m: re.Match[str], source: str, today: date | None) -> Deadline:
     text = _words(m, source)
     if m["workdays"]:
-        raise DeadlineError(_WORKING_DAYS)
+        raise DeadlineError(_working_days())
     unit = m["unit"].lower()
     if m["num"] is None:
         if unit not in ("день", "сутки", "неделю"):
@@ -369,7 +418,7 @@ def _build_relative(m: re.Match[str], source: str, today: date | None) -> Deadli
         count = _count(m["num"])
     days = count * (7 if unit.startswith("недел") else 1)
     if not 1 <= days <= 366:
-        raise DeadlineError(f"Срок «{text}»: укажите от 1 до 366 дней до события.")
+        raise DeadlineError(_("Срок «%(text)s»: укажите от 1 до 366 дней до события.", text=text))
     event = _nominative(_words(m, source, "event"))
     return Deadline(text, "relative", None, offset_days=days, event=event)
 
@@ -380,7 +429,9 @@ def _count(num: str) -> int:
     words = _number_words()
     parts = [words[w] for w in num.lower().split()]
     if len(parts) == 2 and not (parts[0] in _TENS and parts[1] < 10):
-        raise DeadlineError(f"Не удалось прочитать число «{num}»: напишите его цифрами.")
+        raise DeadlineError(
+            _("Не удалось прочитать число «%(num)s»: напишите его цифрами.", num=num)
+        )
     return sum(parts)
 
 
@@ -443,7 +494,7 @@ def parse_deadline(text: str | None, *, today: date | None = None) -> Deadline:
             return replace(build(match, written, today), text=written)
     for hint, message in _HINTS:
         if hint.search(body):
-            raise DeadlineError(message)
+            raise DeadlineError(message())
     raise DeadlineError(_unreadable(written))
 
 

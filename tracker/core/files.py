@@ -13,6 +13,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from tracker.core import clock
+from tracker.core.i18n import _
 from tracker.core.models import Attachment
 
 # extension → the extensions content sniffing may report for such a file
@@ -66,27 +67,38 @@ def check_content(data: bytes, filename: str) -> str:
     if ext not in ALLOWED:
         allowed = ", ".join(sorted(ALLOWED))
         raise FileRejected(
-            f"Файл «{filename}»: такой тип не принимается. Допустимые типы: {allowed}."
+            _(
+                "Файл «%(name)s»: такой тип не принимается. Допустимые типы: %(allowed)s.",
+                name=filename,
+                allowed=allowed,
+            )
         )
     if not data:
-        raise FileRejected(f"Файл «{filename}» пустой.")
+        raise FileRejected(_("Файл «%(name)s» пустой.", name=filename))
     if ext in TEXT_TYPES:
         if b"\x00" in data:
-            raise FileRejected(f"Файл «{filename}» не похож на текстовый.")
+            raise FileRejected(_("Файл «%(name)s» не похож на текстовый.", name=filename))
         for encoding in ("utf-8", "cp1251"):
             try:
                 data.decode(encoding)
                 return ext
             except UnicodeDecodeError:
                 continue
-        raise FileRejected(f"Файл «{filename}»: текст не в кодировке UTF-8 или Windows-1251.")
+        raise FileRejected(
+            _("Файл «%(name)s»: текст не в кодировке UTF-8 или Windows-1251.", name=filename)
+        )
     try:
         found = {m.extension.lstrip(".").lower() for m in puremagic.magic_string(data)}
     except puremagic.PureError:
         found = set()
     if not found & ALLOWED[ext]:
         raise FileRejected(
-            f"Файл «{filename}» повреждён или его содержимое не соответствует расширению .{ext}."
+            _(
+                "Файл «%(name)s» повреждён или его содержимое не соответствует расширению "
+                ".%(ext)s.",
+                name=filename,
+                ext=ext,
+            )
         )
     return ext
 
@@ -99,12 +111,16 @@ def read_upload(upload: FileStorage) -> tuple[str, bytes, str]:
     """(safe file name, bytes, extension) of one uploaded file, or FileRejected."""
     original = (upload.filename or "").strip()
     if not original:
-        raise FileRejected("Файл без имени.")
+        raise FileRejected(_("Файл без имени."))
     limit = max_file_size()
     data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise FileRejected(
-            f"Файл «{original}» больше {limit // (1024 * 1024)} МБ. Уменьшите его или разделите."
+            _(
+                "Файл «%(name)s» больше %(mb)s МБ. Уменьшите его или разделите.",
+                name=original,
+                mb=limit // (1024 * 1024),
+            )
         )
     ext = check_content(data, original)
     # Keep Cyrillic names readable; secure_filename alone would drop them entirely.

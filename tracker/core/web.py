@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, has_request_context, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +26,9 @@ CSP = (
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # The scheduler, Celery and the CLI: lazy labels evaluated there stay Russian.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     supported = current_app.config["LANGUAGES"]
     wanted = request.args.get("lang") or request.cookies.get("lang")
     if wanted in supported:

@@ -18,12 +18,11 @@ from io import BytesIO
 from typing import Any
 
 import sqlalchemy as sa
-from flask import has_request_context
-from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.core import audit
+from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
 from tracker.core.text import natural_key
 from tracker.evaluations.models import SHEET_KINDS, Criterion, Evaluation, ExpertSheet, Score
@@ -40,14 +39,6 @@ KIND_LABELS = {
     "expert": _l("Экспертный лист"),
     "diagnostic": _l("Диагностическая карта"),
 }
-
-
-def _(text: str, **variables: Any) -> str:
-    """A message in the reader's language within a request; the Russian original elsewhere
-    (the demo loader and the CLI have no request to choose a language from)."""
-    if has_request_context():
-        return gettext(text, **variables)
-    return text % variables if variables else text
 
 
 class EvaluationError(ValueError):

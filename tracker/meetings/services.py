@@ -13,6 +13,7 @@ from tracker.assignments import notifications
 from tracker.assignments.models import Assignment
 from tracker.core import audit
 from tracker.core.deadlines import Deadline, parse_deadline
+from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
 from tracker.meetings.models import AgendaItem, Decision, Meeting
 from tracker.orgs.models import Organization, User
@@ -75,7 +76,7 @@ def add_decision(
 ) -> Decision:
     """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable)."""
     if not text.strip():
-        raise MeetingError("Текст пункта решения не может быть пустым.")
+        raise MeetingError(_("Текст пункта решения не может быть пустым."))
     deadline = parse_deadline(deadline_text, today=meeting.held_on)
     position = (
         session.scalar(
@@ -136,7 +137,9 @@ def fan_out(
                 continue
             home = next(iter(person.memberships), None)
             if home is None:
-                raise MeetingError(f"У пользователя {person.full_name} нет организации.")
+                raise MeetingError(
+                    _("У пользователя %(name)s нет организации.", name=person.full_name)
+                )
             created.append(_new_assignment(decision, home.organization_id, person.id))
             existing_people.add(person.id)
     session.add_all(created)
@@ -244,7 +247,7 @@ def update_decision(
 
     reason = (reason or "").strip()
     if not reason:
-        raise MeetingError("Укажите, почему решение изменено: это попадёт в историю поручений.")
+        raise MeetingError(_("Укажите, почему решение изменено: это попадёт в историю поручений."))
     changes: dict[str, Any] = {}
     for name, value in fields.items():
         if getattr(decision, name) != value:
@@ -305,7 +308,7 @@ def set_event_date(
     from tracker.assignments.models import OPEN_STATES
 
     if decision.deadline_kind != "relative":
-        raise MeetingError("Дата события нужна только для срока «за N дней до …».")
+        raise MeetingError(_("Дата события нужна только для срока «за N дней до …»."))
     decision.event_date = event_date
     decision.due_date = (
         event_date - timedelta(days=decision.deadline_offset_days or 0) if event_date else None

@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.assignments.models import Assignment
@@ -138,7 +139,7 @@ def edit(meeting_id: int | None = None):
                 **fields,
             )
         db.session.commit()
-        flash("Совещание сохранено.", "success")
+        flash(_("Совещание сохранено."), "success")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template("meetings/form.html", form=form, meeting=meeting)
 
@@ -150,7 +151,7 @@ def _fill_agenda_rows(form: MeetingForm, meeting: Meeting | None) -> None:
         form.agenda.append_entry(
             {"title": item.title, "speaker": item.speaker, "heard": item.heard}
         )
-    for _ in range(EMPTY_AGENDA_ROWS):
+    for _row in range(EMPTY_AGENDA_ROWS):
         form.agenda.append_entry()
 
 
@@ -160,18 +161,18 @@ def _decision_form(meeting: Meeting, decision: Decision | None) -> DecisionForm:
     department = meeting.organization
     candidates = services.executor_candidates(db.session, department)
     people = services.people_candidates(db.session, department)
-    form.parent_id.choices = [(0, "— пункт верхнего уровня —")] + [
+    form.parent_id.choices = [(0, _("— пункт верхнего уровня —"))] + [
         (d.id, f"{d.number or '–'} {d.text[:80]}") for d in meeting.decisions if d is not decision
     ]
     form.organization_ids.choices = [(o.id, o.short_name) for o in candidates]
     form.user_ids.choices = [(u.id, u.full_name) for u in people]
-    form.lead_id.choices = [(0, "— каждый исполнитель отвечает за себя —")] + [
+    form.lead_id.choices = [(0, _("— каждый исполнитель отвечает за себя —"))] + [
         (o.id, o.short_name) for o in candidates
     ]
     staff = [u for u in people if any(m.role == "staff" for m in u.memberships)]
-    form.controller_id.choices = [(0, "— не назначен —")] + [(u.id, u.full_name) for u in staff]
+    form.controller_id.choices = [(0, _("— не назначен —"))] + [(u.id, u.full_name) for u in staff]
     directions = db.session.scalars(sa.select(Direction).order_by(Direction.position)).all()
-    form.direction_id.choices = [(0, "— не указано —")] + [
+    form.direction_id.choices = [(0, _("— не указано —"))] + [
         (d.id, f"{d.framework}: {d.name}") for d in directions
     ]
     if decision is not None and request.method == "GET":
@@ -210,7 +211,7 @@ def edit_decision(meeting_id: int, decision_id: int | None = None):
             form.text.errors.append(str(error))
         else:
             db.session.commit()
-            flash("Пункт решения сохранён, поручения разосланы исполнителям.", "success")
+            flash(_("Пункт решения сохранён, поручения разосланы исполнителям."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template(
         "meetings/decision_form.html", form=form, meeting=meeting, decision=decision

@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
@@ -6,10 +8,13 @@ from tracker.core.forms import Form
 
 class SettingsForm(Form):
     notify_mode = RadioField(
-        "Как присылать напоминания",
+        _l("Как присылать напоминания"),
         choices=[
-            ("each", "Каждое напоминание отдельным письмом"),
-            ("digest", "Одна сводка в день: что в сроке, что просрочено, что ждёт моей проверки"),
+            ("each", _l("Каждое напоминание отдельным письмом")),
+            (
+                "digest",
+                _l("Одна сводка в день: что в сроке, что просрочено, что ждёт моей проверки"),
+            ),
         ],
         validators=[DataRequired()],
     )
@@ -21,45 +26,49 @@ def day_list(_form, field) -> None:
             {int(part) for part in field.data.replace(" ", "").split(",") if part}, reverse=True
         )
     except ValueError as error:
-        raise ValidationError("Перечислите дни через запятую, например: 7, 3, 1") from error
+        raise ValidationError(_("Перечислите дни через запятую, например: 7, 3, 1")) from error
     if any(d < 1 or d > 60 for d in days):
-        raise ValidationError("Дни до срока — от 1 до 60.")
+        raise ValidationError(_("Дни до срока — от 1 до 60."))
     field.parsed = days
 
 
 class PolicyForm(Form):
-    organization_id = SelectField("Орган управления образованием", coerce=int)
+    organization_id = SelectField(_l("Орган управления образованием"), coerce=int)
     days_before = StringField(
-        "За сколько дней до срока", default="7, 3, 1", validators=[DataRequired(), day_list]
+        _l("За сколько дней до срока"), default="7, 3, 1", validators=[DataRequired(), day_list]
     )
     on_the_day = SelectField(
-        "В день срока", choices=[("1", "напоминать"), ("0", "не напоминать")], default="1"
+        _l("В день срока"),
+        choices=[("1", _l("напоминать")), ("0", _l("не напоминать"))],
+        default="1",
     )
     overdue_every_days = IntegerField(
-        "После срока — каждые N дней", default=3, validators=[DataRequired(), NumberRange(1, 30)]
+        _l("После срока — каждые N дней"),
+        default=3,
+        validators=[DataRequired(), NumberRange(1, 30)],
     )
     escalate_after_days = IntegerField(
-        "Сообщать контролёру после N дней просрочки",
+        _l("Сообщать контролёру после N дней просрочки"),
         default=7,
         validators=[DataRequired(), NumberRange(1, 90)],
     )
     send_hour = IntegerField(
-        "Час отправки (по местному времени организации)",
+        _l("Час отправки (по местному времени организации)"),
         default=9,
         validators=[DataRequired(), NumberRange(0, 23)],
     )
 
 
 class CalendarDayForm(Form):
-    day = DateField("Дата", validators=[DataRequired()])
+    day = DateField(_l("Дата"), validators=[DataRequired()])
     kind = SelectField(
-        "Что это за день",
+        _l("Что это за день"),
         choices=[
-            ("holiday", "Нерабочий (праздник, перенос)"),
-            ("workday", "Рабочий (перенесённый)"),
+            ("holiday", _l("Нерабочий (праздник, перенос)")),
+            ("workday", _l("Рабочий (перенесённый)")),
         ],
     )
-    note = StringField("Примечание", validators=[Optional(), Length(max=255)])
+    note = StringField(_l("Примечание"), validators=[Optional(), Length(max=255)])
 
 
 class OutboxFilterForm(Form):
@@ -67,15 +76,15 @@ class OutboxFilterForm(Form):
         csrf = False
 
     state = SelectField(
-        "Состояние",
+        _l("Состояние"),
         choices=[
-            ("", "— все —"),
-            ("pending", "в очереди"),
-            ("sending", "отправляется"),
-            ("sent", "отправлено"),
-            ("failed", "ошибка"),
-            ("cancelled", "отменено"),
+            ("", _l("— все —")),
+            ("pending", _l("в очереди")),
+            ("sending", _l("отправляется")),
+            ("sent", _l("отправлено")),
+            ("failed", _l("ошибка")),
+            ("cancelled", _l("отменено")),
         ],
         validators=[Optional()],
     )
-    recipient = StringField("Получатель", validators=[Optional(), Length(max=255)])
+    recipient = StringField(_l("Получатель"), validators=[Optional(), Length(max=255)])

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.core import clock
+from tracker.core.i18n import _
 from tracker.notify.models import OutboxMessage
 from tracker.orgs.models import User
 
@@ -82,7 +83,7 @@ def resend(session: Session, message: OutboxMessage, actor: User) -> None:
     from tracker.core import audit
 
     if message.state not in ("failed", "cancelled"):
-        raise ValueError("Повторно отправить можно только письмо с ошибкой или отменённое.")
+        raise ValueError(_("Повторно отправить можно только письмо с ошибкой или отменённое."))
     if message.recipient is not None and message.recipient.email_undeliverable_at is not None:
         message.recipient.email_undeliverable_at = None
         message.recipient.bounce_count = 0
@@ -97,7 +98,7 @@ def cancel(session: Session, message: OutboxMessage, actor: User) -> None:
     from tracker.core import audit
 
     if message.state != "pending":
-        raise ValueError("Отменить можно только письмо в очереди.")
+        raise ValueError(_("Отменить можно только письмо в очереди."))
     message.state, message.last_error = "cancelled", "отменено администратором"
     session.flush()
     audit.record(actor, "outbox.cancel", message, organization_id=None, key=message.key)

@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker.assignments.models import Assignment
@@ -17,11 +19,11 @@ from tracker.orgs.models import Organization, User
 
 bp = Blueprint("notify", __name__)
 STATE_LABELS = {
-    "pending": "в очереди",
-    "sending": "отправляется",
-    "sent": "отправлено",
-    "failed": "ошибка",
-    "cancelled": "отменено",
+    "pending": _l("в очереди"),
+    "sending": _l("отправляется"),
+    "sent": _l("отправлено"),
+    "failed": _l("ошибка"),
+    "cancelled": _l("отменено"),
 }
 
 
@@ -44,7 +46,7 @@ def settings():
         current_user.notify_mode = form.notify_mode.data
         audit.record(current_user, "user.notify_mode", current_user, mode=form.notify_mode.data)
         db.session.commit()
-        flash("Настройки уведомлений сохранены.", "success")
+        flash(_("Настройки уведомлений сохранены."), "success")
         return redirect(url_for("notify.settings"))
     return render_template("notify/settings.html", form=form)
 
@@ -112,7 +114,7 @@ def outbox_action(message_id: int, action: str):
         flash(str(error), "danger")
     else:
         db.session.commit()
-        flash("Готово.", "success")
+        flash(_("Готово."), "success")
     return redirect(url_for("notify.outbox", **request.args))
 
 
@@ -122,7 +124,7 @@ def mark_deliverable(user_id: int):
     user = get_visible_or_404(current_user, User, user_id, "user.manage")
     services.mark_deliverable(db.session, user, current_user)
     db.session.commit()
-    flash(f"Адрес {user.email} снова используется для писем.", "success")
+    flash(_("Адрес %(email)s снова используется для писем.", email=user.email), "success")
     return redirect(url_for("notify.outbox"))
 
 
@@ -163,7 +165,7 @@ def reminders():
         db.session.flush()
         audit.record(current_user, "reminder_policy.update", stored, organization_id=department.id)
         db.session.commit()
-        flash("Правила напоминаний сохранены.", "success")
+        flash(_("Правила напоминаний сохранены."), "success")
         return redirect(url_for("notify.reminders", organization_id=department.id))
     days = db.session.scalars(sa.select(CalendarDay).order_by(CalendarDay.day.desc())).all()
     return render_template(
@@ -180,7 +182,7 @@ def calendar_day():
     admin_only()
     form = CalendarDayForm()
     if not form.validate_on_submit():
-        flash("Укажите дату в формате ДД.ММ.ГГГГ и тип дня.", "danger")
+        flash(_("Укажите дату в формате ДД.ММ.ГГГГ и тип дня."), "danger")
         return redirect(url_for("notify.reminders"))
     existing = db.session.scalar(sa.select(CalendarDay).where(CalendarDay.day == form.day.data))
     row = existing or CalendarDay(day=form.day.data)
@@ -189,7 +191,7 @@ def calendar_day():
     db.session.flush()
     audit.record(current_user, "calendar.set", row, day=str(row.day), kind=row.kind)
     db.session.commit()
-    flash("Производственный календарь изменён.", "success")
+    flash(_("Производственный календарь изменён."), "success")
     return redirect(url_for("notify.reminders"))
 
 
@@ -200,7 +202,7 @@ def calendar_delete(day_id: int):
     audit.record(current_user, "calendar.delete", row, day=str(row.day))
     db.session.delete(row)
     db.session.commit()
-    flash("Изменение календаря удалено.", "success")
+    flash(_("Изменение календаря удалено."), "success")
     return redirect(url_for("notify.reminders"))
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.core import audit
+from tracker.core.i18n import _
 from tracker.orgs.models import ORG_KINDS, ROLES, Membership, Organization, User
 
 
@@ -34,13 +35,16 @@ def create_organization(
     actor: User | None = None,
 ) -> Organization:
     if kind not in ORG_KINDS:
-        raise OrgError(f"Неизвестный тип организации: {kind}")
+        raise OrgError(_("Неизвестный тип организации: %(kind)s", kind=kind))
     if not short_name.strip():
-        raise OrgError("Укажите краткое наименование организации.")
+        raise OrgError(_("Укажите краткое наименование организации."))
     tz = timezone or (parent.timezone if parent else "Europe/Moscow")
     if tz not in available_timezones():
         raise OrgError(
-            f"Неизвестный часовой пояс «{tz}». Укажите пояс IANA, например Europe/Moscow."
+            _(
+                "Неизвестный часовой пояс «%(tz)s». Укажите пояс IANA, например Europe/Moscow.",
+                tz=tz,
+            )
         )
     org = Organization(
         kind=kind,
@@ -66,7 +70,7 @@ def update_organization(
 ) -> Organization:
     tz = fields.get("timezone")
     if tz is not None and tz not in available_timezones():
-        raise OrgError(f"Неизвестный часовой пояс «{tz}».")
+        raise OrgError(_("Неизвестный часовой пояс «%(tz)s».", tz=tz))
     changed = {}
     for name, value in fields.items():
         if getattr(org, name) != value:
@@ -88,9 +92,9 @@ def create_user(
 ) -> User:
     email = normalize_email(email)
     if "@" not in email:
-        raise OrgError("Укажите правильный адрес электронной почты.")
+        raise OrgError(_("Укажите правильный адрес электронной почты."))
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
-        raise OrgError(f"Пользователь с адресом {email} уже есть.")
+        raise OrgError(_("Пользователь с адресом %(email)s уже есть.", email=email))
     user = User(email=email, full_name=full_name.strip(), position=position)
     session.add(user)
     session.flush()
@@ -107,9 +111,11 @@ def grant_role(
     actor: User | None = None,
 ) -> Membership:
     if role not in ROLES:
-        raise OrgError(f"Неизвестная роль: {role}")
+        raise OrgError(_("Неизвестная роль: %(role)s", role=role))
     if role in ("director", "school_staff") and not organization.is_school:
-        raise OrgError("Директор и сотрудник ОО назначаются только в образовательную организацию.")
+        raise OrgError(
+            _("Директор и сотрудник ОО назначаются только в образовательную организацию.")
+        )
     existing = session.scalar(
         sa.select(Membership).where(
             Membership.user_id == user.id,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.core import audit, clock
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.i18n import _
 from tracker.meetings.models import MEETING_KINDS, Decision, Meeting
 from tracker.meetings.services import (
     MeetingError,
@@ -244,22 +245,22 @@ def confirm(
     assignments of their own. Raises MeetingError (a Russian message naming the item) and
     creates nothing if anything is wrong; flushes, never commits."""
     if department.kind != "department":
-        raise MeetingError("Протокол загружается в орган управления образованием.")
+        raise MeetingError(_("Протокол загружается в орган управления образованием."))
     if not isinstance(reading, Mapping):
-        raise MeetingError("Нет данных протокола.")
+        raise MeetingError(_("Нет данных протокола."))
     held_on = _held_on(reading.get("date"))
     kind = reading.get("kind") or "protocol"
     if kind not in MEETING_KINDS:
-        raise MeetingError("Неизвестный вид документа.")
-    title = _string(reading.get("title"), "title", "Название совещания")
+        raise MeetingError(_("Неизвестный вид документа."))
+    title = _string(reading.get("title"), "title", _("Название совещания"))
     if not title:
-        raise MeetingError("Укажите, какое это совещание (название из заголовка протокола).")
+        raise MeetingError(_("Укажите, какое это совещание (название из заголовка протокола)."))
     fields = {
         "kind": kind,
-        "number": _string(reading.get("number"), "number", "Номер протокола"),
-        "place": _string(reading.get("place"), "place", "Место"),
-        "chair": _string(reading.get("chair"), "chair", "Председатель"),
-        "secretary": _string(reading.get("secretary"), "secretary", "Секретарь"),
+        "number": _string(reading.get("number"), "number", _("Номер протокола")),
+        "place": _string(reading.get("place"), "place", _("Место")),
+        "chair": _string(reading.get("chair"), "chair", _("Председатель")),
+        "secretary": _string(reading.get("secretary"), "secretary", _("Секретарь")),
         "title": title,
         "attendees": _attendees(reading.get("attendees")),
     }
@@ -301,18 +302,20 @@ def _held_on(value: Any) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-        raise MeetingError(f"Дата совещания «{value[:40]}» не распознана: укажите её.")
-    raise MeetingError("Укажите дату совещания: в тексте протокола она не найдена.")
+        raise MeetingError(
+            _("Дата совещания «%(value)s» не распознана: укажите её.", value=value[:40])
+        )
+    raise MeetingError(_("Укажите дату совещания: в тексте протокола она не найдена."))
 
 
 def _string(value: Any, limit: str, name: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise MeetingError(f"{name}: ожидается текст.")
+        raise MeetingError(_("%(name)s: ожидается текст.", name=name))
     value = value.strip()
     if len(value) > _LIMITS[limit]:
-        raise MeetingError(f"{name}: не длиннее {_LIMITS[limit]} символов.")
+        raise MeetingError(_("%(name)s: не длиннее %(n)s символов.", name=name, n=_LIMITS[limit]))
     return value or None
 
 
@@ -323,25 +326,25 @@ def _attendees(value: Any) -> str | None:
             for entry in value
         ]
         value = "\n".join(line for line in lines if line)
-    return _string(value, "attendees", "Присутствовали")
+    return _string(value, "attendees", _("Присутствовали"))
 
 
 def _agenda(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise MeetingError("Повестка: ожидается список вопросов.")
+        raise MeetingError(_("Повестка: ожидается список вопросов."))
     agenda = []
     for entry in value:
         if not isinstance(entry, Mapping):
-            raise MeetingError("Повестка: ожидается список вопросов.")
-        title = _string(entry.get("title"), "agenda_title", "Вопрос повестки")
+            raise MeetingError(_("Повестка: ожидается список вопросов."))
+        title = _string(entry.get("title"), "agenda_title", _("Вопрос повестки"))
         if title:
             agenda.append(
                 {
                     "title": title,
-                    "speaker": _string(entry.get("speaker"), "speaker", "Докладчик"),
-                    "heard": _string(entry.get("heard"), "heard", "Слушали"),
+                    "speaker": _string(entry.get("speaker"), "speaker", _("Докладчик")),
+                    "heard": _string(entry.get("heard"), "heard", _("Слушали")),
                 }
             )
     return agenda
@@ -351,17 +354,17 @@ def item_label(decision: Mapping[str, Any], index: int) -> str:
     """«Пункт 1.2» or, for an item without a number, «Пункт 5 по порядку»."""
     number = decision.get("number")
     if isinstance(number, str) and number.strip():
-        return f"Пункт {number.strip()}"
-    return f"Пункт {index + 1} по порядку"
+        return _("Пункт %(number)s", number=number.strip())
+    return _("Пункт %(n)s по порядку", n=index + 1)
 
 
 def _plan(
     value: Any, held_on: date, allowed: dict[int, Organization], department: Organization
 ) -> list[_Planned]:
     if not isinstance(value, list) or not all(isinstance(d, Mapping) for d in value):
-        raise MeetingError("Пункты решения: ожидается список.")
+        raise MeetingError(_("Пункты решения: ожидается список."))
     if len(value) > MAX_DECISIONS:
-        raise MeetingError(f"Пунктов больше {MAX_DECISIONS}: разделите протокол.")
+        raise MeetingError(_("Пунктов больше %(n)s: разделите протокол.", n=MAX_DECISIONS))
     parents = decision_references(value)
     kept_parent: list[int | None] = []
     planned: list[_Planned] = []
@@ -376,16 +379,22 @@ def _plan(
         label = item_label(decision, index)
         text = _string(decision.get("text"), "text", label)
         if not text:
-            raise MeetingError(f"{label}: текст пункта не может быть пустым.")
+            raise MeetingError(_("%(label)s: текст пункта не может быть пустым.", label=label))
         planned.append(
             _Planned(
                 index=index,
                 label=label,
-                number=_string(decision.get("number"), "number", f"{label}: номер"),
+                number=_string(
+                    decision.get("number"), "number", _("%(label)s: номер", label=label)
+                ),
                 text=text,
-                section=_string(decision.get("section"), "section", f"{label}: раздел"),
+                section=_string(
+                    decision.get("section"), "section", _("%(label)s: раздел", label=label)
+                ),
                 executor_group=_string(
-                    decision.get("executor_group"), "executor_group", f"{label}: исполнители"
+                    decision.get("executor_group"),
+                    "executor_group",
+                    _("%(label)s: исполнители", label=label),
                 ),
                 deadline_text=_deadline_text(decision.get("deadline"), label, held_on),
                 parent=parent,
@@ -401,7 +410,7 @@ def _deadline_text(value: Any, label: str, held_on: date) -> str:
         return ""
     if isinstance(value, Mapping):
         value = value.get("text")
-    written = _string(value, "deadline", f"{label}: срок") or ""
+    written = _string(value, "deadline", _("%(label)s: срок", label=label)) or ""
     try:
         deadline: Deadline = parse_deadline(written, today=held_on)
     except DeadlineError as error:
@@ -415,17 +424,22 @@ def _organizations(
     if value is None:
         return []
     if not isinstance(value, list):
-        raise MeetingError(f"{label}: исполнители — ожидается список.")
+        raise MeetingError(_("%(label)s: исполнители — ожидается список.", label=label))
     chosen: dict[int, Organization] = {}
     for executor in value:
         organization_id = executor.get("organization_id") if isinstance(executor, Mapping) else None
         if organization_id is None:
             continue  # not confirmed (ambiguous, unmatched, a person's name): no assignment
         if isinstance(organization_id, bool) or not isinstance(organization_id, int):
-            raise MeetingError(f"{label}: исполнитель указан неверно.")
+            raise MeetingError(_("%(label)s: исполнитель указан неверно.", label=label))
         if organization_id not in allowed:
             raise MeetingError(
-                f"{label}: организация {organization_id} не входит в «{department.short_name}»."
+                _(
+                    "%(label)s: организация %(id)s не входит в «%(department)s».",
+                    label=label,
+                    id=organization_id,
+                    department=department.short_name,
+                )
             )
         chosen.setdefault(organization_id, allowed[organization_id])
     return list(chosen.values())

@@ -1,6 +1,7 @@
 """The text of an uploaded protocol: .docx, .odt or .txt.
 
-Pure logic: no Flask, no database. Everything a user reads is in Russian.
+Pure logic: no Flask, no database. Messages are in the reader's language within a request and
+in Russian elsewhere (tracker.core.i18n, imported only when a message is made).
 
 - .docx: paragraphs and table cells in document order (python-docx). A table row becomes one line
   with its cells separated by tabs; Word's automatic list numbering («1.», «1.1.», «а)», bullets)
@@ -24,42 +25,66 @@ from xml.etree import ElementTree as ET
 MAX_BYTES = 10 * 1024 * 1024
 MAX_XML_BYTES = 50 * 1024 * 1024  # unpacked document part: a zip bomb stops here
 
-ACCEPTED = "Загрузите протокол в формате .docx, .odt или .txt либо вставьте его текст в поле."
-
 
 class ProtocolInputError(ValueError):
-    """The upload cannot be read; the message (Russian) says what to do instead."""
+    """The upload cannot be read; the message says what to do instead."""
+
+
+def _(text: str, /, **values: object) -> str:
+    """Translate through tracker.core.i18n, imported on use: this module stays free of Flask."""
+    from tracker.core.i18n import _ as translate
+
+    return translate(text, **values)
+
+
+def _accepted(message: str) -> str:
+    """The message followed by what may be uploaded instead."""
+    return (
+        message
+        + " "
+        + _("Загрузите протокол в формате .docx, .odt или .txt либо вставьте его текст в поле.")
+    )
 
 
 def extract_text(filename: str, data: bytes) -> str:
     """The plain text of an uploaded protocol; raises ProtocolInputError if it cannot be read."""
     if not isinstance(data, bytes | bytearray):
-        raise ProtocolInputError(f"Файл не получен. {ACCEPTED}")
+        raise ProtocolInputError(_accepted(_("Файл не получен.")))
     data = bytes(data)
     if len(data) > MAX_BYTES:
         raise ProtocolInputError(
-            f"Файл больше {MAX_BYTES // (1024 * 1024)} МБ. Загрузите только текст протокола "
-            "(без вложенных картинок) в формате .docx, .odt или .txt."
+            _(
+                "Файл больше %(mb)s МБ. Загрузите только текст протокола "
+                "(без вложенных картинок) в формате .docx, .odt или .txt.",
+                mb=MAX_BYTES // (1024 * 1024),
+            )
         )
     if not data.strip():
-        raise ProtocolInputError(f"Файл пуст. {ACCEPTED}")
+        raise ProtocolInputError(_accepted(_("Файл пуст.")))
     suffix = PurePath(filename or "").suffix.lower()
 
     # What the bytes are wins over what the name says.
     if data.startswith(b"%PDF") or suffix == ".pdf":
         raise ProtocolInputError(
-            "PDF не читается: откройте файл, выделите и скопируйте текст протокола и вставьте "
-            "его в поле, или загрузите исходный документ Word (.docx)."
+            _(
+                "PDF не читается: откройте файл, выделите и скопируйте текст протокола и вставьте "
+                "его в поле, или загрузите исходный документ Word (.docx)."
+            )
         )
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix == ".doc":
         raise ProtocolInputError(
-            "Файлы .doc не читаются: сохраните протокол в Word как .docx («Файл» → «Сохранить "
-            "как» → «Документ Word (*.docx)») и загрузите его, или вставьте текст в поле."
+            _(
+                "Файлы .doc не читаются: сохраните протокол в Word как .docx («Файл» → "
+                "«Сохранить как» → «Документ Word (*.docx)») и загрузите его, или вставьте текст "
+                "в поле."
+            )
         )
     if data.startswith(b"{\\rtf") or suffix == ".rtf":
         raise ProtocolInputError(
-            "Файлы .rtf не читаются: сохраните протокол как .docx и загрузите его, "
-            "или вставьте текст в поле."
+            _(
+                "Файлы .rtf не читаются: сохраните протокол как .docx и загрузите его, "
+                "или вставьте текст в поле."
+            )
         )
 
     if data.startswith(b"PK\x03\x04") or suffix in (".docx", ".odt"):
@@ -67,20 +92,32 @@ def extract_text(filename: str, data: bytes) -> str:
     elif suffix in (".txt", ".text", ""):
         text = _from_plain(data)
     else:
-        raise ProtocolInputError(f"Формат «{suffix}» не поддерживается. {ACCEPTED}")
+        raise ProtocolInputError(
+            _accepted(_("Формат «%(suffix)s» не поддерживается.", suffix=suffix))
+        )
 
     if "\x00" in text:
         raise ProtocolInputError(_binary_message(suffix))
     if not text.strip():
-        raise ProtocolInputError(f"В файле нет текста. {ACCEPTED}")
+        raise ProtocolInputError(_accepted(_("В файле нет текста.")))
     return text
 
 
 def _binary_message(suffix: str) -> str:
-    kind = {".docx": "документом Word (.docx)", ".odt": "документом .odt"}.get(
-        suffix, "текстовым файлом"
-    )
-    return f"Файл не является {kind}: похоже, это другой файл с изменённым расширением. {ACCEPTED}"
+    if suffix == ".docx":
+        message = _(
+            "Файл не является документом Word (.docx): похоже, это другой файл с изменённым "
+            "расширением."
+        )
+    elif suffix == ".odt":
+        message = _(
+            "Файл не является документом .odt: похоже, это другой файл с изменённым расширением."
+        )
+    else:
+        message = _(
+            "Файл не является текстовым файлом: похоже, это другой файл с изменённым расширением."
+        )
+    return _accepted(message)
 
 
 # --- .docx and .odt ---------------------------------------------------------------------------
@@ -98,15 +135,17 @@ def _from_package(data: bytes, suffix: str) -> str:
         if "content.xml" in names:
             return _from_odt(archive)
     if suffix in (".xlsx", ".pptx") or any(n.startswith(("xl/", "ppt/")) for n in names):
-        raise ProtocolInputError(f"Это таблица или презентация, а не протокол. {ACCEPTED}")
+        raise ProtocolInputError(_accepted(_("Это таблица или презентация, а не протокол.")))
     raise ProtocolInputError(_binary_message(suffix or ".docx"))
 
 
 def _check_size(archive: zipfile.ZipFile, name: str) -> None:
     if archive.getinfo(name).file_size > MAX_XML_BYTES:
         raise ProtocolInputError(
-            "Документ слишком большой после распаковки. Сохраните только текст протокола и "
-            "загрузите его ещё раз."
+            _(
+                "Документ слишком большой после распаковки. Сохраните только текст протокола и "
+                "загрузите его ещё раз."
+            )
         )
 
 
@@ -121,8 +160,12 @@ def _from_docx(data: bytes, archive: zipfile.ZipFile) -> str:
         raise
     except Exception:  # python-docx raises many kinds on a damaged package
         raise ProtocolInputError(
-            "Документ Word повреждён или не читается. Откройте его в Word, сохраните как .docx "
-            f"ещё раз или вставьте текст в поле. {ACCEPTED}"
+            _accepted(
+                _(
+                    "Документ Word повреждён или не читается. Откройте его в Word, сохраните "
+                    "как .docx ещё раз или вставьте текст в поле."
+                )
+            )
         ) from None
     try:
         numbering = _DocxNumbering(document)
@@ -137,8 +180,10 @@ def _from_docx(data: bytes, archive: zipfile.ZipFile) -> str:
         raise
     except Exception:
         raise ProtocolInputError(
-            "Не удалось прочитать текст документа Word. Сохраните его как .docx ещё раз "
-            "или вставьте текст в поле."
+            _(
+                "Не удалось прочитать текст документа Word. Сохраните его как .docx ещё раз "
+                "или вставьте текст в поле."
+            )
         ) from None
 
 
@@ -268,7 +313,7 @@ class _DocxNumbering:
         counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
         for deeper in range(ilvl + 1, 9):
             counters[deeper] = 0
-        fmt, text, _ = levels.get(ilvl, ("decimal", f"%{ilvl + 1}.", 1))
+        fmt, text, _start = levels.get(ilvl, ("decimal", f"%{ilvl + 1}.", 1))
         if fmt == "bullet" or fmt == "none":
             return "- " if fmt == "bullet" else ""
 
@@ -304,12 +349,14 @@ def _from_odt(archive: zipfile.ZipFile) -> str:
         root = ET.fromstring(raw)  # noqa: S314 - no DTD (checked above), size limited
     except (ET.ParseError, ValueError, KeyError, zipfile.BadZipFile, OSError):
         raise ProtocolInputError(
-            "Документ .odt повреждён или не читается. Сохраните его ещё раз или как .docx "
-            "либо вставьте текст в поле."
+            _(
+                "Документ .odt повреждён или не читается. Сохраните его ещё раз или как .docx "
+                "либо вставьте текст в поле."
+            )
         ) from None
     body = root.find(f"{_odf('office', 'body')}/{_odf('office', 'text')}")
     if body is None:
-        raise ProtocolInputError(f"Это не текстовый документ OpenDocument. {ACCEPTED}")
+        raise ProtocolInputError(_accepted(_("Это не текстовый документ OpenDocument.")))
     return "\n".join(_odt_blocks(body, []))
 
 
@@ -374,7 +421,7 @@ def _from_plain(data: bytes) -> str:
             raise ProtocolInputError(_binary_message(".txt")) from None
     if b"\x00" in data:
         raise ProtocolInputError(
-            f"Файл содержит двоичные данные (нулевые байты) и не похож на текст. {ACCEPTED}"
+            _accepted(_("Файл содержит двоичные данные (нулевые байты) и не похож на текст."))
         )
     try:
         return data.decode("utf-8-sig")

@@ -13,6 +13,8 @@ from flask import (
     render_template,
     send_file,
 )
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.assignments import queries, services
@@ -47,16 +49,22 @@ def board_xlsx():
         abort(403)
     form, f = board_filter_from_request()
     rows = queries.board_rows(db.session, current_user, f, limit=EXPORT_LIMIT)
-    described = {
-        field.label.text: _shown(field) for field in form if field.data not in (None, "", 0, False)
-    }
+    # The spreadsheet is a Russian document (its headings are), whatever the page's language:
+    # the filter labels and the states are written in Russian too.
+    with force_locale("ru"):
+        described = {
+            str(field.label.text): _shown(field)
+            for field in form
+            if field.data not in (None, "", 0, False)
+        }
+        state_labels = {key: str(label) for key, label in services.STATE_LABELS.items()}
     data = exports.board_xlsx(
         rows,
         queries.figures(db.session, current_user, f),
         title="Контроль исполнения поручений",
         filters=described,
         overdue_ids=overdue_ids(rows, f.at),
-        state_labels=services.STATE_LABELS,
+        state_labels=state_labels,
     )
     return download(data, "kontrol-porucheniy.xlsx", XLSX)
 
@@ -138,9 +146,9 @@ def calendar_settings():
         if request.form.get("action") != "revoke":
             token = auth_services.create_api_token(db.session, current_user, "calendar", "calendar")
             feed_url = external_url("reports.calendar_feed", token=token)
-            flash("Новая ссылка на календарь создана; прежняя больше не работает.", "success")
+            flash(_("Новая ссылка на календарь создана; прежняя больше не работает."), "success")
         else:
-            flash("Ссылка на календарь отозвана.", "success")
+            flash(_("Ссылка на календарь отозвана."), "success")
         db.session.commit()
     return render_template(
         "reports/calendar.html", feed_url=feed_url, active=bool(_calendar_tokens())

@@ -1,0 +1,27 @@
+"""Messages from code that runs both in requests and without one.
+
+Services raise errors with a message for the user. Within a request the message is shown in
+the reader's language; the same services also run in the CLI, the scheduler, Celery and the
+demo loader, where there is no request to choose a language from (flask_babel's locale selector
+reads the request), so there the Russian original is returned.
+
+The msgid is the Russian text with ``%(name)s`` placeholders, never an f-string, so that
+``pybabel extract`` finds it (the keyword is ``_``) and the translation keeps the placeholders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context
+from flask_babel import gettext
+
+
+def _(text: str, /, **values: Any) -> str:
+    """``text`` in the reader's language within a request; the Russian original elsewhere.
+
+    ``values`` fill the ``%(name)s`` placeholders. As with flask_babel.gettext, a text without
+    values is not %-formatted (a literal ``%`` stays single)."""
+    if has_request_context():
+        return gettext(text, **values)
+    return text % values if values else text
