@@ -29,10 +29,15 @@ def main() -> None:
     from tracker.extensions import db
 
     app = create_app()
-    with app.app_context():
+    from tracker.notify.events import muted
+
+    with app.app_context(), muted():
         upgrade()
         load_all(db.session)
         db.session.commit()
+        from tracker.meetings.models import Meeting
+
+        ptz_id = db.session.query(Meeting.id).filter_by(key="ptz-2023-01-31").scalar()
     server = make_server("127.0.0.1", 5077, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = "http://127.0.0.1:5077"
@@ -53,16 +58,30 @@ def main() -> None:
         page = session(None)
         page.goto("/auth/login")
         page.screenshot(path=OUT / "login.png")
-        staff = session("pakhomova@petrozavodsk.demo.test")
+        staff = session("chervova@petrozavodsk.demo.test")
         staff.screenshot(path=OUT / "home-staff.png")
+        staff.goto(f"/board?meeting_id={ptz_id}&at=2023-02-28")
+        staff.screenshot(path=OUT / "board.png", full_page=False)
+        staff.goto("/protocols/import")
+        staff.screenshot(path=OUT / "protocol-import.png")
         staff.get_by_role("link", name="Совещания", exact=True).click()
         staff.get_by_role("link", name="совещания руководителей муниципальных").first.click()
         staff.screenshot(path=OUT / "meeting.png")
         director = session("director.sch3@petrozavodsk.demo.test")
         director.screenshot(path=OUT / "home-director.png")
+        director.goto("/my")
+        director.screenshot(path=OUT / "my-assignments.png")
+        director.get_by_test_id("my-assignment").first.get_by_role("link").click()
+        director.screenshot(path=OUT / "assignment.png", full_page=True)
         admin = session("admin@demo.test")
         admin.goto("/admin/users")
         admin.screenshot(path=OUT / "users.png")
+        admin.goto("/admin/outbox")
+        admin.screenshot(path=OUT / "outbox.png")
+        zarechny = session("admin@demo.test")
+        zarechny.goto("/evaluations/")
+        zarechny.get_by_role("link", name="Экспертный лист", exact=False).first.click()
+        zarechny.screenshot(path=OUT / "expert-sheet.png", full_page=True)
         browser.close()
     server.shutdown()
     print(f"Снимки сохранены в {OUT}")
