@@ -23,6 +23,7 @@ from tracker.evaluations import services as evaluations
 from tracker.evaluations.models import ExpertSheet
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Decision, Meeting
+from tracker.notify.events import executors
 from tracker.orgs import services as orgs
 from tracker.orgs.models import SCHOOL_KINDS, Organization, User
 
@@ -338,22 +339,14 @@ def load_current_meeting(
         )
         made = meetings.fan_out(session, decision, [orgs_by_key[k] for k in item["executors"]])
         report.count("assignments", len(made))
-        reported = {orgs_by_key[k].id: orgs_by_key[k] for k in item.get("reported_by", [])}
+        reported = {orgs_by_key[k].id for k in item.get("reported_by", [])}
         for assignment in made:
             if assignment.organization_id in reported:
-                director = _director_of(reported[assignment.organization_id], users_by_email)
+                director = executors(session, assignment)[0]
                 assignments.submit_report(
                     session, assignment, director, "Исполнено, материалы приложены к отчёту."
                 )
                 report.count("activity")
-
-
-def _director_of(org: Organization, users_by_email: dict[str, User]) -> User:
-    return next(
-        u
-        for u in users_by_email.values()
-        if any(m.organization_id == org.id and m.role == "director" for m in u.memberships)
-    )
 
 
 # Expert sheets (seed 002), by the stable key of the sheet each file makes.

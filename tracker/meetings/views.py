@@ -14,6 +14,7 @@ from tracker.meetings import services
 from tracker.meetings.forms import KIND_LABELS, STAGE_LABELS, DecisionForm, MeetingForm
 from tracker.meetings.models import Decision, Meeting
 from tracker.orgs.models import Organization, User
+from tracker.orgs.services import departments_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 EMPTY_AGENDA_ROWS = 2
@@ -65,14 +66,7 @@ def _can_manage(meeting: Meeting) -> bool:
 
 
 def _departments() -> list[Organization]:
-    return db.session.scalars(
-        sa.select(Organization)
-        .where(
-            visible_to(current_user, Organization, "meeting.manage"),
-            Organization.kind == "department",
-        )
-        .order_by(Organization.short_name)
-    ).all()
+    return departments_for(db.session, current_user, "meeting.manage")
 
 
 @bp.route("/new", methods=["GET", "POST"])

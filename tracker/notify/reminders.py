@@ -318,9 +318,6 @@ def _reminder_row(
         "subject": subject,
         "body_text": text,
         "body_html": html,
-        "state": "pending",
-        "attempts": 0,
-        "created_at": clock.now(),
         "send_after": send_after,
     }
 
@@ -339,6 +336,8 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxMessage.__table__.c.id)
     )
+    now = clock.now()
+    rows = [{"state": "pending", "attempts": 0, "created_at": now, **row} for row in rows]
     # One cached statement, executed in batches (SQLAlchemy's «insertmanyvalues»).
     ids = [row[0] for row in session.connection().execute(statement, rows)]
     session.info.setdefault("outbox_new", []).extend(ids)
@@ -398,9 +397,6 @@ def _queue_digests(
                 "subject": subject,
                 "body_text": text,
                 "body_html": html,
-                "state": "pending",
-                "attempts": 0,
-                "created_at": clock.now(),
                 "send_after": at,
             }
         )

@@ -16,6 +16,7 @@ from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, 
 from tracker.notify.models import CalendarDay, OutboxMessage, ReminderPolicy
 from tracker.notify.reminders import notify_mode, policy_for
 from tracker.orgs.models import Organization, User
+from tracker.orgs.services import departments_for
 
 bp = Blueprint("notify", __name__)
 STATE_LABELS = {
@@ -131,14 +132,7 @@ def mark_deliverable(user_id: int):
 @bp.route("/admin/reminders", methods=["GET", "POST"])
 def reminders():
     admin_only()
-    departments = db.session.scalars(
-        sa.select(Organization)
-        .where(
-            Organization.kind == "department",
-            visible_to(current_user, Organization, "organization.manage"),
-        )
-        .order_by(Organization.short_name)
-    ).all()
+    departments = departments_for(db.session, current_user, "organization.manage")
     if not departments:
         abort(403)
     chosen = request.values.get("organization_id", type=int) or departments[0].id

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.core.audit import record_denied
 from tracker.core.deadlines import DeadlineError
-from tracker.core.permissions import get_visible_or_404, visible_to
+from tracker.core.permissions import get_visible_or_404
 from tracker.core.text import natural_key
 from tracker.extensions import db
 from tracker.meetings.services import executor_candidates
 from tracker.orgs.models import Organization
+from tracker.orgs.services import departments_for
 from tracker.protocols import services
 from tracker.protocols.forms import ImportForm, ReviewForm, deadline_summary
 from tracker.protocols.text import MAX_BYTES, ProtocolInputError
@@ -43,18 +43,11 @@ def authenticated():
 
 def _departments() -> list[Organization]:
     """Departments where the user records meetings; 403 (audited) if there are none."""
-    departments = db.session.scalars(
-        sa.select(Organization)
-        .where(
-            visible_to(current_user, Organization, "meeting.manage"),
-            Organization.kind == "department",
-        )
-        .order_by(Organization.short_name)
-    ).all()
+    departments = departments_for(db.session, current_user, "meeting.manage")
     if not departments:
         record_denied(current_user, "protocols", None, "meeting.manage")
         abort(403)
-    return list(departments)
+    return departments
 
 
 def _department(organization_id: Any) -> Organization:
