@@ -289,6 +289,7 @@ class MailSink:
         self.messages: list = []
         self.script: list = []
         self.lock = threading.Lock()
+        self.stuck = threading.Event()  # set once a sender is held in the middle of a send
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         import asyncio
@@ -298,6 +299,7 @@ class MailSink:
             if isinstance(action, tuple) and action[0] == "hang_rcpt":
                 self.script.pop(0)
         if isinstance(action, tuple) and action[0] == "hang_rcpt":
+            self.stuck.set()
             await asyncio.sleep(action[1])  # the sender is stuck in the middle of a send
         envelope.rcpt_tos.append(address)
         return "250 OK"
@@ -329,6 +331,7 @@ class MailSink:
         with self.lock:
             self.messages.clear()
             self.script.clear()
+        self.stuck.clear()
 
 
 @pytest.fixture(scope="session")

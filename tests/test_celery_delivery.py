@@ -235,6 +235,8 @@ def test_worker_killed_in_the_middle_of_a_send(app, world, celery_setup, mailbox
     mailbox.script.append(("hang_rcpt", 30))
     (row_id,) = queue_letters(world, 1)
     wait_until(lambda: states().get("sending") == 1, 30, "the worker took the letter")
+    # Kill only once the worker is inside the SMTP dialogue, not between claim and connect.
+    wait_until(mailbox.stuck.is_set, 30, "the worker is in the middle of the send")
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
     celery_setup("rescuer")
