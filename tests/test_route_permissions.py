@@ -299,3 +299,169 @@ def test_protocol_import_is_for_department_staff(world, client_for, role):
         assert foreign == (404 if role == "staff" else 200)
     else:
         assert page == 403 and foreign in (403, 404)
+
+
+# --- road maps ------------------------------------------------------------------------------
+
+
+def road_map_objects(world, where):
+    from tracker.roadmaps import services as roadmaps
+    from tracker.roadmaps.services import ActionRow
+
+    school, director, staff = (
+        (world.school, world.director, world.staff)
+        if where == "own"
+        else (world.other_school, world.other_director, world.other_staff)
+    )
+    ids = {}
+    for state in ("draft", "submitted", "approved"):
+        road_map = roadmaps.create_road_map(db.session, director, school, f"Дорожная карта {state}")
+        roadmaps.save_actions(
+            db.session,
+            road_map,
+            director,
+            [
+                ActionRow(
+                    number="1", text="Создать рабочую группу", deadline_text="до 1 марта 2023 г."
+                )
+            ],
+        )
+        if state != "draft":
+            roadmaps.transition(db.session, road_map, "submit", director)
+        if state == "approved":
+            roadmaps.transition(db.session, road_map, "approve", staff)
+            ids["action"] = road_map.actions[0].id
+        ids[state] = road_map.id
+    db.session.commit()
+    return ids
+
+
+EDIT = REPORT  # the school's director and staff; the department sees but does not write
+EDIT_OTHER = REPORT_OTHER
+SUBMIT = EDIT | {"school_staff": DENIED}
+SUBMIT_OTHER = EDIT_OTHER
+ROW = {
+    "rows-0-id": "",
+    "rows-0-level": "0",
+    "rows-0-text": "Новое мероприятие",
+    "rows-0-deadline_text": "до 1 марта 2023 г.",
+}
+MARK = {"status": "done", "completed_on": "2023-02-01", "evidence": "Приказ № 1"}
+ROAD_MAP_ROUTES = {
+    "road map page": ("GET", "/roadmaps/{draft}", None, VIEW, VIEW_OTHER),
+    "road map docx": ("GET", "/roadmaps/{approved}.docx", None, VIEW, VIEW_OTHER),
+    "road map xlsx": ("GET", "/roadmaps/{approved}.xlsx", None, VIEW, VIEW_OTHER),
+    "road map mark page": ("GET", "/roadmaps/{approved}/actions/{action}", None, VIEW, VIEW_OTHER),
+    "road map edit page": ("GET", "/roadmaps/{draft}/edit", None, EDIT, EDIT_OTHER),
+    "road map import page": ("GET", "/roadmaps/{draft}/import", None, EDIT, EDIT_OTHER),
+    "road map save": ("POST", "/roadmaps/{draft}/edit", ROW, EDIT, EDIT_OTHER),
+    "road map submit": ("POST", "/roadmaps/{draft}/submit", {}, SUBMIT, SUBMIT_OTHER),
+    "road map approve": (
+        "POST",
+        "/roadmaps/{submitted}/review/approve",
+        {},
+        CONTROL,
+        CONTROL_OTHER,
+    ),
+    "road map return": (
+        "POST",
+        "/roadmaps/{submitted}/review/return",
+        {"comment": "Уточните сроки"},
+        CONTROL,
+        CONTROL_OTHER,
+    ),
+    "road map revise": ("POST", "/roadmaps/{approved}/revise", {}, EDIT, EDIT_OTHER),
+    "road map mark": ("POST", "/roadmaps/{approved}/actions/{action}", MARK, EDIT, EDIT_OTHER),
+    "api road map": ("API", "/api/v1/roadmaps/{draft}", None, VIEW, VIEW_OTHER),
+    "api road map versions": (
+        "API",
+        "/api/v1/roadmaps/{approved}/versions",
+        None,
+        VIEW,
+        VIEW_OTHER,
+    ),
+    "api road map actions": (
+        "API-PUT",
+        "/api/v1/roadmaps/{draft}/actions",
+        {"actions": [{"text": "Новое мероприятие", "deadline_text": "до 1 марта 2023 г."}]},
+        EDIT,
+        EDIT_OTHER,
+    ),
+    "api road map submit": (
+        "API-POST",
+        "/api/v1/roadmaps/{draft}/submit",
+        None,
+        SUBMIT,
+        SUBMIT_OTHER,
+    ),
+    "api road map approve": (
+        "API-POST",
+        "/api/v1/roadmaps/{submitted}/approve",
+        {},
+        CONTROL,
+        CONTROL_OTHER,
+    ),
+    "api road map return": (
+        "API-POST",
+        "/api/v1/roadmaps/{submitted}/return",
+        {"comment": "Уточните сроки"},
+        CONTROL,
+        CONTROL_OTHER,
+    ),
+    "api road map mark": (
+        "API-POST",
+        "/api/v1/roadmaps/{approved}/actions/{action}/mark",
+        MARK,
+        EDIT,
+        EDIT_OTHER,
+    ),
+}
+
+
+@pytest.mark.parametrize("where", ["own", "other"])
+@pytest.mark.parametrize("route", sorted(ROAD_MAP_ROUTES))
+def test_road_map_route_table(world, client_for, route, where):
+    method, template, data, own, other = ROAD_MAP_ROUTES[route]
+    expected = own if where == "own" else other
+    wrong = []
+    for role in ROLES:
+        url = template.format(**road_map_objects(world, where))
+        user = world.user(role)
+        client = client_for(user)
+        if method.startswith("API"):
+            token = create_api_token(db.session, user, "t")
+            db.session.commit()
+            headers = {"Authorization": f"Bearer {token}"}
+            verb = {"API": "GET", "API-POST": "POST", "API-PUT": "PUT"}[method]
+            response = client.open(url, method=verb, json=data, headers=headers)
+        elif method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data)
+        got = outcome(response.status_code)
+        if got != expected[role]:
+            wrong.append(f"{role}: expected {expected[role]}, got {response.status_code}")
+    assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_road_map_lists_and_summary_show_only_what_the_role_may_see(world, client_for, role):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    road_map_objects(world, "own")
+    road_map_objects(world, "other")
+    client = client_for(world.user(role))
+    page = client.get("/roadmaps").get_data(as_text=True)
+    sheet = load_workbook(BytesIO(client.get("/roadmaps/summary.xlsx").data)).active
+    text = " ".join(str(c.value) for row in sheet.iter_rows() for c in row if c.value)
+    token = create_api_token(db.session, world.user(role), "t")
+    db.session.commit()
+    api = client.get("/api/v1/roadmaps", headers={"Authorization": f"Bearer {token}"}).json
+    sees_own = role in ("admin", "staff", "director", "school_staff")
+    sees_other = role in ("admin", "other_staff")
+    for shown, name in ((sees_own, "Средняя школа № 3"), (sees_other, "Районная СОШ")):
+        assert (name in page) == shown, (role, name, "page")
+        assert (name in text) == shown, (role, name, "summary")
+        assert any(name in m["organization"] for m in api) == shown, (role, name, "api")

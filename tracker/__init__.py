@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.orgs.views import bp as orgs_bp
     from tracker.protocols.views import bp as protocols_bp
     from tracker.reports.views import bp as reports_bp
+    from tracker.roadmaps.views import bp as roadmaps_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth_bp)
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(evaluations_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(protocols_bp)
+    app.register_blueprint(roadmaps_bp)
     init_api(app)
 
 

@@ -15,6 +15,7 @@ def init_api(app: Flask) -> None:
     from tracker.api.assignments import blp as control_blp
     from tracker.api.protocols import blp as protocols_blp
     from tracker.api.resources import blp
+    from tracker.api.roadmaps import blp as roadmaps_blp
 
     app.config.setdefault(
         "API_SPEC_OPTIONS",
@@ -33,9 +34,11 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(blp)
     api.register_blueprint(control_blp)
     api.register_blueprint(protocols_blp)
+    api.register_blueprint(roadmaps_blp)
     csrf.exempt(blp)
     csrf.exempt(control_blp)
     csrf.exempt(protocols_blp)
+    csrf.exempt(roadmaps_blp)
     # flask-smorest installs an app-wide error handler; the app's own one (HTML for pages, the
     # stable JSON shape under /api/) must win.
     from werkzeug.exceptions import HTTPException

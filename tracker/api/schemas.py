@@ -276,3 +276,90 @@ class ProtocolReadingSchema(Schema):
     agenda = fields.List(fields.Nested(ProtocolAgendaItemSchema), required=True)
     decisions = fields.List(fields.Nested(ProtocolDecisionSchema), required=True)
     warnings = fields.List(fields.Str(), required=True)
+
+
+# --- road maps -------------------------------------------------------------------------------
+
+
+class RoadMapActionSchema(Schema):
+    id = fields.Int(dump_only=True)
+    position = fields.Int(dump_only=True)
+    parent_id = fields.Int(dump_only=True, allow_none=True)
+    number = fields.Str(allow_none=True)
+    text = fields.Str()
+    deadline = fields.Function(
+        lambda a: {"text": a.deadline_text, "kind": a.deadline_kind, "date": a.due_date},
+        dump_only=True,
+    )
+    responsible = fields.Str(allow_none=True)
+    expected_result = fields.Str(allow_none=True)
+    target_value = fields.Str(allow_none=True)
+    resources = fields.Str(allow_none=True)
+    status = fields.Str(dump_only=True)
+    completed_on = fields.Date(dump_only=True, allow_none=True)
+    evidence = fields.Str(dump_only=True, allow_none=True)
+
+
+class RoadMapSchema(Schema):
+    id = fields.Int(dump_only=True)
+    organization_id = fields.Int(required=True)
+    organization = fields.Function(lambda m: m.organization.short_name, dump_only=True)
+    assignment_id = fields.Int(allow_none=True, load_default=None)
+    title = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
+    period_start = fields.Date(allow_none=True, load_default=None)
+    period_end = fields.Date(allow_none=True, load_default=None)
+    direction_id = fields.Int(allow_none=True, load_default=None)
+    status = fields.Str(dump_only=True)
+    approved_at = fields.DateTime(dump_only=True, allow_none=True)
+    progress = fields.Function(
+        lambda m: m.progress_payload if hasattr(m, "progress_payload") else None, dump_only=True
+    )
+
+
+class RoadMapDetailSchema(RoadMapSchema):
+    actions = fields.List(fields.Nested(RoadMapActionSchema), dump_only=True)
+
+
+class RoadMapRowSchema(Schema):
+    id = fields.Int(load_default=None, allow_none=True)
+    level = fields.Int(load_default=0, validate=validate.Range(min=0, max=5))
+    number = fields.Str(load_default=None, allow_none=True)
+    text = fields.Str(required=True)
+    deadline_text = fields.Str(load_default="")
+    responsible = fields.Str(load_default=None, allow_none=True)
+    expected_result = fields.Str(load_default=None, allow_none=True)
+    target_value = fields.Str(load_default=None, allow_none=True)
+    resources = fields.Str(load_default=None, allow_none=True)
+    dropped = fields.Bool(load_default=False)
+
+
+class RoadMapActionsSchema(Schema):
+    actions = fields.List(
+        fields.Nested(RoadMapRowSchema), required=True, validate=validate.Length(max=500)
+    )
+
+
+class RoadMapReviewSchema(Schema):
+    comment = fields.Str(load_default=None, allow_none=True)
+    action_comments = fields.Dict(
+        keys=fields.Int(),
+        values=fields.Str(),
+        load_default=dict,
+        metadata={"description": "id мероприятия → замечание"},
+    )
+
+
+class RoadMapMarkSchema(Schema):
+    status = fields.Str(required=True, validate=validate.OneOf(["planned", "in_progress", "done"]))
+    completed_on = fields.Date(load_default=None, allow_none=True)
+    evidence = fields.Str(load_default=None, allow_none=True)
+
+
+class RoadMapVersionSchema(Schema):
+    number = fields.Int()
+    state = fields.Str()
+    submitted_at = fields.DateTime()
+    reviewed_at = fields.DateTime(allow_none=True)
+    review_comment = fields.Str(allow_none=True)
+    action_comments = fields.Dict()
+    snapshot = fields.Dict()

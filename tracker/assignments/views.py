@@ -26,15 +26,16 @@ from tracker.assignments.forms import (
     ReportForm,
     ReviewForm,
 )
-from tracker.assignments.models import Assignment, ExtensionRequest
+from tracker.assignments.models import OPEN_STATES, Assignment, ExtensionRequest
 from tracker.core import files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment, Comment
-from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to
+from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
 from tracker.cycle.models import Direction
 from tracker.extensions import db
 from tracker.meetings.models import Meeting
 from tracker.orgs.models import Organization
+from tracker.roadmaps.models import RoadMap
 
 bp = Blueprint("assignments", __name__)
 
@@ -151,6 +152,13 @@ def detail(assignment_id: int):
         comment_form=CommentForm(),
         extension_form=ExtensionForm(),
         decision_form=ExtensionDecisionForm(),
+        road_maps=db.session.scalars(
+            sa.select(RoadMap).where(
+                RoadMap.assignment_id == assignment.id, visible_to(current_user, RoadMap)
+            )
+        ).all(),
+        may_plan=assignment.status in OPEN_STATES
+        and can(current_user, "roadmap.edit", assignment.organization),
     )
 
 

@@ -76,6 +76,14 @@ def _claim(message_id: int) -> OutboxMessage | None:
 
 def no_longer_applies(row: OutboxMessage) -> str | None:
     """Why a reminder should not go out any more (accepted, cancelled, deadline moved)."""
+    if row.kind == "roadmap.reminder":
+        action = row.road_map_action
+        if action is None:
+            return "мероприятие удалено"
+        if action.status not in ("planned", "in_progress"):
+            return "мероприятие выполнено или исключено"
+        if action.due_date != row.due_date:
+            return "срок мероприятия изменён"
     if row.kind.startswith(("reminder", "escalation")):
         assignment = row.assignment
         if assignment is None:

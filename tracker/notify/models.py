@@ -42,6 +42,9 @@ class OutboxMessage(db.Model):
     road_map_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("road_maps.id", ondelete="CASCADE"), index=True
     )
+    road_map_action_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("road_map_actions.id", ondelete="CASCADE"), index=True
+    )
     occurrence: Mapped[str | None] = mapped_column(sa.String(40))
     # The deadline a reminder was written for; delivery cancels it if the deadline has moved.
     due_date: Mapped[date | None] = mapped_column(sa.Date)
@@ -58,6 +61,7 @@ class OutboxMessage(db.Model):
 
     recipient = relationship("User")
     assignment = relationship("Assignment")
+    road_map_action = relationship("RoadMapAction")
 
 
 class ReminderPolicy(db.Model):

@@ -30,6 +30,7 @@ from tracker.notify.calendar import WorkCalendar
 from tracker.notify.models import OutboxMessage, ReminderPolicy
 from tracker.notify.services import render_mail
 from tracker.orgs.models import Membership, Organization, User
+from tracker.roadmaps.models import RoadMap, RoadMapAction
 
 STAFF_ROLES = ("admin", "staff")
 
@@ -123,6 +124,7 @@ def sweep(session: Session, at: datetime | None = None) -> SweepResult:
     digest_items: dict[int, list[Due]] = defaultdict(list)
     digest_day: dict[int, date] = {}
     pending: list[tuple[str, Due, User | str, datetime]] = []
+    pending_actions: list[tuple[str, ActionDue, User, datetime]] = []
     for department in departments:
         policy = policy_for(policies, department.id)
         for tz in zones:
@@ -135,6 +137,10 @@ def sweep(session: Session, at: datetime | None = None) -> SweepResult:
             send_after = datetime.combine(
                 local.date(), datetime.min.time().replace(hour=policy.send_hour), ZoneInfo(tz)
             )
+            for action_due in _actions_due_here(session, department, tz, policy, nominal_days):
+                for recipient in action_due.recipients:
+                    key = _action_key(action_due, recipient)
+                    pending_actions.append((key, action_due, recipient, send_after))
             for due in _due_here(session, department, tz, policy, nominal_days):
                 for recipient in due.recipients:
                     if isinstance(recipient, User) and notify_mode(recipient) == "digest":
@@ -143,12 +149,16 @@ def sweep(session: Session, at: datetime | None = None) -> SweepResult:
                         continue
                     pending.append((_reminder_key(due, recipient), due, recipient, send_after))
     # Render only what is new: a second sweep of the same day costs one lookup per letter.
-    existing = _existing_keys(session, [key for key, *_ in pending])
+    existing = _existing_keys(session, [key for key, *_ in pending + pending_actions])
     rows = []
     for key, due, recipient, send_after in pending:
         if key not in existing:
             rows.append(_reminder_row(key, due, recipient, send_after))
             result.by_kind[due.kind.split("-")[0]] += 1
+    for key, action_due, recipient, send_after in pending_actions:
+        if key not in existing:
+            rows.append(_action_row(key, action_due, recipient, send_after))
+            result.by_kind["roadmap"] += 1
     result.queued += _insert(session, rows)
     result.digests = _queue_digests(session, calendar, digest_items, digest_day, at)
     return result
@@ -224,6 +234,104 @@ def _due_here(
                     Due(assignment, "escalation", n, _escalation_to(assignment, directors))
                 )
     return found
+
+
+@dataclass
+class ActionDue:
+    action: RoadMapAction
+    kind: str
+    nominal: date
+    recipients: list[User]
+
+
+def _actions_due_here(
+    session: Session,
+    department: Organization,
+    tz: str,
+    policy: ReminderPolicy,
+    nominal_days: list[date],
+) -> list[ActionDue]:
+    """Open actions of approved road maps under the department, in zone `tz`, that are due soon,
+    today, or became overdue yesterday (once: the department's board shows the rest)."""
+    wanted: set[date] = set()
+    for n in nominal_days:
+        wanted.update(n + timedelta(days=k) for k in policy.days_before)
+        if policy.on_the_day:
+            wanted.add(n)
+        wanted.add(n - timedelta(days=1))
+    actions = list(
+        session.scalars(
+            sa.select(RoadMapAction)
+            .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
+            .join(Organization, Organization.id == RoadMap.organization_id)
+            .where(
+                Organization.timezone == tz,
+                Organization.path.like(department.path + "%"),
+                RoadMap.approved_at.is_not(None),
+                RoadMapAction.status.in_(("planned", "in_progress")),
+                RoadMapAction.due_date.in_(sorted(wanted)),
+            )
+            .options(
+                selectinload(RoadMapAction.road_map).selectinload(RoadMap.organization),
+                selectinload(RoadMapAction.responsible_user),
+            )
+        )
+    )
+    directors = _directors(
+        session, {a.road_map.organization_id for a in actions if a.responsible_user is None}
+    )
+    found = []
+    for action in actions:
+        options = [
+            (kind, n)
+            for n in nominal_days
+            if (kind := reminder_kind(policy, action.due_date, n)) is not None
+            and (kind == "overdue-1" or not kind.startswith("overdue-"))
+        ]
+        if not options:
+            continue
+        kind, n = max(options, key=lambda option: urgency(option[0]))
+        people = (
+            [action.responsible_user]
+            if action.responsible_user is not None and action.responsible_user.active
+            else directors.get(action.road_map.organization_id, [])
+        )
+        if people:
+            found.append(ActionDue(action, kind, n, list(people)))
+    return found
+
+
+def _action_key(due: ActionDue, recipient: User) -> str:
+    return (
+        f"roadmap-action:{due.action.id}:{due.kind}:{due.nominal.isoformat()}:user:{recipient.id}"
+    )
+
+
+def _action_row(key: str, due: ActionDue, recipient: User, send_after: datetime) -> dict[str, Any]:
+    action = due.action
+    subject, text, html = render_mail(
+        "roadmap_reminder",
+        recipient=recipient,
+        action=action,
+        road_map=action.road_map,
+        days_left=(action.due_date - due.nominal).days,
+        link=external_url("roadmaps.mark", road_map_id=action.road_map_id, action_id=action.id),
+        settings_link=external_url("notify.settings"),
+    )
+    return {
+        "key": key,
+        "kind": "roadmap.reminder",
+        "recipient_id": recipient.id,
+        "recipient_email": recipient.email,
+        "road_map_id": action.road_map_id,
+        "road_map_action_id": action.id,
+        "occurrence": f"{due.kind}:{due.nominal.isoformat()}",
+        "due_date": action.due_date,
+        "subject": subject,
+        "body_text": text,
+        "body_html": html,
+        "send_after": send_after,
+    }
 
 
 def _directors(session: Session, organization_ids: set[int]) -> dict[int, list[User]]:

@@ -83,7 +83,7 @@ class RoadMapAction(DeadlineColumns, Timestamped, db.Model):
         sa.ForeignKey("road_maps.id", ondelete="CASCADE"), nullable=False, index=True
     )
     parent_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("road_map_actions.id", ondelete="CASCADE")
+        sa.ForeignKey("road_map_actions.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     number: Mapped[str | None] = mapped_column(sa.String(40))
@@ -104,6 +104,8 @@ class RoadMapAction(DeadlineColumns, Timestamped, db.Model):
 
     road_map = relationship("RoadMap", back_populates="actions")
     responsible_user = relationship("User")
+    parent = relationship("RoadMapAction", remote_side=[id])
+    attachments = relationship("Attachment", order_by="Attachment.id")
 
 
 class RoadMapVersion(db.Model):

@@ -1,0 +1,157 @@
+"""The department's view of road maps: listing with progress, the per-school chart, the summary."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+
+import sqlalchemy as sa
+from flask import current_app
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from sqlalchemy.orm import Session, contains_eager
+
+from tracker.core import clock
+from tracker.core.i18n import _
+from tracker.core.permissions import visible_to
+from tracker.orgs.models import Organization, User
+from tracker.roadmaps.models import RoadMap, RoadMapVersion
+from tracker.roadmaps.services import STATE_LABELS, Progress, progress_for
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    direction_id: int | None = None
+    organization_id: int | None = None
+    status: str | None = None
+
+
+@dataclass
+class OverviewRow:
+    road_map: RoadMap
+    progress: Progress
+    submitted_at: datetime | None
+
+
+def overview(session: Session, user: User, f: ListFilter) -> list[OverviewRow]:
+    """Every road map the user may see, with its progress, in two queries plus one for dates."""
+    query = (
+        sa.select(RoadMap)
+        .join(Organization, Organization.id == RoadMap.organization_id)
+        .where(visible_to(user, RoadMap))
+        .options(contains_eager(RoadMap.organization))
+        .order_by(Organization.short_name, RoadMap.id)
+    )
+    if f.direction_id:
+        query = query.where(RoadMap.direction_id == f.direction_id)
+    if f.organization_id:
+        subtree = sa.select(Organization.path).where(Organization.id == f.organization_id)
+        query = query.where(Organization.path.like(subtree.scalar_subquery().concat("%")))
+    if f.status:
+        query = query.where(RoadMap.status == f.status)
+    maps = list(session.scalars(query))
+    ids = [m.id for m in maps]
+    today = clock.today(current_app.config["TRACKER_TIMEZONE"])
+    progress = progress_for(session, ids, today)
+    submitted = (
+        dict(
+            session.execute(
+                sa.select(RoadMapVersion.road_map_id, sa.func.max(RoadMapVersion.submitted_at))
+                .where(RoadMapVersion.road_map_id.in_(ids))
+                .group_by(RoadMapVersion.road_map_id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return [OverviewRow(m, progress[m.id], submitted.get(m.id)) for m in maps]
+
+
+@dataclass
+class SchoolBar:
+    organization: Organization
+    done: int
+    total: int
+    overdue: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def by_school(rows: list[OverviewRow]) -> list[SchoolBar]:
+    """Progress per school across its road maps, for the chart."""
+    bars: dict[int, SchoolBar] = {}
+    for row in rows:
+        org = row.road_map.organization
+        bar = bars.setdefault(org.id, SchoolBar(org, 0, 0, 0))
+        bar.done += row.progress.done
+        bar.total += row.progress.total
+        bar.overdue += row.progress.overdue
+    return sorted(bars.values(), key=lambda b: (-b.percent, b.organization.short_name))
+
+
+def summary_xlsx(rows: list[OverviewRow]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Дорожные карты")[:31]
+    header = [
+        _("Организация"),
+        _("Дорожная карта"),
+        _("Состояние"),
+        _("Мероприятий"),
+        _("Выполнено"),
+        _("В срок"),
+        _("Просрочено"),
+        _("% выполнения"),
+        _("Направлена на согласование"),
+    ]
+    ws.append(header)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    totals = defaultdict(int)
+    for row in rows:
+        p = row.progress
+        ws.append(
+            [
+                row.road_map.organization.short_name,
+                row.road_map.title,
+                str(STATE_LABELS[row.road_map.status]),
+                p.total,
+                p.done,
+                p.on_time,
+                p.overdue,
+                p.percent / 100,
+                row.submitted_at.date() if row.submitted_at else None,
+            ]
+        )
+        ws.cell(ws.max_row, 8).number_format = "0%"
+        ws.cell(ws.max_row, 9).number_format = "DD.MM.YYYY"
+        for key, value in (("total", p.total), ("done", p.done), ("on_time", p.on_time)):
+            totals[key] += value
+        totals["overdue"] += p.overdue
+    ws.append(
+        [
+            _("Итого"),
+            None,
+            None,
+            totals["total"],
+            totals["done"],
+            totals["on_time"],
+            totals["overdue"],
+            totals["done"] / totals["total"] if totals["total"] else 0,
+        ]
+    )
+    ws.cell(ws.max_row, 8).number_format = "0%"
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCDEFGHI", (34, 60, 18, 12, 12, 10, 12, 12, 16), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:I{max(ws.max_row - 1, 1)}"
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
