@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium db demo clean screenshots bench bench-reminders
+.PHONY: run test lint format translations chromium db demo clean screenshots bench bench-reminders bench-roadmaps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,3 +66,6 @@ bench: $(VENV)/.dev
 
 bench-reminders: $(VENV)/.dev
 	cd bench && ../$(BIN)/python reminders.py
+
+bench-roadmaps: $(VENV)/.dev
+	cd bench && ../$(BIN)/python roadmaps.py

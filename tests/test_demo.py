@@ -77,3 +77,27 @@ def test_demo_director_sees_only_their_school(app, ctx, client_for):
         sa.select(Assignment.organization_id).where(visible_to(director, Assignment))
     ).all()
     assert visible and set(visible) == {director.memberships[0].organization_id}
+
+
+def test_demo_road_maps_answer_point_4(app, ctx):
+    from tracker.roadmaps import services as roadmaps
+    from tracker.roadmaps.models import RoadMap
+
+    load(app)
+    maps = {
+        m.organization.short_name: m for m in db.session.scalars(sa.select(RoadMap)).all()
+    }
+    assert {name: m.status for name, m in maps.items()} == {
+        "МОУ «Средняя школа № 3»": "approved",
+        "МОУ «Средняя школа № 6»": "approved",
+        "МОУ «Средняя школа № 10»": "approved",
+        "МОУ «Средняя школа № 7»": "submitted",
+        "МОУ «Средняя школа № 20»": "draft",
+    }
+    sch3 = maps["МОУ «Средняя школа № 3»"]
+    assert [v.state for v in sch3.versions] == ["returned", "approved"]
+    assert sch3.assignment.decision.number == "4"
+    assert sch3.assignment.status == "done" and sch3.assignment.on_time is True
+    assert maps["МОУ «Средняя школа № 10»"].assignment.on_time is False
+    progress = roadmaps.progress(db.session, sch3)
+    assert (progress.total, progress.done, progress.percent) == (12, 9, 75)

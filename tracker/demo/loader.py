@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ def load_all(session: Session) -> LoadReport:
     load_directions(session, report)
     new_meetings = load_meetings(session, orgs_by_key, users_by_email, report)
     load_activity(session, new_meetings, orgs_by_key, users_by_email, report)
+    load_road_maps(session, new_meetings, orgs_by_key, users_by_email, report)
     load_current_meeting(session, orgs_by_key, users_by_email, report)
     load_expert_sheets(session, orgs_by_key, users_by_email, report)
     session.flush()
@@ -303,6 +304,85 @@ def _apply_step(
         assignments.add_comment(session, assignment, actor, step["text"])
     else:
         assignments.transition(session, assignment, action, actor, comment=step.get("comment"))
+
+
+def load_road_maps(
+    session: Session,
+    new_meetings: dict[str, Meeting],
+    orgs_by_key: dict[str, Organization],
+    users_by_email: dict[str, User],
+    report: LoadReport,
+) -> None:
+    """Road maps answering seed 001's point 4: written, reviewed, approved and carried out."""
+    from tracker.roadmaps import services as roadmaps
+
+    data = read("roadmaps.yaml")
+    plan = [
+        roadmaps.ActionRow(
+            number=number,
+            level=number.count("."),
+            text=text,
+            deadline_text=deadline,
+            responsible=responsible or None,
+            expected_result=result or None,
+        )
+        for number, text, deadline, responsible, result in data["plan"]
+    ]
+    for entry in data["road_maps"]:
+        meeting = new_meetings.get(entry["meeting"])
+        if meeting is None:
+            continue
+        assignment = _find_assignment(meeting, entry, orgs_by_key, users_by_email)
+        school = assignment.organization
+        road_map = None
+        for step in entry["steps"]:
+            actor = users_by_email[step["by"]]
+            at = step["at"]
+            at = datetime.fromisoformat(at) if isinstance(at, str) else at
+            with clock.frozen(clock.as_utc(at, school.timezone)):
+                if step["action"] == "write":
+                    start, end = entry["period"]
+                    road_map = roadmaps.create_road_map(
+                        session,
+                        actor,
+                        school,
+                        entry["title"],
+                        period_start=start,
+                        period_end=end,
+                        assignment=assignment,
+                    )
+                    rows = [roadmaps.ActionRow(**vars(row)) for row in plan]
+                    roadmaps.save_actions(session, road_map, actor, rows)
+                elif step["action"] == "change":
+                    rows = roadmaps.current_rows(road_map)
+                    next(r for r in rows if r.number == step["row"]).deadline_text = step[
+                        "deadline"
+                    ]
+                    roadmaps.save_actions(session, road_map, actor, rows)
+                else:
+                    by_number = {a.number: a.id for a in road_map.actions}
+                    notes = {by_number[n]: text for n, text in step.get("notes", {}).items()}
+                    roadmaps.transition(
+                        session,
+                        road_map,
+                        step["action"],
+                        actor,
+                        comment=step.get("comment"),
+                        action_comments=notes,
+                    )
+        director = users_by_email[entry["steps"][0]["by"]]
+        for number, day in entry.get("done", {}).items():
+            action = next(a for a in road_map.actions if a.number == number)
+            with clock.frozen(clock.as_utc(datetime.combine(day, time(17)), school.timezone)):
+                roadmaps.mark_action(
+                    session,
+                    action,
+                    director,
+                    "done",
+                    completed_on=day,
+                    evidence=f"{action.expected_result} от {day:%d.%m.%Y}",
+                )
+        report.count("road maps")
 
 
 def load_current_meeting(
