@@ -84,9 +84,7 @@ def test_demo_road_maps_answer_point_4(app, ctx):
     from tracker.roadmaps.models import RoadMap
 
     load(app)
-    maps = {
-        m.organization.short_name: m for m in db.session.scalars(sa.select(RoadMap)).all()
-    }
+    maps = {m.organization.short_name: m for m in db.session.scalars(sa.select(RoadMap)).all()}
     assert {name: m.status for name, m in maps.items()} == {
         "МОУ «Средняя школа № 3»": "approved",
         "МОУ «Средняя школа № 6»": "approved",
