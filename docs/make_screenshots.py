@@ -64,6 +64,12 @@ def main() -> None:
         staff.screenshot(path=OUT / "board.png", full_page=False)
         staff.goto("/protocols/import")
         staff.screenshot(path=OUT / "protocol-import.png")
+        staff.goto("/roadmaps")
+        staff.screenshot(path=OUT / "road-maps.png", full_page=True)
+        staff.get_by_role(
+            "link", name="План мероприятий по повышению качества образования в МОУ"
+        ).click()
+        staff.screenshot(path=OUT / "road-map.png", full_page=True)
         staff.get_by_role("link", name="Совещания", exact=True).click()
         staff.get_by_role("link", name="совещания руководителей муниципальных").first.click()
         staff.screenshot(path=OUT / "meeting.png")

@@ -119,9 +119,7 @@ def mark_done(page, action_text: str, on: str, evidence: str) -> None:
     expect(page.get_by_role("alert")).to_contain_text("Выполнение отмечено")
 
 
-def test_point_4_road_map_from_excel_to_execution(
-    point_4, browser_instance, live_server, tmp_path
-):
+def test_point_4_road_map_from_excel_to_execution(point_4, browser_instance, live_server, tmp_path):
     # The director of school № 3 starts the road map from the assignment.
     at(10)
     director = session_as(browser_instance, live_server, DIRECTOR)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, contains_eager
 from tracker.core import clock
 from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
+from tracker.core.text import natural_key
 from tracker.orgs.models import Organization, User
 from tracker.roadmaps.models import RoadMap, RoadMapVersion
 from tracker.roadmaps.services import STATE_LABELS, Progress, progress_for
@@ -42,7 +43,6 @@ def overview(session: Session, user: User, f: ListFilter) -> list[OverviewRow]:
         .join(Organization, Organization.id == RoadMap.organization_id)
         .where(visible_to(user, RoadMap))
         .options(contains_eager(RoadMap.organization))
-        .order_by(Organization.short_name, RoadMap.id)
     )
     if f.direction_id:
         query = query.where(RoadMap.direction_id == f.direction_id)
@@ -51,7 +51,9 @@ def overview(session: Session, user: User, f: ListFilter) -> list[OverviewRow]:
         query = query.where(Organization.path.like(subtree.scalar_subquery().concat("%")))
     if f.status:
         query = query.where(RoadMap.status == f.status)
-    maps = list(session.scalars(query))
+    maps = sorted(
+        session.scalars(query), key=lambda m: (natural_key(m.organization.short_name), m.id)
+    )
     ids = [m.id for m in maps]
     today = clock.today(current_app.config["TRACKER_TIMEZONE"])
     progress = progress_for(session, ids, today)
@@ -90,7 +92,7 @@ def by_school(rows: list[OverviewRow]) -> list[SchoolBar]:
         bar.done += row.progress.done
         bar.total += row.progress.total
         bar.overdue += row.progress.overdue
-    return sorted(bars.values(), key=lambda b: (-b.percent, b.organization.short_name))
+    return sorted(bars.values(), key=lambda b: (-b.percent, natural_key(b.organization.short_name)))
 
 
 def summary_xlsx(rows: list[OverviewRow]) -> bytes:

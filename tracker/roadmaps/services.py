@@ -640,7 +640,8 @@ def progress_for(session: Session, road_map_ids: list[int], today: date) -> dict
             RoadMapAction.due_date.is_(None), RoadMapAction.completed_on <= RoadMapAction.due_date
         ),
     )
-    overdue = sa.and_(~done, RoadMapAction.due_date < today)
+    # Execution is tracked against an approved plan: a draft's dates are not yet promises.
+    overdue = sa.and_(~done, RoadMapAction.due_date < today, RoadMap.approved_at.is_not(None))
     rows = session.execute(
         sa.select(
             RoadMapAction.road_map_id,
@@ -649,6 +650,7 @@ def progress_for(session: Session, road_map_ids: list[int], today: date) -> dict
             sa.func.count().filter(on_time),
             sa.func.count().filter(overdue),
         )
+        .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
         .where(RoadMapAction.road_map_id.in_(road_map_ids), _leaf_clause())
         .group_by(RoadMapAction.road_map_id)
     ).all()
@@ -664,6 +666,8 @@ def progress(session: Session, road_map: RoadMap) -> Progress:
 
 
 def overdue_actions(road_map: RoadMap) -> set[int]:
+    if road_map.approved_at is None:
+        return set()
     today = clock.today(road_map.organization.timezone)
     return {
         a.id
