@@ -205,6 +205,28 @@ def client_for(app: Flask):
     return make
 
 
+@pytest.fixture
+def api(world, client_for):
+    """Call the JSON API as a user, with a bearer token made for them on first use."""
+    from tracker.auth.services import create_api_token
+
+    tokens = {}
+
+    class Api:
+        def __call__(self, user, method, url, json=None):
+            if user.id not in tokens:
+                tokens[user.id] = create_api_token(db.session, user, "t")
+                db.session.commit()
+            return client_for().open(
+                url,
+                method=method,
+                json=json,
+                headers={"Authorization": f"Bearer {tokens[user.id]}"},
+            )
+
+    return Api()
+
+
 # --- browser -------------------------------------------------------------------------------
 
 

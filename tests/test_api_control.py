@@ -1,29 +1,8 @@
 """API for meetings, decisions and assignments: same services, same permission filter."""
 
-import pytest
 
 from tests.factories import make_meeting
-from tracker.auth.services import create_api_token
 from tracker.extensions import db
-
-
-@pytest.fixture
-def api(world, client_for):
-    tokens = {}
-
-    class Api:
-        def __call__(self, user, method, url, json=None):
-            if user.id not in tokens:
-                tokens[user.id] = create_api_token(db.session, user, "t")
-                db.session.commit()
-            return client_for().open(
-                url,
-                method=method,
-                json=json,
-                headers={"Authorization": f"Bearer {tokens[user.id]}"},
-            )
-
-    return Api()
 
 
 def test_staff_record_a_meeting_and_fan_out_a_decision(world, api):

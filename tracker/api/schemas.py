@@ -288,7 +288,11 @@ class RoadMapActionSchema(Schema):
     number = fields.Str(allow_none=True)
     text = fields.Str()
     deadline = fields.Function(
-        lambda a: {"text": a.deadline_text, "kind": a.deadline_kind, "date": a.due_date},
+        lambda a: {
+            "text": a.deadline_text,
+            "kind": a.deadline_kind,
+            "date": a.due_date.isoformat() if a.due_date else None,
+        },
         dump_only=True,
     )
     responsible = fields.Str(allow_none=True)
