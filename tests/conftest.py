@@ -20,8 +20,11 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from config.settings import normalize_db_url
-from tracker import create_app
+from tracker import create_app, register_models
 from tracker.extensions import db, limiter
+
+# Every model is mapped before test modules are collected: some touch mappers at import time.
+register_models()
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
