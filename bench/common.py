@@ -76,7 +76,7 @@ def served(database_url: str, workers: int = 2):
             try:
                 if requests.get(base + "/health", timeout=1).ok:
                     break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.2)
         yield base
     finally:

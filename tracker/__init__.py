@@ -77,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.assignments.views import bp as assignments_bp
     from tracker.auth.views import bp as auth_bp
     from tracker.core.views import bp as core_bp
+    from tracker.cycle.views import bp as cycle_bp
     from tracker.evaluations.views import bp as evaluations_bp
     from tracker.meetings.views import bp as meetings_bp
     from tracker.notify.views import bp as notify_bp
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(protocols_bp)
     app.register_blueprint(roadmaps_bp)
+    app.register_blueprint(cycle_bp)
     init_api(app)
 
 

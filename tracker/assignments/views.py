@@ -31,7 +31,7 @@ from tracker.core import files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment, Comment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
-from tracker.cycle.models import Direction
+from tracker.cycle.models import Direction, MonitoringCampaign
 from tracker.extensions import db
 from tracker.meetings.models import Meeting
 from tracker.orgs.models import Organization
@@ -157,6 +157,11 @@ def detail(assignment_id: int):
                 RoadMap.assignment_id == assignment.id, visible_to(current_user, RoadMap)
             )
         ).all(),
+        campaign=db.session.scalar(
+            sa.select(MonitoringCampaign).where(
+                MonitoringCampaign.decision_id == assignment.decision_id
+            )
+        ),
         may_plan=assignment.status in OPEN_STATES
         and can(current_user, "roadmap.edit", assignment.organization),
     )

@@ -157,6 +157,27 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
             in_scope(user, action or "evaluation.view", ExpertSheet.organization_id),
             ExpertSheet.id.in_(scored) if action in (None, "evaluation.view") else sa.false(),
         )
+    from tracker.cycle.models import Indicator, MonitoringCampaign, campaign_indicators
+
+    if model is MonitoringCampaign and action in (None, "cycle.view"):
+        # A school sees the collections it is asked to give values for.
+        asked = sa.select(Assignment.decision_id).where(
+            in_scope(user, "assignment.view", Assignment.organization_id)
+        )
+        return sa.or_(
+            in_scope(user, "cycle.view", MonitoringCampaign.organization_id),
+            MonitoringCampaign.decision_id.in_(asked),
+        )
+    if model is Indicator and action in (None, "cycle.view"):
+        asked = (
+            sa.select(campaign_indicators.c.indicator_id)
+            .join(MonitoringCampaign, MonitoringCampaign.id == campaign_indicators.c.campaign_id)
+            .join(Assignment, Assignment.decision_id == MonitoringCampaign.decision_id)
+            .where(in_scope(user, "assignment.view", Assignment.organization_id))
+        )
+        return sa.or_(
+            in_scope(user, "cycle.view", Indicator.organization_id), Indicator.id.in_(asked)
+        )
     org_column = getattr(model, "organization_id", None)
     if org_column is None:
         raise TypeError(f"visible_to does not know how to filter {model.__name__}")

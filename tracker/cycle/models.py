@@ -37,6 +37,17 @@ indicator_organizations = sa.Table(
     ),
 )
 
+campaign_indicators = sa.Table(
+    "campaign_indicators",
+    db.metadata,
+    sa.Column(
+        "campaign_id",
+        sa.ForeignKey("monitoring_campaigns.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("indicator_id", sa.ForeignKey("indicators.id", ondelete="CASCADE"), primary_key=True),
+)
+
 review_decisions = sa.Table(
     "effectiveness_review_decisions",
     db.metadata,
@@ -134,6 +145,17 @@ class MonitoringCampaign(Timestamped, db.Model):
         sa.ForeignKey("decisions.id", ondelete="SET NULL")
     )
     status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="open")
+    direction_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    organization = relationship("Organization")
+    direction = relationship("Direction")
+    decision = relationship("Decision")
+    indicators = relationship("Indicator", secondary=campaign_indicators, order_by="Indicator.code")
 
 
 class Measurement(db.Model):
@@ -186,8 +208,14 @@ class Analysis(Timestamped, db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
 
+    organization = relationship("Organization")
+    direction = relationship("Direction")
+    indicator = relationship("Indicator")
     recommendations = relationship(
-        "Recommendation", back_populates="analysis", cascade="all, delete-orphan"
+        "Recommendation",
+        back_populates="analysis",
+        cascade="all, delete-orphan",
+        order_by="Recommendation.id",
     )
 
 
@@ -210,6 +238,7 @@ class Recommendation(db.Model):
 
     analysis = relationship("Analysis", back_populates="recommendations")
     organization = relationship("Organization")
+    decision = relationship("Decision")
 
 
 class EffectivenessReview(Timestamped, db.Model):
@@ -241,5 +270,10 @@ class EffectivenessReview(Timestamped, db.Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The figures as they stood when the verdict was given (values move on afterwards).
+    figures: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
 
+    organization = relationship("Organization")
+    direction = relationship("Direction")
+    indicator = relationship("Indicator")
     decisions = relationship("Decision", secondary=review_decisions)

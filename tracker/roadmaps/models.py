@@ -105,7 +105,7 @@ class RoadMapAction(DeadlineColumns, Timestamped, db.Model):
     road_map = relationship("RoadMap", back_populates="actions")
     responsible_user = relationship("User")
     parent = relationship("RoadMapAction", remote_side=[id])
-    attachments = relationship("Attachment", order_by="Attachment.id")
+    attachments = relationship("Attachment", order_by="Attachment.id", lazy="selectin")
 
 
 class RoadMapVersion(db.Model):

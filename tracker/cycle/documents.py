@@ -1,0 +1,141 @@
+"""XLSX of the cycle: the values template a school fills in, reading it back, and the analysis of
+a direction as a workbook."""
+
+from __future__ import annotations
+
+import zipfile
+from io import BytesIO
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from tracker.core.i18n import _
+from tracker.cycle.models import Indicator
+from tracker.cycle.services import UNIT_LABELS, CycleError, IndicatorSummary, plain
+
+MAX_UNPACKED = 50 * 1024 * 1024
+HEADER = ("Код", "Показатель", "Единица", "Значение")
+
+
+def values_template(
+    title: str, organization: str, period: str, indicators: list[Indicator], current: dict
+) -> bytes:
+    """One row per indicator; the school fills the «Значение» column and uploads the file."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Значения")[:31]
+    ws.append([title])
+    ws.append([f"{organization}, {period}"])
+    ws.append(list(HEADER))
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for indicator in indicators:
+        unit = str(UNIT_LABELS[indicator.unit])
+        if indicator.unit == "score" and indicator.max_value is not None:
+            unit += f" (0–{plain(indicator.max_value)})"
+        value = current.get(indicator.id)
+        ws.append(
+            [indicator.code, indicator.name, unit, plain(value) if value is not None else None]
+        )
+        ws.cell(ws.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(ws.max_row, 4).fill = PatternFill("solid", fgColor="FFF9DB")
+    yes_no = DataValidation(type="list", formula1='"да,нет"', allow_blank=True)
+    ws.add_data_validation(yes_no)
+    for row, indicator in enumerate(indicators, start=4):
+        if indicator.unit == "bool":
+            yes_no.add(f"D{row}")
+    for letter, width in zip("ABCD", (12, 70, 18, 14), strict=True):
+        ws.column_dimensions[letter].width = width
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def read_values(data: bytes, indicators: list[Indicator]) -> dict[Indicator, str]:
+    """The «Значение» column by indicator code; unknown or repeated codes refuse the file."""
+    if not data:
+        raise CycleError(_("Файл пустой: заполните шаблон и загрузите его снова."))
+    try:
+        archive = zipfile.ZipFile(BytesIO(data))
+        if sum(i.file_size for i in archive.infolist()) > MAX_UNPACKED:
+            raise CycleError(_("Файл слишком большой после распаковки."))
+        if "xl/workbook.xml" not in archive.namelist():
+            raise zipfile.BadZipFile
+    except zipfile.BadZipFile:
+        raise CycleError(
+            _("Это не таблица .xlsx: скачайте шаблон, заполните столбец «Значение» в Excel.")
+        ) from None
+    try:
+        sheet = load_workbook(BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    except Exception:  # openpyxl raises many kinds on a damaged workbook
+        raise CycleError(_("Таблица повреждена: откройте её в Excel и сохраните снова.")) from None
+    header_at, code_col, value_col = _header(rows)
+    by_code = {i.code.casefold(): i for i in indicators}
+    found: dict[Indicator, str] = {}
+    problems = []
+    for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
+        code = _text(row[code_col] if code_col < len(row) else None)
+        if not code:
+            continue
+        indicator = by_code.get(code.casefold())
+        if indicator is None:
+            problems.append(
+                _("строка %(n)s: нет показателя с кодом «%(code)s»", n=number, code=code)
+            )
+        elif indicator in found:
+            problems.append(_("строка %(n)s: показатель %(code)s повторяется", n=number, code=code))
+        else:
+            found[indicator] = _text(row[value_col] if value_col < len(row) else None)
+    if problems:
+        raise CycleError(_("Файл не принят: %(list)s.", list="; ".join(problems)))
+    if not found:
+        raise CycleError(_("В файле нет ни одного показателя этого мониторинга."))
+    return found
+
+
+def _header(rows: list[list[Any]]) -> tuple[int, int, int]:
+    for index, row in enumerate(rows[:10]):
+        cells = [_text(c).casefold() for c in row]
+        if "код" in cells and "значение" in cells:
+            return index, cells.index("код"), cells.index("значение")
+    raise CycleError(
+        _("Не найдена строка заголовка со столбцами «Код» и «Значение»: используйте шаблон.")
+    )
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def direction_xlsx(title: str, summaries: list[IndicatorSummary]) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Анализ")[:31]
+    ws.append([title])
+    ws["A1"].font = Font(bold=True)
+    periods = summaries[0].periods if summaries else []
+    header = [_("Код"), _("Показатель"), _("Цель")]
+    for period in periods:
+        header += [period, _("в зоне риска")]
+    header.append(_("Изменение"))
+    ws.append(header)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for s in summaries:
+        row: list[Any] = [s.indicator.code, s.indicator.name, s.indicator.target_value]
+        for period in periods:
+            mean = s.means.get(period)
+            row += [float(mean) if mean is not None else None, s.at_risk.get(period, 0)]
+        row.append(float(s.change) if s.change is not None else None)
+        ws.append(row)
+    ws.column_dimensions["B"].width = 60
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -1,0 +1,95 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import (
+    DateField,
+    DecimalField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from tracker.core.forms import Form
+
+
+class GoalForm(Form):
+    organization_id = SelectField(_l("Орган управления"), coerce=int)
+    direction_id = SelectField(_l("Направление"), coerce=int)
+    statement = TextAreaField(_l("Цель"), validators=[DataRequired(), Length(max=5000)])
+    period_start = DateField(_l("Период с"), validators=[Optional()])
+    period_end = DateField(_l("по"), validators=[Optional()])
+    indicator_ids = SelectMultipleField(_l("Показатели, которыми измеряется"), coerce=int)
+
+
+class IndicatorForm(Form):
+    organization_id = SelectField(_l("Орган управления"), coerce=int)
+    direction_id = SelectField(_l("Направление"), coerce=int)
+    code = StringField(_l("Код"), validators=[DataRequired(), Length(max=40)])
+    name = TextAreaField(_l("Название"), validators=[DataRequired(), Length(max=2000)])
+    unit = SelectField(_l("Единица"))
+    max_value = DecimalField(_l("Максимальный балл"), validators=[Optional(), NumberRange(0)])
+    better = SelectField(
+        _l("Лучше, когда значение"),
+        choices=[("higher", _l("выше")), ("lower", _l("ниже"))],
+    )
+    method = TextAreaField(_l("Метод сбора"), validators=[Optional(), Length(max=2000)])
+    source = StringField(_l("Источник"), validators=[Optional(), Length(max=1000)])
+    periodicity = StringField(
+        _l("Периодичность (ежегодно, ежеквартально …)"), validators=[Optional(), Length(max=40)]
+    )
+    target_value = DecimalField(_l("Целевое значение"), validators=[Optional()])
+    threshold_value = DecimalField(
+        _l("Порог риска (хуже него — школа в зоне риска)"), validators=[Optional()]
+    )
+    organization_ids = SelectMultipleField(_l("К каким организациям относится"), coerce=int)
+
+
+class CampaignForm(Form):
+    organization_id = SelectField(_l("Орган управления"), coerce=int)
+    direction_id = SelectField(_l("Направление"), coerce=int)
+    title = StringField(_l("Название"), validators=[DataRequired(), Length(max=500)])
+    period = StringField(_l("Период (2023, 2023-Q1, 2022/2023)"), validators=[DataRequired()])
+    deadline_text = StringField(
+        _l("Срок представления (словами: «в срок до 15.03.2023»)"), validators=[DataRequired()]
+    )
+    indicator_ids = SelectMultipleField(_l("Показатели"), coerce=int)
+    school_ids = SelectMultipleField(_l("Организации"), coerce=int)
+
+
+class UploadForm(Form):
+    file = FileField(_l("Файл .xlsx (шаблон со страницы)"))
+
+
+class AnalysisForm(Form):
+    organization_id = SelectField(_l("Орган управления"), coerce=int)
+    direction_id = SelectField(_l("Направление"), coerce=int)
+    indicator_id = SelectField(_l("Показатель"), coerce=int, validators=[Optional()])
+    period = StringField(_l("Период"), validators=[Optional(), Length(max=20)])
+    title = StringField(_l("Название"), validators=[DataRequired(), Length(max=500)])
+    text = TextAreaField(_l("Выводы"), validators=[Optional(), Length(max=20000)])
+
+
+class DecideForm(Form):
+    deadline_text = StringField(
+        _l("Срок (словами протокола)"), validators=[DataRequired(), Length(max=500)]
+    )
+    meeting_id = SelectField(_l("Пункт какого совещания"), coerce=int, validators=[Optional()])
+
+
+class ReviewForm(Form):
+    organization_id = SelectField(_l("Орган управления"), coerce=int)
+    direction_id = SelectField(_l("Направление"), coerce=int)
+    indicator_id = SelectField(_l("Показатель"), coerce=int, validators=[Optional()])
+    period_before = StringField(_l("Период «до»"), validators=[Optional(), Length(max=20)])
+    period_after = StringField(_l("Период «после»"), validators=[Optional(), Length(max=20)])
+    decision_ids = SelectMultipleField(_l("Решения"), coerce=int)
+    verdict = SelectField(
+        _l("Вывод"),
+        choices=[
+            ("effective", _l("эффективно")),
+            ("partial", _l("частично")),
+            ("ineffective", _l("неэффективно")),
+        ],
+    )
+    comment = TextAreaField(_l("Комментарий"), validators=[Optional(), Length(max=10000)])

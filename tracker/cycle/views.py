@@ -1,0 +1,632 @@
+"""The management cycle: the board, a direction, indicators, monitoring, analysis, decisions and
+the effectiveness review."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from tracker.core import clock, files
+from tracker.core.audit import record_denied
+from tracker.core.permissions import can, get_visible_or_404, visible_to
+from tracker.cycle import documents, services
+from tracker.cycle.forms import (
+    AnalysisForm,
+    CampaignForm,
+    DecideForm,
+    GoalForm,
+    IndicatorForm,
+    ReviewForm,
+    UploadForm,
+)
+from tracker.cycle.models import (
+    CYCLE_STAGES,
+    Analysis,
+    Direction,
+    EffectivenessReview,
+    Goal,
+    Indicator,
+    Measurement,
+    MonitoringCampaign,
+    Recommendation,
+)
+from tracker.extensions import db
+from tracker.meetings.models import Decision, Meeting
+from tracker.orgs.models import Organization
+from tracker.orgs.services import departments_for
+
+bp = Blueprint("cycle", __name__, url_prefix="/cycle")
+
+
+@bp.before_request
+@login_required
+def authenticated():
+    pass
+
+
+def _departments(action: str = "cycle.view") -> list[Organization]:
+    departments = departments_for(db.session, current_user, action)
+    if not departments:
+        record_denied(current_user, "organizations", None, action)
+        abort(403)
+    return departments
+
+
+def _department(action: str = "cycle.view") -> Organization:
+    """The department chosen in ?department_id= (through the filter), or the user's first."""
+    departments = _departments(action)
+    wanted = request.values.get("department_id", type=int) or request.values.get(
+        "organization_id", type=int
+    )
+    if wanted:
+        return next((d for d in departments if d.id == wanted), None) or abort(404)
+    return departments[0]
+
+
+def _directions() -> list[Direction]:
+    return list(db.session.scalars(sa.select(Direction).order_by(Direction.position)))
+
+
+def _direction_choices(empty: str | None = None) -> list[tuple[int, str]]:
+    choices = [(d.id, f"{d.framework}: {d.name}") for d in _directions()]
+    return [(0, empty), *choices] if empty else choices
+
+
+def _indicators(department: Organization, direction_id: int | None = None) -> list[Indicator]:
+    query = sa.select(Indicator).where(Indicator.organization_id == department.id)
+    if direction_id:
+        query = query.where(Indicator.direction_id == direction_id)
+    return list(db.session.scalars(query.order_by(Indicator.code)))
+
+
+def _schools(department: Organization) -> list[Organization]:
+    from tracker.core.text import natural_key
+
+    schools = db.session.scalars(
+        sa.select(Organization).where(
+            Organization.path.like(department.path + "%"), Organization.id != department.id
+        )
+    ).all()
+    return sorted(schools, key=lambda o: natural_key(o.short_name))
+
+
+def _refused(error: services.CycleError, what: str, obj_id: Any = None) -> None:
+    db.session.rollback()
+    if isinstance(error, services.NotAllowed):
+        record_denied(current_user, what, obj_id, "cycle")
+        abort(403)
+    flash(str(error), "danger")
+
+
+@bp.route("")
+def board():
+    department = _department()
+    year = request.args.get("year", type=int) or clock.today(department.timezone).year
+    rows = services.cycle_board(db.session, current_user, department, year)
+    return render_template(
+        "cycle/board.html",
+        department=department,
+        departments=_departments(),
+        year=year,
+        rows=rows,
+        stages=CYCLE_STAGES,
+        labels=services.STAGE_LABELS,
+        may_manage=can(current_user, "cycle.manage", department),
+    )
+
+
+@bp.route("/directions/<int:direction_id>")
+def direction(direction_id: int):
+    department = _department()
+    item = db.session.get(Direction, direction_id) or abort(404)
+    summaries = services.direction_summary(db.session, current_user, item, department)
+    within = Organization.path.like(department.path + "%")
+
+    def listed(model: Any, order: Any) -> list[Any]:
+        return list(
+            db.session.scalars(
+                sa.select(model)
+                .join(Organization, Organization.id == model.organization_id)
+                .where(model.direction_id == item.id, within, visible_to(current_user, model))
+                .order_by(order)
+            )
+        )
+
+    return render_template(
+        "cycle/direction.html",
+        department=department,
+        direction=item,
+        summaries=summaries,
+        goals=listed(Goal, Goal.id),
+        campaigns=listed(MonitoringCampaign, MonitoringCampaign.id.desc()),
+        analyses=listed(Analysis, Analysis.id.desc()),
+        reviews=listed(EffectivenessReview, EffectivenessReview.id.desc()),
+        may_manage=can(current_user, "cycle.manage", department),
+        units=services.UNIT_LABELS,
+        verdicts=services.VERDICT_LABELS,
+        plain=services.plain,
+    )
+
+
+@bp.route("/directions/<int:direction_id>.xlsx")
+def direction_xlsx(direction_id: int):
+    department = _department()
+    item = db.session.get(Direction, direction_id) or abort(404)
+    summaries = services.direction_summary(db.session, current_user, item, department)
+    data = documents.direction_xlsx(f"{department.short_name}: {item.name}", summaries)
+    return send_file(
+        BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"analysis-{item.id}.xlsx",
+    )
+
+
+@bp.route("/goals/new", methods=["GET", "POST"])
+def new_goal():
+    departments = _departments("cycle.manage")
+    form = GoalForm()
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    form.direction_id.choices = _direction_choices()
+    department = _department("cycle.manage")
+    form.indicator_ids.choices = [
+        (i.id, f"{i.code} {i.name[:80]}") for i in _indicators(department)
+    ]
+    if request.method == "GET":
+        form.direction_id.data = request.args.get("direction_id", type=int)
+    if form.validate_on_submit():
+        chosen = [i for i in _indicators(department) if i.id in set(form.indicator_ids.data)]
+        try:
+            services.create_goal(
+                db.session,
+                current_user,
+                department,
+                form.statement.data,
+                direction_id=form.direction_id.data,
+                period_start=form.period_start.data,
+                period_end=form.period_end.data,
+                indicators=chosen,
+            )
+        except services.CycleError as error:
+            _refused(error, "goals")
+        else:
+            db.session.commit()
+            flash(_("Цель записана."), "success")
+            return redirect(url_for("cycle.direction", direction_id=form.direction_id.data))
+    return render_template("cycle/form.html", form=form, title=_("Новая цель"))
+
+
+@bp.route("/indicators/new", methods=["GET", "POST"])
+def new_indicator():
+    departments = _departments("cycle.manage")
+    department = _department("cycle.manage")
+    form = IndicatorForm()
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    form.direction_id.choices = _direction_choices()
+    form.unit.choices = list(services.UNIT_LABELS.items())
+    form.organization_ids.choices = [(o.id, o.short_name) for o in _schools(department)]
+    if request.method == "GET":
+        form.direction_id.data = request.args.get("direction_id", type=int)
+    if form.validate_on_submit():
+        schools = [o for o in _schools(department) if o.id in set(form.organization_ids.data)]
+        try:
+            services.create_indicator(
+                db.session,
+                current_user,
+                department,
+                code=form.code.data,
+                name=form.name.data,
+                unit=form.unit.data,
+                direction_id=form.direction_id.data,
+                better=form.better.data,
+                max_value=form.max_value.data,
+                method=form.method.data,
+                source=form.source.data,
+                periodicity=form.periodicity.data,
+                target_value=form.target_value.data,
+                threshold_value=form.threshold_value.data,
+                organizations=schools,
+            )
+        except services.CycleError as error:
+            _refused(error, "indicators")
+        else:
+            db.session.commit()
+            flash(_("Показатель добавлен."), "success")
+            return redirect(url_for("cycle.direction", direction_id=form.direction_id.data))
+    return render_template("cycle/form.html", form=form, title=_("Новый показатель"))
+
+
+@bp.route("/indicators/<int:indicator_id>")
+def indicator(indicator_id: int):
+    item = get_visible_or_404(current_user, Indicator, indicator_id)
+    department = db.session.get(Organization, item.organization_id)
+    periods, schools = services.indicator_by_school(db.session, current_user, item, department)
+    summary = None
+    if item.direction_id:
+        summary = next(
+            (
+                s
+                for s in services.direction_summary(
+                    db.session, current_user, item.direction, department
+                )
+                if s.indicator.id == item.id
+            ),
+            None,
+        )
+    return render_template(
+        "cycle/indicator.html",
+        indicator=item,
+        periods=periods,
+        schools=schools,
+        summary=summary,
+        units=services.UNIT_LABELS,
+        plain=services.plain,
+    )
+
+
+@bp.route("/campaigns/new", methods=["GET", "POST"])
+def new_campaign():
+    departments = _departments("cycle.manage")
+    department = _department("cycle.manage")
+    form = CampaignForm()
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    form.direction_id.choices = _direction_choices()
+    indicators = _indicators(department)
+    form.indicator_ids.choices = [(i.id, f"{i.code} {i.name[:80]}") for i in indicators]
+    schools = _schools(department)
+    form.school_ids.choices = [(o.id, o.short_name) for o in schools]
+    if request.method == "GET":
+        form.direction_id.data = request.args.get("direction_id", type=int)
+        form.period.data = str(clock.today(department.timezone).year)
+    if form.validate_on_submit():
+        try:
+            campaign = services.open_campaign(
+                db.session,
+                current_user,
+                department,
+                title=form.title.data,
+                period=form.period.data,
+                indicators=[i for i in indicators if i.id in set(form.indicator_ids.data)],
+                organizations=[o for o in schools if o.id in set(form.school_ids.data)],
+                deadline_text=form.deadline_text.data,
+                direction_id=form.direction_id.data,
+            )
+        except services.CycleError as error:
+            _refused(error, "monitoring_campaigns")
+        except ValueError as error:  # an unreadable deadline (DeadlineError)
+            db.session.rollback()
+            form.deadline_text.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("Мониторинг открыт: школы получили поручение представить значения."), "success")
+            return redirect(url_for("cycle.campaign", campaign_id=campaign.id))
+    return render_template("cycle/form.html", form=form, title=_("Новый мониторинг"))
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+def campaign(campaign_id: int):
+    item = get_visible_or_404(current_user, MonitoringCampaign, campaign_id)
+    return render_template(
+        "cycle/campaign.html",
+        campaign=item,
+        rows=services.campaign_rows(db.session, current_user, item),
+        may_manage=can(current_user, "cycle.manage", item.organization),
+    )
+
+
+def _campaign_school(campaign_id: int, org_id: int) -> tuple[MonitoringCampaign, Organization]:
+    item = get_visible_or_404(current_user, MonitoringCampaign, campaign_id)
+    school = get_visible_or_404(current_user, Organization, org_id)
+    return item, school
+
+
+def _current(item: MonitoringCampaign, school: Organization) -> dict[int, Any]:
+    return dict(
+        db.session.execute(
+            sa.select(Measurement.indicator_id, Measurement.value).where(
+                Measurement.organization_id == school.id,
+                Measurement.period == item.period,
+                Measurement.indicator_id.in_([i.id for i in item.indicators]),
+            )
+        ).all()
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/values/<int:org_id>", methods=["GET", "POST"])
+def campaign_values(campaign_id: int, org_id: int):
+    item, school = _campaign_school(campaign_id, org_id)
+    may_submit = can(current_user, "measurement.submit", school) and item.status == "open"
+    errors: dict[int, str] = {}
+    posted: dict[int, str] = {}
+    upload = UploadForm()
+    if request.method == "POST":
+        if not may_submit:
+            record_denied(current_user, "organizations", school.id, "measurement.submit")
+            abort(403)
+        if not upload.validate_on_submit():
+            abort(400)
+        try:
+            if upload.file.data and upload.file.data.filename:
+                data = upload.file.data.stream.read(files.max_file_size() + 1)
+                if len(data) > files.max_file_size():
+                    raise services.CycleError(
+                        _("Файл больше %(mb)s МБ.", mb=files.max_file_size() // 2**20)
+                    )
+                values = documents.read_values(data, item.indicators)
+            else:
+                values = {i: request.form.get(f"value-{i.id}", "") for i in item.indicators}
+            posted = {i.id: str(v) for i, v in values.items()}
+            services.submit_campaign_values(db.session, current_user, item, school, values)
+        except services.CycleError as error:
+            _refused(error, "measurements", school.id)
+            errors = error.rows
+        else:
+            db.session.commit()
+            flash(_("Значения сохранены."), "success")
+            return redirect(url_for("cycle.campaign_values", campaign_id=item.id, org_id=school.id))
+    current = _current(item, school)
+    return render_template(
+        "cycle/values.html",
+        campaign=item,
+        school=school,
+        current=current,
+        posted=posted,
+        errors=errors,
+        upload=upload,
+        may_submit=may_submit,
+        units=services.UNIT_LABELS,
+        plain=services.plain,
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/values/<int:org_id>.xlsx")
+def values_template(campaign_id: int, org_id: int):
+    item, school = _campaign_school(campaign_id, org_id)
+    data = documents.values_template(
+        item.title, school.short_name, item.period, item.indicators, _current(item, school)
+    )
+    return send_file(
+        BytesIO(data),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        as_attachment=True,
+        download_name=f"values-{item.id}-{school.id}.xlsx",
+    )
+
+
+@bp.route("/values", methods=["GET", "POST"])
+def values():
+    """Staff enter values themselves: the municipality's own (seed 003) or a school's."""
+    department = _department("cycle.manage")
+    organizations = [department, *_schools(department)]
+    chosen_id = request.values.get("organization_id", type=int) or department.id
+    organization = next((o for o in organizations if o.id == chosen_id), None) or abort(404)
+    direction_id = request.values.get("direction_id", type=int)
+    period = (request.values.get("period") or "").strip()
+    indicators = _indicators(department, direction_id)
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        if not can(current_user, "measurement.submit", organization):
+            record_denied(current_user, "organizations", organization.id, "measurement.submit")
+            abort(403)
+        if not UploadForm().validate_on_submit():
+            abort(400)
+        raw = {i: request.form.get(f"value-{i.id}", "") for i in indicators}
+        try:
+            services.save_values(db.session, current_user, organization, period, raw)
+        except services.CycleError as error:
+            _refused(error, "measurements", organization.id)
+            errors = error.rows
+        else:
+            db.session.commit()
+            flash(_("Значения сохранены."), "success")
+            return redirect(request.full_path)
+    current = {}
+    if period and services.PERIOD.match(period):
+        current = dict(
+            db.session.execute(
+                sa.select(Measurement.indicator_id, Measurement.value).where(
+                    Measurement.organization_id == organization.id, Measurement.period == period
+                )
+            ).all()
+        )
+    return render_template(
+        "cycle/staff_values.html",
+        department=department,
+        organizations=organizations,
+        organization=organization,
+        directions=_directions(),
+        direction_id=direction_id,
+        period=period,
+        indicators=indicators,
+        current=current,
+        errors=errors,
+        form=UploadForm(),
+        units=services.UNIT_LABELS,
+        plain=services.plain,
+    )
+
+
+@bp.route("/scores")
+def scores():
+    """Scores of a framework's directions for one organization, as seed 003's table."""
+    department = _department()
+    framework = request.args.get("framework", "MUM")
+    organization_id = request.args.get("organization_id", type=int) or department.id
+    organization = get_visible_or_404(current_user, Organization, organization_id)
+    table = services.score_table(db.session, current_user, organization, framework)
+    return render_template(
+        "cycle/scores.html", table=table, organization=organization, framework=framework
+    )
+
+
+@bp.route("/analyses/new", methods=["GET", "POST"])
+def new_analysis():
+    departments = _departments("cycle.manage")
+    department = _department("cycle.manage")
+    form = AnalysisForm()
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    form.direction_id.choices = _direction_choices()
+    form.indicator_id.choices = [(0, _("— все показатели направления —"))] + [
+        (i.id, f"{i.code} {i.name[:80]}") for i in _indicators(department)
+    ]
+    addressees = [department, *_schools(department)]
+    if request.method == "GET":
+        form.direction_id.data = request.args.get("direction_id", type=int)
+        form.indicator_id.data = request.args.get("indicator_id", type=int) or 0
+    if form.validate_on_submit():
+        by_id = {o.id: o for o in addressees}
+        recommendations = []
+        for n in range(1, 11):
+            text = (request.form.get(f"rec-{n}-text") or "").strip()
+            org_id = request.form.get(f"rec-{n}-org", type=int)
+            if text:
+                if org_id not in by_id:
+                    abort(404)
+                recommendations.append((by_id[org_id], text))
+        try:
+            analysis = services.create_analysis(
+                db.session,
+                current_user,
+                department,
+                title=form.title.data,
+                text=form.text.data,
+                direction_id=form.direction_id.data,
+                indicator_id=form.indicator_id.data or None,
+                period=form.period.data or None,
+                recommendations=recommendations,
+            )
+        except services.CycleError as error:
+            _refused(error, "analyses")
+        else:
+            db.session.commit()
+            flash(_("Анализ записан."), "success")
+            return redirect(url_for("cycle.analysis", analysis_id=analysis.id))
+    return render_template(
+        "cycle/analysis_form.html", form=form, addressees=addressees, rows=range(1, 6)
+    )
+
+
+@bp.route("/analyses/<int:analysis_id>")
+def analysis(analysis_id: int):
+    item = get_visible_or_404(current_user, Analysis, analysis_id)
+    may_decide = can(current_user, "meeting.manage", item.organization)
+    meetings = []
+    if may_decide:
+        meetings = db.session.scalars(
+            sa.select(Meeting)
+            .where(Meeting.organization_id == item.organization_id)
+            .order_by(Meeting.held_on.desc())
+            .limit(30)
+        ).all()
+    form = DecideForm()
+    form.meeting_id.choices = [(0, _("— новое распоряжение —"))] + [
+        (m.id, f"{m.held_on:%d.%m.%Y} {m.title[:70]}") for m in meetings
+    ]
+    return render_template("cycle/analysis.html", analysis=item, form=form, may_decide=may_decide)
+
+
+@bp.route("/recommendations/<int:recommendation_id>/decide", methods=["POST"])
+def decide(recommendation_id: int):
+    recommendation = db.session.get(Recommendation, recommendation_id) or abort(404)
+    analysis = get_visible_or_404(current_user, Analysis, recommendation.analysis_id)
+    form = DecideForm()
+    form.meeting_id.choices = [(0, "")] + [
+        (m.id, "")
+        for m in db.session.scalars(
+            sa.select(Meeting).where(Meeting.organization_id == analysis.organization_id)
+        )
+    ]
+    if not form.validate_on_submit():
+        flash(_("Укажите срок словами протокола, например «в срок до 01.03.2024»."), "danger")
+        return redirect(url_for("cycle.analysis", analysis_id=analysis.id))
+    meeting = db.session.get(Meeting, form.meeting_id.data) if form.meeting_id.data else None
+    try:
+        decision = services.decide(
+            db.session,
+            current_user,
+            recommendation,
+            deadline_text=form.deadline_text.data,
+            meeting=meeting,
+        )
+    except services.CycleError as error:
+        _refused(error, "recommendations", recommendation.id)
+    except ValueError as error:  # an unreadable deadline
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(_("Решение принято и поставлено на контроль."), "success")
+        return redirect(url_for("meetings.detail", meeting_id=decision.meeting_id))
+    return redirect(url_for("cycle.analysis", analysis_id=analysis.id))
+
+
+@bp.route("/reviews/new", methods=["GET", "POST"])
+def new_review():
+    departments = _departments("cycle.manage")
+    department = _department("cycle.manage")
+    form = ReviewForm()
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    form.direction_id.choices = _direction_choices()
+    direction_id = request.values.get("direction_id", type=int)
+    indicators = _indicators(department, direction_id)
+    form.indicator_id.choices = [(0, _("— без показателя —"))] + [
+        (i.id, f"{i.code} {i.name[:80]}") for i in indicators
+    ]
+    decisions = db.session.scalars(
+        sa.select(Decision)
+        .where(
+            Decision.organization_id == department.id,
+            Decision.direction_id == direction_id if direction_id else sa.true(),
+            Decision.cycle_stage.is_distinct_from("monitoring"),
+            visible_to(current_user, Decision),
+        )
+        .order_by(Decision.id.desc())
+        .limit(200)
+    ).all()
+    form.decision_ids.choices = [(d.id, f"{d.number or ''} {d.text[:100]}") for d in decisions]
+    if request.method == "GET":
+        form.direction_id.data = direction_id
+    indicator = next((i for i in indicators if i.id == form.indicator_id.data), None)
+    chosen = [d for d in decisions if d.id in set(form.decision_ids.data or [])]
+    figures = None
+    if request.method == "POST" and request.form.get("op") == "preview":
+        figures = services.effectiveness_figures(
+            db.session,
+            department,
+            indicator,
+            form.period_before.data or None,
+            form.period_after.data or None,
+            chosen,
+        )
+    elif form.validate_on_submit():
+        try:
+            review = services.record_review(
+                db.session,
+                current_user,
+                department,
+                decisions=chosen,
+                verdict=form.verdict.data,
+                comment=form.comment.data,
+                indicator=indicator,
+                direction_id=form.direction_id.data,
+                period_before=form.period_before.data or None,
+                period_after=form.period_after.data or None,
+            )
+        except services.CycleError as error:
+            _refused(error, "effectiveness_reviews")
+        else:
+            db.session.commit()
+            flash(_("Вывод об эффективности записан."), "success")
+            return redirect(url_for("cycle.review", review_id=review.id))
+    return render_template("cycle/review_form.html", form=form, figures=figures)
+
+
+@bp.route("/reviews/<int:review_id>")
+def review(review_id: int):
+    item = get_visible_or_404(current_user, EffectivenessReview, review_id)
+    return render_template("cycle/review.html", review=item, verdicts=services.VERDICT_LABELS)
