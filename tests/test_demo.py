@@ -99,3 +99,24 @@ def test_demo_road_maps_answer_point_4(app, ctx):
     assert maps["МОУ «Средняя школа № 10»"].assignment.on_time is False
     progress = roadmaps.progress(db.session, sch3)
     assert (progress.total, progress.done, progress.percent) == (12, 9, 75)
+
+
+def test_demo_cycle_reproduces_seed_003(app, ctx):
+    from tracker.cycle import services as cycle
+
+    load(app)
+    department = db.session.scalar(sa.select(Organization).where(Organization.key == "krh-oo"))
+    staff = db.session.scalar(
+        sa.select(User).where(User.email == "shaderkova@krasny-kholm.demo.test")
+    )
+    table = cycle.score_table(db.session, staff, department, "MUM")
+    assert [table.percents[p] for p in table.periods] == [66, 37]
+    assert table.change == -29
+    board = cycle.cycle_board(db.session, staff, department, 2023)
+    talents = next(
+        r
+        for r in board
+        if r.direction.framework == "MUM" and r.direction.name.startswith("Система выявления")
+    )
+    assert talents.cells["monitoring"].done, talents
+    assert talents.cells["analysis"].done, talents

@@ -55,6 +55,7 @@ def load_all(session: Session) -> LoadReport:
     load_road_maps(session, new_meetings, orgs_by_key, users_by_email, report)
     load_current_meeting(session, orgs_by_key, users_by_email, report)
     load_expert_sheets(session, orgs_by_key, users_by_email, report)
+    load_cycle(session, orgs_by_key, users_by_email, report)
     session.flush()
     return report
 
@@ -383,6 +384,71 @@ def load_road_maps(
                     evidence=f"{action.expected_result} от {day:%d.%m.%Y}",
                 )
         report.count("road maps")
+
+
+def load_cycle(
+    session: Session,
+    orgs_by_key: dict[str, Organization],
+    users_by_email: dict[str, User],
+    report: LoadReport,
+) -> None:
+    """Seed 003's MUM scores as measurements, the department's analysis and its goals."""
+    from decimal import Decimal
+
+    from tracker.cycle import services as cycle
+    from tracker.cycle.models import Indicator
+
+    data, scores = read("cycle.yaml"), read("mum_2022_2023.yaml")
+    department = orgs_by_key[data["department"]]
+    if session.scalar(sa.select(Indicator.id).where(Indicator.organization_id == department.id)):
+        return
+    staff = users_by_email[data["entered_by"]]
+    directions = {
+        d.name: d for d in session.scalars(sa.select(Direction).where(Direction.framework == "MUM"))
+    }
+    indicators = {}
+    for n, row in enumerate(scores["rows"], start=1):
+        indicators[row["direction"]] = cycle.create_indicator(
+            session,
+            staff,
+            department,
+            code=f"МУМ-{n}",
+            name=f"Реализуемость направления «{row['direction']}», баллы",
+            unit="score",
+            max_value=Decimal(row["max_2023"]),
+            direction_id=directions[row["direction"]].id,
+            method="региональная экспертная оценка МУМ по методике ФИОКО",
+            source="ГБОУ ТО ЦОКО",
+            periodicity="ежегодно",
+        )
+    for year in scores["years"]:
+        values = {indicators[r["direction"]]: r[f"score_{year}"] for r in scores["rows"]}
+        cycle.save_values(session, staff, department, str(year), values)
+    for goal in data["goals"]:
+        start, end = goal["period"]
+        cycle.create_goal(
+            session,
+            staff,
+            department,
+            goal["statement"],
+            direction_id=directions[goal["direction"]].id,
+            period_start=start,
+            period_end=end,
+            indicators=[indicators[goal["direction"]]],
+        )
+    entry = data["analysis"]
+    with clock.frozen(clock.as_utc(datetime.fromisoformat(entry["at"]), department.timezone)):
+        cycle.create_analysis(
+            session,
+            users_by_email[entry["by"]],
+            department,
+            title=entry["title"],
+            text=entry["text"],
+            period=entry["period"],
+            direction_id=directions[entry["direction"]].id,
+            recommendations=[(department, text) for text in entry["recommendations"]],
+        )
+    report.count("cycle")
 
 
 def load_current_meeting(
