@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium db demo clean screenshots bench bench-reminders bench-roadmaps
+.PHONY: run test lint format translations chromium db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,3 +69,6 @@ bench-reminders: $(VENV)/.dev
 
 bench-roadmaps: $(VENV)/.dev
 	cd bench && ../$(BIN)/python roadmaps.py
+
+bench-cycle: $(VENV)/.dev
+	cd bench && ../$(BIN)/python cycle.py

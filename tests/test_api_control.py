@@ -1,6 +1,5 @@
 """API for meetings, decisions and assignments: same services, same permission filter."""
 
-
 from tests.factories import make_meeting
 from tracker.extensions import db
 

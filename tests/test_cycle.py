@@ -201,6 +201,23 @@ def test_a_school_submits_by_form_and_the_assignment_is_reported(world, campaign
     client.post(url, {f"value-{first.id}": "7", f"value-{second.id}": "4,2"})
     db.session.rollback()
     assert db.session.get(Assignment, assignment.id).status == "reported"
+    (row,) = [r for r in services.campaign_rows(db.session, world.staff, campaign) if r.complete]
+    assert row.organization.id == world.school.id and row.late is False
+    clock.freeze(datetime(2023, 3, 20, 9, 0, tzinfo=UTC))  # after «в срок до 15.03.2023»
+    late = {
+        r.organization.id: r.late for r in services.campaign_rows(db.session, world.staff, campaign)
+    }
+    assert late == {world.school.id: False, world.sibling.id: True}
+    sibling = client_for(world.sibling_director)
+    first_id, second_id = first.id, second.id
+    sibling.post(
+        f"/cycle/campaigns/{campaign.id}/values/{world.sibling.id}",
+        {f"value-{first_id}": "3", f"value-{second_id}": "4"},
+    )
+    db.session.rollback()
+    rows = services.campaign_rows(db.session, world.staff, campaign)
+    assert all(r.complete for r in rows)
+    assert {r.organization.id: r.late for r in rows}[world.sibling.id] is True  # reported late
     assert (
         client.post(f"/cycle/campaigns/{campaign.id}/values/{world.sibling.id}", {}).status_code
         == 404

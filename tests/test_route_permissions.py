@@ -1,6 +1,7 @@
 """Every page, export, feed and API route of execution control, for every role, on an object of
 their own organization and on one of another: the same table drives all of them."""
 
+import itertools
 from datetime import date
 
 import pytest
@@ -465,3 +466,171 @@ def test_road_map_lists_and_summary_show_only_what_the_role_may_see(world, clien
         assert (name in page) == shown, (role, name, "page")
         assert (name in text) == shown, (role, name, "summary")
         assert any(name in m["organization"] for m in api) == shown, (role, name, "api")
+
+
+# --- the management cycle -------------------------------------------------------------------
+
+
+CODES = itertools.count(1)
+
+
+def cycle_objects(world, where):
+    from tracker.cycle import services as cycle
+
+    dept, schools, staff = (
+        (world.dept, [world.school, world.sibling], world.staff)
+        if where == "own"
+        else (world.other_dept, [world.other_school], world.other_staff)
+    )
+    indicator = cycle.create_indicator(
+        db.session, staff, dept, code=f"П-{next(CODES)}", name="Доля", unit="percent"
+    )
+    campaign = cycle.open_campaign(
+        db.session,
+        staff,
+        dept,
+        title="Мониторинг",
+        period="2023",
+        indicators=[indicator],
+        organizations=schools,
+        deadline_text="до 1 марта 2023 г.",
+    )
+    analysis = cycle.create_analysis(
+        db.session, staff, dept, title="Анализ", recommendations=[(schools[0], "Сделать")]
+    )
+    review = cycle.record_review(
+        db.session, staff, dept, decisions=[], indicator=indicator, verdict="partial"
+    )
+    db.session.commit()
+    return {
+        "dept": dept.id,
+        "school": schools[0].id,
+        "indicator": indicator.id,
+        "campaign": campaign.id,
+        "analysis": analysis.id,
+        "recommendation": analysis.recommendations[0].id,
+        "review": review.id,
+        "value_field": f"value-{indicator.id}",
+    }
+
+
+SCHOOLS_NO = dict.fromkeys(("director", "school_staff", "sibling_director"), DENIED)
+DEPT_VIEW = {"admin": OK, "staff": OK, "other_staff": HIDDEN} | SCHOOLS_NO
+DEPT_VIEW_OTHER = {"admin": OK, "staff": HIDDEN, "other_staff": OK} | SCHOOLS_NO
+DEPT_MANAGE = DEPT_VIEW | {"admin": DENIED}
+DEPT_MANAGE_OTHER = DEPT_VIEW_OTHER | {"admin": DENIED}
+ASKED = VIEW | {"sibling_director": OK}  # the campaign asks school № 6 too
+CAMPAIGN_SCHOOL = VIEW
+VALUES_SUBMIT = VIEW | {"admin": DENIED}
+DEPT_OBJECT = dict.fromkeys(ROLES, HIDDEN) | {"admin": OK, "staff": OK}
+DEPT_OBJECT_OTHER = dict.fromkeys(ROLES, HIDDEN) | {"admin": OK, "other_staff": OK}
+CYCLE_ROUTES = {
+    "cycle board": ("GET", "/cycle?department_id={dept}", None, DEPT_VIEW, DEPT_VIEW_OTHER),
+    "cycle scores": (
+        "GET",
+        "/cycle/scores?department_id={dept}&organization_id={dept}",
+        None,
+        DEPT_VIEW,
+        DEPT_VIEW_OTHER,
+    ),
+    "cycle new campaign": (
+        "GET",
+        "/cycle/campaigns/new?department_id={dept}",
+        None,
+        DEPT_MANAGE,
+        DEPT_MANAGE_OTHER,
+    ),
+    "cycle staff values": (
+        "GET",
+        "/cycle/values?department_id={dept}",
+        None,
+        DEPT_MANAGE,
+        DEPT_MANAGE_OTHER,
+    ),
+    "cycle indicator": ("GET", "/cycle/indicators/{indicator}", None, ASKED, VIEW_OTHER),
+    "cycle campaign": ("GET", "/cycle/campaigns/{campaign}", None, ASKED, VIEW_OTHER),
+    "cycle values form": (
+        "GET",
+        "/cycle/campaigns/{campaign}/values/{school}",
+        None,
+        CAMPAIGN_SCHOOL,
+        VIEW_OTHER,
+    ),
+    "cycle values template": (
+        "GET",
+        "/cycle/campaigns/{campaign}/values/{school}.xlsx",
+        None,
+        CAMPAIGN_SCHOOL,
+        VIEW_OTHER,
+    ),
+    "cycle values submit": (
+        "POST",
+        "/cycle/campaigns/{campaign}/values/{school}",
+        {"{value_field}": "50"},
+        VALUES_SUBMIT,
+        VIEW_OTHER | {"admin": DENIED},
+    ),
+    "cycle analysis": ("GET", "/cycle/analyses/{analysis}", None, DEPT_OBJECT, DEPT_OBJECT_OTHER),
+    "cycle review": ("GET", "/cycle/reviews/{review}", None, DEPT_OBJECT, DEPT_OBJECT_OTHER),
+    "cycle decide": (
+        "POST",
+        "/cycle/recommendations/{recommendation}/decide",
+        {"deadline_text": "до 1 марта 2023 г.", "meeting_id": "0"},
+        DEPT_OBJECT | {"admin": DENIED},
+        DEPT_OBJECT_OTHER | {"admin": DENIED},
+    ),
+}
+
+
+@pytest.mark.parametrize("where", ["own", "other"])
+@pytest.mark.parametrize("route", sorted(CYCLE_ROUTES))
+def test_cycle_route_table(world, client_for, route, where):
+    method, template, data, own, other = CYCLE_ROUTES[route]
+    expected = own if where == "own" else other
+    wrong = []
+    for role in ROLES:
+        ids = cycle_objects(world, where)
+        url = template.format(**ids)
+        client = client_for(world.user(role))
+        if method == "GET":
+            response = client.get(url)
+        else:
+            form = {key.format(**ids): value for key, value in (data or {}).items()}
+            response = client.post(url, form)
+        got = outcome(response.status_code)
+        if got != expected[role]:
+            wrong.append(f"{role}: expected {expected[role]}, got {response.status_code}")
+    assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_measurements_are_seen_only_where_the_role_reaches(world, role):
+    from tracker.core.permissions import visible_to
+    from tracker.cycle import services as cycle
+    from tracker.cycle.models import Measurement
+
+    own, other = cycle_objects(world, "own"), cycle_objects(world, "other")
+    from tracker.cycle.models import Indicator
+
+    for ids, staff, schools in (
+        (own, world.staff, [world.school, world.sibling]),
+        (other, world.other_staff, [world.other_school]),
+    ):
+        indicator = db.session.get(Indicator, ids["indicator"])
+        for school in schools:
+            cycle.save_values(db.session, staff, school, "2023", {indicator: "10"})
+    db.session.commit()
+    seen = set(
+        db.session.scalars(
+            sa.select(Measurement.organization_id).where(visible_to(world.user(role), Measurement))
+        )
+    )
+    expected = {
+        "admin": {world.school.id, world.sibling.id, world.other_school.id},
+        "staff": {world.school.id, world.sibling.id},
+        "director": {world.school.id},
+        "school_staff": {world.school.id},
+        "sibling_director": {world.sibling.id},
+        "other_staff": {world.other_school.id},
+    }[role]
+    assert seen == expected

@@ -13,6 +13,7 @@ from tracker.extensions import api, csrf, db
 
 def init_api(app: Flask) -> None:
     from tracker.api.assignments import blp as control_blp
+    from tracker.api.cycle import blp as cycle_blp
     from tracker.api.protocols import blp as protocols_blp
     from tracker.api.resources import blp
     from tracker.api.roadmaps import blp as roadmaps_blp
@@ -35,10 +36,12 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(control_blp)
     api.register_blueprint(protocols_blp)
     api.register_blueprint(roadmaps_blp)
+    api.register_blueprint(cycle_blp)
     csrf.exempt(blp)
     csrf.exempt(control_blp)
     csrf.exempt(protocols_blp)
     csrf.exempt(roadmaps_blp)
+    csrf.exempt(cycle_blp)
     # flask-smorest installs an app-wide error handler; the app's own one (HTML for pages, the
     # stable JSON shape under /api/) must win.
     from werkzeug.exceptions import HTTPException

@@ -123,6 +123,7 @@ class Indicator(Timestamped, db.Model):
     target_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
     threshold_value: Mapped[Decimal | None] = mapped_column(sa.Numeric(14, 4))
 
+    organization = relationship("Organization")
     direction = relationship("Direction")
     goals = relationship("Goal", secondary=goal_indicators, back_populates="indicators")
     organizations = relationship("Organization", secondary=indicator_organizations)

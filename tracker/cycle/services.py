@@ -19,6 +19,7 @@ from tracker.core import audit, clock
 from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
 from tracker.cycle.models import (
+    BETTER,
     CYCLE_STAGES,
     UNITS,
     Analysis,
@@ -73,6 +74,28 @@ def _require(actor: User | None, action: str, organization: Organization | None)
         raise NotAllowed(_("Недостаточно прав для этого действия."))
 
 
+def _check_department(session: Session, department: Organization, **refs: int | None) -> None:
+    """The cycle is run by a department (управление / отдел образования), not a school; the
+    direction and indicator it refers to must exist."""
+    if department.kind != "department":
+        raise CycleError(_("Цикл ведёт орган управления образованием, а не организация."))
+    if (
+        refs.get("direction_id") is not None
+        and session.get(Direction, refs["direction_id"]) is None
+    ):
+        raise CycleError(_("Направление не найдено."))
+    indicator_id = refs.get("indicator_id")
+    if indicator_id is not None:
+        indicator = session.get(Indicator, indicator_id)
+        if indicator is None or indicator.organization_id != department.id:
+            raise CycleError(_("Показатель другого органа управления."))
+
+
+def _under(department: Organization, organizations: Iterable[Organization]) -> None:
+    if any(not o.path.startswith(department.path) or o.id == department.id for o in organizations):
+        raise CycleError(_("Организация не подчинена этому органу управления."))
+
+
 def check_period(period: str) -> str:
     period = (period or "").strip()
     if not PERIOD.match(period):
@@ -105,6 +128,10 @@ def create_goal(
     indicators: Iterable[Indicator] = (),
 ) -> Goal:
     _require(actor, "cycle.manage", department)
+    _check_department(session, department, direction_id=direction_id)
+    indicators = list(indicators)
+    if any(i.organization_id != department.id for i in indicators):
+        raise CycleError(_("Показатель другого органа управления."))
     statement = (statement or "").strip()
     if not statement:
         raise CycleError(_("Сформулируйте цель."))
@@ -116,7 +143,7 @@ def create_goal(
         statement=statement,
         period_start=period_start,
         period_end=period_end,
-        indicators=list(indicators),
+        indicators=indicators,
     )
     session.add(goal)
     session.flush()
@@ -143,6 +170,11 @@ def create_indicator(
     organizations: Iterable[Organization] = (),
 ) -> Indicator:
     _require(actor, "cycle.manage", department)
+    _check_department(session, department, direction_id=direction_id)
+    organizations = list(organizations)
+    _under(department, organizations)
+    if better not in BETTER:
+        raise CycleError(_("Укажите, какое значение лучше: выше или ниже."))
     code, name = (code or "").strip(), (name or "").strip()
     if not code or not name:
         raise CycleError(_("Укажите код и название показателя."))
@@ -170,7 +202,7 @@ def create_indicator(
         periodicity=(periodicity or "").strip() or None,
         target_value=target_value,
         threshold_value=threshold_value,
-        organizations=list(organizations),
+        organizations=organizations,
     )
     session.add(indicator)
     session.flush()
@@ -246,6 +278,9 @@ def save_values(
     problems: dict[int, str] = {}
     parsed: dict[Indicator, Decimal] = {}
     for indicator, raw in values.items():
+        if not organization.path.startswith(indicator.organization.path):
+            problems[indicator.id] = _("Показатель другого органа управления.")
+            continue
         if raw is None or str(raw).strip() == "":
             continue
         try:
@@ -321,8 +356,10 @@ def open_campaign(
         raise CycleError(_("Выберите хотя бы один показатель."))
     if not organizations:
         raise CycleError(_("Выберите организации, которые представляют значения."))
-    if any(not o.path.startswith(department.path) or o.id == department.id for o in organizations):
-        raise CycleError(_("Организация не подчинена этому органу управления."))
+    _check_department(session, department, direction_id=direction_id)
+    _under(department, organizations)
+    if any(i.organization_id != department.id for i in indicators):
+        raise CycleError(_("Показатель другого органа управления."))
     order = meetings.create_meeting(
         session,
         organization=department,
@@ -405,16 +442,26 @@ def campaign_rows(session: Session, user: User, campaign: MonitoringCampaign) ->
                 assignment=a,
                 given=len(have),
                 missing=[i for i in campaign.indicators if i.id not in have],
-                late=a.on_time is False or _overdue(a),
+                late=_late(a),
             )
         )
     return sorted(rows, key=lambda r: natural_key(r.organization.short_name))
 
 
-def _overdue(assignment: Any) -> bool:
+def _late(assignment: Any) -> bool:
+    """Overdue now, closed late, or reported after the deadline (before anyone accepted it)."""
     from tracker.assignments.services import is_overdue
+    from tracker.core.deadlines import overdue_from
 
-    return is_overdue(assignment)
+    if assignment.on_time is False or is_overdue(assignment):
+        return True
+    return bool(
+        assignment.status == "reported"
+        and assignment.reported_at
+        and assignment.due_date
+        and assignment.reported_at
+        >= overdue_from(assignment.due_date, assignment.organization.timezone)
+    )
 
 
 def submit_campaign_values(
@@ -722,6 +769,7 @@ def create_analysis(
     recommendations: Iterable[tuple[Organization, str]] = (),
 ) -> Analysis:
     _require(actor, "cycle.manage", department)
+    _check_department(session, department, direction_id=direction_id, indicator_id=indicator_id)
     title = (title or "").strip()
     if not title:
         raise CycleError(_("Назовите анализ."))
@@ -838,7 +886,8 @@ def effectiveness_figures(
                 )
             figures[key] = str(_round(Decimal(str(mean)), "0.1")) if mean is not None else None
         after = Decimal(figures["after"]) if figures.get("after") else None
-        figures["target"] = str(indicator.target_value) if indicator.target_value else None
+        target = indicator.target_value
+        figures["target"] = f"{target.normalize():f}" if target is not None else None
         figures["target_reached"] = reached(indicator, after)
         if figures.get("before") and figures.get("after"):
             figures["change"] = str(Decimal(figures["after"]) - Decimal(figures["before"]))
@@ -887,6 +936,14 @@ def record_review(
     period_after: str | None = None,
 ) -> EffectivenessReview:
     _require(actor, "cycle.manage", department)
+    _check_department(
+        session,
+        department,
+        direction_id=direction_id,
+        indicator_id=indicator.id if indicator else None,
+    )
+    if any(d.organization_id != department.id for d in decisions):
+        raise CycleError(_("Решение другого органа управления."))
     if verdict not in VERDICT_LABELS:
         raise CycleError(_("Выберите вывод: эффективно, частично или неэффективно."))
     if not decisions and indicator is None:
@@ -980,7 +1037,9 @@ def cycle_board(
             within,
             visible_to(user, Indicator),
             sa.exists().where(
-                Measurement.indicator_id == Indicator.id, Measurement.period.like(year_like)
+                Measurement.indicator_id == Indicator.id,
+                Measurement.period.like(year_like),
+                visible_to(user, Measurement),
             ),
         )
         .group_by(Indicator.direction_id)

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from tracker.assignments.services import STATE_LABELS
 from tracker.core import clock, files
 from tracker.core.audit import record_denied
 from tracker.core.permissions import can, get_visible_or_404, visible_to
@@ -316,6 +317,7 @@ def campaign(campaign_id: int):
         campaign=item,
         rows=services.campaign_rows(db.session, current_user, item),
         may_manage=can(current_user, "cycle.manage", item.organization),
+        status_labels=STATE_LABELS,
     )
 
 
