@@ -99,23 +99,30 @@ def indicator_rows(
     return rows
 
 
-def values_of(rng: random.Random, indicator: dict, schools: list[int]):
-    """Each school's values over the years: a school level plus a drift towards the target."""
-    unit, better = indicator["unit"], indicator["better"]
-    top = {"percent": 100.0, "number": 50.0, "bool": 1.0}.get(unit) or float(indicator["max_value"])
-    centre = rng.uniform(0.35, 0.75) * top
-    drift = rng.uniform(0.0, 0.03) * top * (1 if better == "higher" else -1)
-    for school_id in schools:
-        level = centre + rng.gauss(0, 0.15 * top)
-        for step, year in enumerate(YEARS):
-            raw = level + drift * step + rng.gauss(0, 0.05 * top)
-            if unit == "bool":
-                value = "1" if rng.random() < min(0.95, 0.5 + 0.08 * step) else "0"
-            elif unit == "number":
-                value = str(max(0, round(raw)))
-            else:
-                value = f"{min(top, max(0.0, raw)):.1f}"
-            yield school_id, str(year), value
+def values(rng: random.Random, indicators: list[dict], schools: list[int]):
+    """(indicator index, school, period, value) as schools give them: year by year, each school
+    all its indicators at once, so one indicator's values lie spread over the table as in real
+    use. A school keeps its level over the years, plus a drift towards the target."""
+    shapes = []
+    for row in indicators:
+        unit, better = row["unit"], row["better"]
+        top = {"percent": 100.0, "number": 50.0, "bool": 1.0}.get(unit) or float(row["max_value"])
+        centre = rng.uniform(0.35, 0.75) * top
+        drift = rng.uniform(0.0, 0.03) * top * (1 if better == "higher" else -1)
+        levels = [centre + rng.gauss(0, 0.15 * top) for _ in schools]
+        shapes.append((unit, top, drift, levels))
+    for step, year in enumerate(YEARS):
+        period = str(year)
+        for s, school_id in enumerate(schools):
+            for i, (unit, top, drift, levels) in enumerate(shapes):
+                raw = levels[s] + drift * step + rng.gauss(0, 0.05 * top)
+                if unit == "bool":
+                    value = "1" if rng.random() < min(0.95, 0.5 + 0.08 * step) else "0"
+                elif unit == "number":
+                    value = str(max(0, round(raw)))
+                else:
+                    value = f"{min(top, max(0.0, raw)):.1f}"
+                yield i, school_id, period, value
 
 
 def build(app) -> dict:
@@ -233,21 +240,21 @@ def build(app) -> dict:
             raw.cursor() as cursor,
             cursor.copy(f"COPY measurements ({columns}, entered_at) FROM STDIN") as copy,
         ):
-            for indicator, row in zip(indicators, rows, strict=True):
-                for school_id, period, value in values_of(rng, row, school_ids):
-                    asked = indicator.id in in_campaign and period == "2023"
-                    copy.write_row(
-                        (
-                            indicator.id,
-                            school_id,
-                            period,
-                            value,
-                            campaign.id if asked else None,
-                            staff.id,
-                            now,
-                        )
+            ids = [i.id for i in indicators]
+            for i, school_id, period, value in values(rng, rows, school_ids):
+                asked = ids[i] in in_campaign and period == "2023"
+                copy.write_row(
+                    (
+                        ids[i],
+                        school_id,
+                        period,
+                        value,
+                        campaign.id if asked else None,
+                        staff.id,
+                        now,
                     )
-                    total += 1
+                )
+                total += 1
         if superuser:
             session.execute(sa.text("SET LOCAL session_replication_role = origin"))
         copied = time.perf_counter() - copy_started

@@ -268,6 +268,8 @@ def test_analysis_recommendation_decision_and_effectiveness(world, campaign, cli
     assert row.means == {"2022": Decimal("11.0"), "2023": Decimal("5.0")}
     assert row.at_risk == {"2022": 1, "2023": 0} and row.change == Decimal("-6.0")
     assert row.target_reached is True
+    page = client_for(world.staff).get(f"/cycle/indicators/{first.id}").get_data(as_text=True)
+    assert 'data-testid="chart"' in page and 'data-testid="by-school"' in page
     _periods, schools = services.indicator_by_school(db.session, world.director, first, world.dept)
     assert [s.organization.id for s in schools] == [world.school.id]  # only their own
     analysis = services.create_analysis(

@@ -166,11 +166,13 @@ class Measurement(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("indicator_id", "organization_id", "period"),
         sa.Index("ix_measurements_org_period", "organization_id", "period"),
+        # «values of this indicator in this year» (the cycle board, the analysis)
+        sa.Index("ix_measurements_indicator_period", "indicator_id", "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     indicator_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("indicators.id", ondelete="CASCADE"), nullable=False, index=True
+        sa.ForeignKey("indicators.id", ondelete="CASCADE"), nullable=False
     )
     organization_id: Mapped[int] = mapped_column(
         sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False

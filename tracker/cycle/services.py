@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from tracker.core import audit, clock
 from tracker.core.i18n import _
@@ -588,14 +588,19 @@ def direction_summary(
     direction: Direction,
     department: Organization,
     periods: list[str] | None = None,
+    only: Indicator | None = None,
 ) -> list[IndicatorSummary]:
-    """Each indicator of the direction: mean of the visible values per period, how many
-    organizations gave a value, and how many are at risk. One grouped query."""
-    indicators = session.scalars(
-        sa.select(Indicator)
-        .where(Indicator.direction_id == direction.id, visible_to(user, Indicator))
-        .order_by(Indicator.code)
-    ).all()
+    """Each indicator of the direction (or `only` that one): mean of the visible values per
+    period, how many organizations gave a value, and how many are at risk. One grouped query."""
+    indicators = (
+        [only]
+        if only is not None
+        else session.scalars(
+            sa.select(Indicator)
+            .where(Indicator.direction_id == direction.id, visible_to(user, Indicator))
+            .order_by(Indicator.code)
+        ).all()
+    )
     if not indicators:
         return []
     rows = session.execute(
@@ -662,7 +667,12 @@ def indicator_by_school(
     for org_id, period, value in rows:
         values[org_id][period] = value
     orgs = {
-        o.id: o for o in session.scalars(sa.select(Organization).where(Organization.id.in_(values)))
+        o.id: o
+        for o in session.scalars(
+            sa.select(Organization)
+            .where(Organization.id.in_(values))
+            .options(load_only(Organization.id, Organization.short_name))
+        )
     }
     limit = indicator.threshold_value if indicator.threshold_value is not None else None
     limit = limit if limit is not None else indicator.target_value
@@ -1038,7 +1048,9 @@ def cycle_board(
             visible_to(user, Indicator),
             sa.exists().where(
                 Measurement.indicator_id == Indicator.id,
-                Measurement.period.like(year_like),
+                # a range, not LIKE: it uses the (indicator_id, period) index in any collation
+                Measurement.period >= str(year),
+                Measurement.period < str(year + 1),
                 visible_to(user, Measurement),
             ),
         )

@@ -249,15 +249,8 @@ def indicator(indicator_id: int):
     periods, schools = services.indicator_by_school(db.session, current_user, item, department)
     summary = None
     if item.direction_id:
-        summary = next(
-            (
-                s
-                for s in services.direction_summary(
-                    db.session, current_user, item.direction, department
-                )
-                if s.indicator.id == item.id
-            ),
-            None,
+        (summary,) = services.direction_summary(
+            db.session, current_user, item.direction, department, only=item
         )
     return render_template(
         "cycle/indicator.html",
