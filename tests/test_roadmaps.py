@@ -315,3 +315,27 @@ def test_action_reminders_reach_the_school_through_the_sweep(world):
         assert no_longer_applies(rows[0]) == "мероприятие выполнено или исключено"
     finally:
         clock.freeze(None)
+
+
+def test_a_named_responsible_person_gets_the_action_reminder(world):
+    from tracker.notify.reminders import sweep
+
+    clock.freeze(FEB_10)
+    try:
+        rows = [ActionRow(**r.__dict__) for r in ROWS]
+        rows[1].responsible = "Заместитель директора Завуч Школы Три"
+        rows[2].responsible = "Директор Школы Шесть"  # of another school: not matched
+        road_map = new_map(world, rows=rows)
+        assert road_map.actions[1].responsible_user_id == world.school_staff.id
+        assert road_map.actions[2].responsible_user_id is None
+        services.transition(db.session, road_map, "submit", world.director)
+        services.transition(db.session, road_map, "approve", world.staff)
+        db.session.execute(sa.delete(OutboxMessage))
+        sweep(db.session, datetime(2023, 2, 20, 7, 0, tzinfo=UTC))
+        db.session.commit()
+        (row,) = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.kind == "roadmap.reminder")
+        ).all()
+        assert row.recipient_email == "zavuch@test.ru"
+    finally:
+        clock.freeze(None)

@@ -6,6 +6,7 @@ Services flush, views commit; every change is audited in the same transaction.""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -304,6 +305,9 @@ def save_actions(
             action.status = "planned"
         session.add(action)
         kept.append(action)
+    people = _responsible_people(session, road_map.organization)
+    for action in kept:
+        action.responsible_user_id = _person_named(people, action.responsible)
     ever_approved = road_map.approved_at is not None
     tail = len(rows)
     for action in existing.values():
@@ -317,6 +321,35 @@ def save_actions(
     session.expire(road_map, ["actions"])
     audit.record(actor, audit_action, road_map, rows=len(rows))
     return kept
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[\s.]+", "", text.casefold().replace("ё", "е"))
+
+
+def _responsible_people(session: Session, school: Organization) -> list[tuple[int, set[str]]]:
+    """The school's people with the ways a plan names them: «Иванова Наталья Викторовна»,
+    «Иванова Н.В.»."""
+    from tracker.meetings.services import people_candidates
+
+    found = []
+    for user in people_candidates(session, school):
+        words = user.full_name.split()
+        forms = {_compact(user.full_name)}
+        if len(words) >= 2:
+            forms.add(_compact(words[0] + "".join(w[0] for w in words[1:])))
+        found.append((user.id, {f for f in forms if len(f) >= 4}))
+    return found
+
+
+def _person_named(people: list[tuple[int, set[str]]], responsible: str | None) -> int | None:
+    """The one person of the school the «Ответственный» cell names, so reminders reach them;
+    none (the directors are reminded) when nobody or several match."""
+    if not responsible:
+        return None
+    text = _compact(responsible)
+    matches = {user_id for user_id, forms in people if any(f in text for f in forms)}
+    return matches.pop() if len(matches) == 1 else None
 
 
 def current_rows(road_map: RoadMap) -> list[ActionRow]:
