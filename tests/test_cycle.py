@@ -270,6 +270,23 @@ def test_analysis_recommendation_decision_and_effectiveness(world, campaign, cli
     assert row.target_reached is True
     page = client_for(world.staff).get(f"/cycle/indicators/{first.id}").get_data(as_text=True)
     assert 'data-testid="chart"' in page and 'data-testid="by-school"' in page
+    for fmt, magic in (("xlsx", b"PK"), ("pdf", b"%PDF-")):
+        export = client_for(world.staff).get(f"/cycle/directions/{first.direction_id}.{fmt}")
+        assert export.status_code == 200 and export.data.startswith(magic), fmt
+    sheet = load_workbook(
+        BytesIO(client_for(world.staff).get(f"/cycle/directions/{first.direction_id}.xlsx").data)
+    ).active
+    assert [c.value for c in sheet[3] if c.value is not None][:5] == [
+        "ВСОКО-1",
+        "Доля неуспевающих",
+        5,
+        11,
+        1,
+    ]
+    assert (
+        client_for(world.director).get(f"/cycle/directions/{first.direction_id}.pdf").status_code
+        == 403
+    )
     _periods, schools = services.indicator_by_school(db.session, world.director, first, world.dept)
     assert [s.organization.id for s in schools] == [world.school.id]  # only their own
     analysis = services.create_analysis(

@@ -1,12 +1,14 @@
 """XLSX of the cycle: the values template a school fills in, reading it back, and the analysis of
-a direction as a workbook."""
+a direction as a workbook and as a PDF."""
 
 from __future__ import annotations
 
 import zipfile
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+from fpdf import FPDF
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -139,3 +141,38 @@ def direction_xlsx(title: str, summaries: list[IndicatorSummary]) -> bytes:
     out = BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
+
+
+def direction_pdf(title: str, subtitle: str, summaries: list[IndicatorSummary]) -> bytes:
+    """The direction's analysis on A4 landscape: means by period, change, target, at risk."""
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.add_font("DejaVu", "", str(FONTS / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.add_page()
+    pdf.set_font("DejaVu", "B", 13)
+    pdf.multi_cell(0, 7, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    pdf.multi_cell(0, 6, subtitle, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    periods = summaries[0].periods if summaries else []
+    header = [_("Код"), _("Показатель"), _("Цель"), *periods, _("Изменение"), _("В зоне риска")]
+    widths = (18, 110, 20, *[20] * len(periods), 24, 24)
+    pdf.set_font("DejaVu", "", 8)
+    with pdf.table(col_widths=widths, text_align="LEFT", repeat_headings=1) as table:
+        row = table.row()
+        for cell in header:
+            row.cell(str(cell))
+        for s in summaries:
+            row = table.row()
+            row.cell(s.indicator.code)
+            row.cell(s.indicator.name)
+            row.cell(plain(s.indicator.target_value))
+            for period in periods:
+                row.cell(plain(s.means.get(period)))
+            row.cell(plain(s.change) if s.change is not None else "")
+            row.cell(str(s.at_risk.get(periods[-1], 0)) if periods else "")
+    return bytes(pdf.output())

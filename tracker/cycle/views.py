@@ -154,17 +154,26 @@ def direction(direction_id: int):
     )
 
 
-@bp.route("/directions/<int:direction_id>.xlsx")
-def direction_xlsx(direction_id: int):
+@bp.route("/directions/<int:direction_id>.<any(xlsx, pdf):fmt>")
+def direction_export(direction_id: int, fmt: str):
     department = _department()
     item = db.session.get(Direction, direction_id) or abort(404)
     summaries = services.direction_summary(db.session, current_user, item, department)
-    data = documents.direction_xlsx(f"{department.short_name}: {item.name}", summaries)
+    if fmt == "pdf":
+        data = documents.direction_pdf(
+            item.name,
+            _("%(org)s, на %(date)s", org=department.short_name, date=f"{clock.now():%d.%m.%Y}"),
+            summaries,
+        )
+        mimetype = "application/pdf"
+    else:
+        data = documents.direction_xlsx(f"{department.short_name}: {item.name}", summaries)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return send_file(
         BytesIO(data),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=mimetype,
         as_attachment=True,
-        download_name=f"analysis-{item.id}.xlsx",
+        download_name=f"analysis-{item.id}.{fmt}",
     )
 
 
