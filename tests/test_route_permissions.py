@@ -484,8 +484,20 @@ def cycle_objects(world, where):
         if where == "own"
         else (world.other_dept, [world.other_school], world.other_staff)
     )
+    from tracker.cycle.models import Direction
+
+    n = next(CODES)
+    direction = Direction(framework="OTHER", name=f"Направление {n}", position=n)
+    db.session.add(direction)
+    db.session.flush()
     indicator = cycle.create_indicator(
-        db.session, staff, dept, code=f"П-{next(CODES)}", name="Доля", unit="percent"
+        db.session,
+        staff,
+        dept,
+        code=f"П-{n}",
+        name="Доля",
+        unit="percent",
+        direction_id=direction.id,
     )
     campaign = cycle.open_campaign(
         db.session,
@@ -506,6 +518,7 @@ def cycle_objects(world, where):
     db.session.commit()
     return {
         "dept": dept.id,
+        "direction": direction.id,
         "school": schools[0].id,
         "indicator": indicator.id,
         "campaign": campaign.id,
@@ -531,6 +544,20 @@ CYCLE_ROUTES = {
     "cycle scores": (
         "GET",
         "/cycle/scores?department_id={dept}&organization_id={dept}",
+        None,
+        DEPT_VIEW,
+        DEPT_VIEW_OTHER,
+    ),
+    "cycle direction": (
+        "GET",
+        "/cycle/directions/{direction}?department_id={dept}",
+        None,
+        DEPT_VIEW,
+        DEPT_VIEW_OTHER,
+    ),
+    "cycle direction pdf": (
+        "GET",
+        "/cycle/directions/{direction}.pdf?department_id={dept}",
         None,
         DEPT_VIEW,
         DEPT_VIEW_OTHER,
