@@ -419,6 +419,8 @@ ROAD_MAP_ROUTES = {
 }
 
 
+# The filter's SQL is the same on both databases; these big tables run on PostgreSQL.
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("where", ["own", "other"])
 @pytest.mark.parametrize("route", sorted(ROAD_MAP_ROUTES))
 def test_road_map_route_table(world, client_for, route, where):
@@ -447,6 +449,8 @@ def test_road_map_route_table(world, client_for, route, where):
     assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
 
 
+# The filter's SQL is the same on both databases; these big tables run on PostgreSQL.
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("role", ROLES)
 def test_road_map_lists_and_summary_show_only_what_the_role_may_see(world, client_for, role):
     from io import BytesIO
@@ -611,6 +615,8 @@ CYCLE_ROUTES = {
 }
 
 
+# The filter's SQL is the same on both databases; these big tables run on PostgreSQL.
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("where", ["own", "other"])
 @pytest.mark.parametrize("route", sorted(CYCLE_ROUTES))
 def test_cycle_route_table(world, client_for, route, where):
@@ -633,6 +639,8 @@ def test_cycle_route_table(world, client_for, route, where):
     assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
 
 
+# The filter's SQL is the same on both databases; these big tables run on PostgreSQL.
+@pytest.mark.postgres_only
 @pytest.mark.parametrize("role", ROLES)
 def test_measurements_are_seen_only_where_the_role_reaches(world, role):
     from tracker.core.permissions import visible_to
