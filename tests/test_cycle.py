@@ -343,3 +343,24 @@ def test_analysis_recommendation_decision_and_effectiveness(world, campaign, cli
     assert 'data-testid="cycle-board"' in page
     assert client_for(world.other_staff).get(f"/cycle/analyses/{analysis.id}").status_code == 404
     assert client_for(world.other_staff).get(f"/cycle/reviews/{review.id}").status_code == 404
+
+
+def test_a_closed_campaign_takes_no_more_values(world, campaign, client_for):
+    first, _second = campaign.indicators
+    assert (
+        client_for(world.director).post(f"/cycle/campaigns/{campaign.id}/close", {}).status_code
+        == 403
+    )
+    client_for(world.staff).post(f"/cycle/campaigns/{campaign.id}/close", {})
+    db.session.rollback()
+    assert db.session.get(type(campaign), campaign.id).status == "closed"
+    page = (
+        client_for(world.director)
+        .get(f"/cycle/campaigns/{campaign.id}/values/{world.school.id}")
+        .get_data(as_text=True)
+    )
+    assert f'name="value-{first.id}"' not in page  # the form is gone
+    with pytest.raises(services.CycleError, match="закрыт"):
+        services.submit_campaign_values(
+            db.session, world.director, campaign, world.school, {first: "1"}
+        )

@@ -109,10 +109,6 @@ def check_period(period: str) -> str:
     return period
 
 
-def year_of(period: str) -> int:
-    return int(period[:4])
-
-
 # --- goals and indicators ----------------------------------------------------------------------
 
 

@@ -323,6 +323,21 @@ def campaign(campaign_id: int):
     )
 
 
+@bp.route("/campaigns/<int:campaign_id>/close", methods=["POST"])
+def close_campaign(campaign_id: int):
+    item = get_visible_or_404(current_user, MonitoringCampaign, campaign_id)
+    if not UploadForm().validate_on_submit():
+        abort(400)
+    try:
+        services.close_campaign(db.session, current_user, item)
+    except services.CycleError as error:
+        _refused(error, "monitoring_campaigns", item.id)
+    else:
+        db.session.commit()
+        flash(_("Сбор значений закрыт."), "success")
+    return redirect(url_for("cycle.campaign", campaign_id=item.id))
+
+
 def _campaign_school(campaign_id: int, org_id: int) -> tuple[MonitoringCampaign, Organization]:
     item = get_visible_or_404(current_user, MonitoringCampaign, campaign_id)
     school = get_visible_or_404(current_user, Organization, org_id)
