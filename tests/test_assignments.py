@@ -78,9 +78,9 @@ def test_director_reports_staff_return_then_accept(world, assignment):
     db.session.commit()
     assert (assignment.status, assignment.on_time) == ("done", True)
     actions = db.session.scalars(
-        sa.select(AuditLog.action).where(
-            AuditLog.object_id == assignment.id, AuditLog.object_type == "assignments"
-        )
+        sa.select(AuditLog.action)
+        .where(AuditLog.object_id == assignment.id, AuditLog.object_type == "assignments")
+        .order_by(AuditLog.id)
     ).all()
     assert actions == [
         "assignment.create",
