@@ -41,6 +41,56 @@ def make_app(database_url: str):
     return app
 
 
+def municipality(session, schools: int, now):
+    """A region, one department and `schools` schools under it (bulk insert); returns the
+    department and its schools in id order."""
+    import sqlalchemy as sa
+
+    from tracker.orgs.models import Organization
+
+    region = Organization(kind="region", short_name="Область", full_name="Область", path="")
+    session.add(region)
+    session.flush()
+    region.path = f"/{region.id}/"
+    dept = Organization(
+        kind="department",
+        short_name="Управление образования",
+        full_name="Управление образования администрации района",
+        parent_id=region.id,
+        path="",
+    )
+    session.add(dept)
+    session.flush()
+    dept.path = f"{region.path}{dept.id}/"
+    session.execute(
+        sa.insert(Organization),
+        [
+            {
+                "kind": "school",
+                "short_name": f"МОУ «Средняя школа № {s + 1}»",
+                "full_name": f"Муниципальное общеобразовательное учреждение «Средняя школа"
+                f" № {s + 1}»",
+                "parent_id": dept.id,
+                "path": "",
+                "timezone": "Europe/Moscow",
+                "aliases": [],
+                "created_at": now,
+                "updated_at": now,
+            }
+            for s in range(schools)
+        ],
+    )
+    session.execute(
+        sa.update(Organization)
+        .where(Organization.parent_id == dept.id)
+        .values(path=dept.path + sa.cast(Organization.id, sa.String) + "/")
+    )
+    found = session.scalars(
+        sa.select(Organization).where(Organization.parent_id == dept.id).order_by(Organization.id)
+    ).all()
+    return dept, list(found)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

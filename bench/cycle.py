@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from common import fresh_database, login, make_app, report, served, timed
+from common import fresh_database, login, make_app, municipality, report, served, timed
 
 SCHOOLS = 1000
 INDICATORS = 150
@@ -132,55 +132,14 @@ def build(app) -> dict:
     from tracker.cycle.models import Direction, Indicator, Measurement
     from tracker.demo.loader import LoadReport, load_directions
     from tracker.extensions import db
-    from tracker.orgs.models import Membership, Organization, User
+    from tracker.orgs.models import Membership, User
 
     rng = random.Random(20230314)
     started = time.perf_counter()
     now = datetime.now(UTC)
     with app.app_context():
         session = db.session
-        region = Organization(kind="region", short_name="Область", full_name="Область", path="")
-        session.add(region)
-        session.flush()
-        region.path = f"/{region.id}/"
-        dept = Organization(
-            kind="department",
-            short_name="Управление образования",
-            full_name="Управление образования администрации района",
-            parent_id=region.id,
-            path="",
-        )
-        session.add(dept)
-        session.flush()
-        dept.path = f"{region.path}{dept.id}/"
-        session.execute(
-            sa.insert(Organization),
-            [
-                {
-                    "kind": "school",
-                    "short_name": f"МОУ «Средняя школа № {s + 1}»",
-                    "full_name": f"Муниципальное общеобразовательное учреждение «Средняя школа"
-                    f" № {s + 1}»",
-                    "parent_id": dept.id,
-                    "path": "",
-                    "timezone": "Europe/Moscow",
-                    "aliases": [],
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for s in range(SCHOOLS)
-            ],
-        )
-        session.execute(
-            sa.update(Organization)
-            .where(Organization.parent_id == dept.id)
-            .values(path=dept.path + sa.cast(Organization.id, sa.String) + "/")
-        )
-        schools = session.scalars(
-            sa.select(Organization)
-            .where(Organization.parent_id == dept.id)
-            .order_by(Organization.id)
-        ).all()
+        dept, schools = municipality(session, SCHOOLS, now)
         school_ids = [s.id for s in schools]
         staff = User(
             email="staff1@bench.test", full_name="Специалист 1", password_hash=hasher.hash(PASSWORD)

@@ -14,7 +14,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from common import fresh_database, login, make_app, report, served, timed
+from common import fresh_database, login, make_app, municipality, report, served, timed
 
 SCHOOLS = 300  # one road map each
 ACTIONS_PER_MAP = 40
@@ -168,48 +168,7 @@ def build(app) -> dict:
     today = date.today()
     with app.app_context():
         session = db.session
-        region = Organization(kind="region", short_name="Область", full_name="Область", path="")
-        session.add(region)
-        session.flush()
-        region.path = f"/{region.id}/"
-        dept = Organization(
-            kind="department",
-            short_name="Управление образования",
-            full_name="Управление образования администрации района",
-            parent_id=region.id,
-            path="",
-        )
-        session.add(dept)
-        session.flush()
-        dept.path = f"{region.path}{dept.id}/"
-        session.execute(
-            sa.insert(Organization),
-            [
-                {
-                    "kind": "school",
-                    "short_name": f"МОУ «Средняя школа № {s + 1}»",
-                    "full_name": f"Муниципальное общеобразовательное учреждение «Средняя школа"
-                    f" № {s + 1}»",
-                    "parent_id": dept.id,
-                    "path": "",
-                    "timezone": "Europe/Moscow",
-                    "aliases": [],
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for s in range(SCHOOLS)
-            ],
-        )
-        session.execute(
-            sa.update(Organization)
-            .where(Organization.parent_id == dept.id)
-            .values(path=dept.path + sa.cast(Organization.id, sa.String) + "/")
-        )
-        schools = session.execute(
-            sa.select(Organization.id, Organization.short_name)
-            .where(Organization.parent_id == dept.id)
-            .order_by(Organization.id)
-        ).all()
+        dept, schools = municipality(session, SCHOOLS, now)
         password_hash = hasher.hash(PASSWORD)
         staff = User(
             email="staff1@bench.test", full_name="Специалист 1", password_hash=password_hash
@@ -227,7 +186,7 @@ def build(app) -> dict:
                     "created_at": now,
                     "updated_at": now,
                 }
-                for school_id, _name in schools
+                for school_id in (s.id for s in schools)
             ],
         )
         director_email = "director" + sa.cast(Organization.id, sa.String) + "@bench.test"
@@ -254,7 +213,7 @@ def build(app) -> dict:
         first_map = (session.scalar(sa.select(sa.func.max(RoadMap.id))) or 0) + 1
         first_action = (session.scalar(sa.select(sa.func.max(RoadMapAction.id))) or 0) + 1
         maps, actions, versions, audit = [], [], [], []
-        for n, (school_id, short_name) in enumerate(schools):
+        for n, (school_id, short_name) in enumerate((s.id, s.short_name) for s in schools):
             map_id, director = first_map + n, director_of[school_id]
             state = rng.choices(list(STATES), list(STATES.values()))[0]
             direction_id = rng.choice([None, None, None, *direction_ids])
