@@ -942,14 +942,14 @@ def record_review(
     period_after: str | None = None,
 ) -> EffectivenessReview:
     _require(actor, "cycle.manage", department)
+    if any(d.organization_id != department.id for d in decisions):
+        raise CycleError(_("Решение другого органа управления."))
     _check_department(
         session,
         department,
         direction_id=direction_id,
         indicator_id=indicator.id if indicator else None,
     )
-    if any(d.organization_id != department.id for d in decisions):
-        raise CycleError(_("Решение другого органа управления."))
     if verdict not in VERDICT_LABELS:
         raise CycleError(_("Выберите вывод: эффективно, частично или неэффективно."))
     if not decisions and indicator is None:
