@@ -39,8 +39,8 @@ def _road_map(road_map_id: int) -> RoadMap:
     return get_visible_or_404(g.api_user, RoadMap, road_map_id)
 
 
-def _with_progress(road_map: RoadMap) -> RoadMap:
-    p = services.progress(db.session, road_map)
+def _with_progress(road_map: RoadMap, p: services.Progress | None = None) -> RoadMap:
+    p = p or services.progress(db.session, road_map)
     road_map.progress_payload = {
         "total": p.total,
         "done": p.done,
@@ -56,16 +56,7 @@ def _with_progress(road_map: RoadMap) -> RoadMap:
 def list_road_maps():
     """Road maps visible to the user, with progress."""
     rows = queries.overview(db.session, g.api_user, queries.ListFilter())
-    for row in rows:
-        p = row.progress
-        row.road_map.progress_payload = {
-            "total": p.total,
-            "done": p.done,
-            "on_time": p.on_time,
-            "overdue": p.overdue,
-            "percent": p.percent,
-        }
-    return [row.road_map for row in rows]
+    return [_with_progress(row.road_map, row.progress) for row in rows]
 
 
 @blp.route("/roadmaps", methods=["POST"])

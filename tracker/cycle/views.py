@@ -58,9 +58,11 @@ def _departments(action: str = "cycle.view") -> list[Organization]:
     return departments
 
 
-def _department(action: str = "cycle.view") -> Organization:
+def _department(
+    action: str = "cycle.view", departments: list[Organization] | None = None
+) -> Organization:
     """The department chosen in ?department_id= (through the filter), or the user's first."""
-    departments = _departments(action)
+    departments = departments if departments is not None else _departments(action)
     wanted = request.values.get("department_id", type=int) or request.values.get(
         "organization_id", type=int
     )
@@ -106,13 +108,14 @@ def _refused(error: services.CycleError, what: str, obj_id: Any = None) -> None:
 
 @bp.route("")
 def board():
-    department = _department()
+    departments = _departments()
+    department = _department(departments=departments)
     year = request.args.get("year", type=int) or clock.today(department.timezone).year
     rows = services.cycle_board(db.session, current_user, department, year)
     return render_template(
         "cycle/board.html",
         department=department,
-        departments=_departments(),
+        departments=departments,
         year=year,
         rows=rows,
         stages=CYCLE_STAGES,
@@ -183,14 +186,13 @@ def new_goal():
     form = GoalForm()
     form.organization_id.choices = [(d.id, d.short_name) for d in departments]
     form.direction_id.choices = _direction_choices()
-    department = _department("cycle.manage")
-    form.indicator_ids.choices = [
-        (i.id, f"{i.code} {i.name[:80]}") for i in _indicators(department)
-    ]
+    department = _department("cycle.manage", departments)
+    indicators = _indicators(department)
+    form.indicator_ids.choices = [(i.id, f"{i.code} {i.name[:80]}") for i in indicators]
     if request.method == "GET":
         form.direction_id.data = request.args.get("direction_id", type=int)
     if form.validate_on_submit():
-        chosen = [i for i in _indicators(department) if i.id in set(form.indicator_ids.data)]
+        chosen = [i for i in indicators if i.id in set(form.indicator_ids.data)]
         try:
             services.create_goal(
                 db.session,
@@ -214,16 +216,17 @@ def new_goal():
 @bp.route("/indicators/new", methods=["GET", "POST"])
 def new_indicator():
     departments = _departments("cycle.manage")
-    department = _department("cycle.manage")
+    department = _department("cycle.manage", departments)
     form = IndicatorForm()
     form.organization_id.choices = [(d.id, d.short_name) for d in departments]
     form.direction_id.choices = _direction_choices()
     form.unit.choices = list(services.UNIT_LABELS.items())
-    form.organization_ids.choices = [(o.id, o.short_name) for o in _schools(department)]
+    schools = _schools(department)
+    form.organization_ids.choices = [(o.id, o.short_name) for o in schools]
     if request.method == "GET":
         form.direction_id.data = request.args.get("direction_id", type=int)
     if form.validate_on_submit():
-        schools = [o for o in _schools(department) if o.id in set(form.organization_ids.data)]
+        chosen = [o for o in schools if o.id in set(form.organization_ids.data)]
         try:
             services.create_indicator(
                 db.session,
@@ -240,7 +243,7 @@ def new_indicator():
                 periodicity=form.periodicity.data,
                 target_value=form.target_value.data,
                 threshold_value=form.threshold_value.data,
-                organizations=schools,
+                organizations=chosen,
             )
         except services.CycleError as error:
             _refused(error, "indicators")
@@ -275,7 +278,7 @@ def indicator(indicator_id: int):
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 def new_campaign():
     departments = _departments("cycle.manage")
-    department = _department("cycle.manage")
+    department = _department("cycle.manage", departments)
     form = CampaignForm()
     form.organization_id.choices = [(d.id, d.short_name) for d in departments]
     form.direction_id.choices = _direction_choices()
@@ -486,7 +489,7 @@ def scores():
 @bp.route("/analyses/new", methods=["GET", "POST"])
 def new_analysis():
     departments = _departments("cycle.manage")
-    department = _department("cycle.manage")
+    department = _department("cycle.manage", departments)
     form = AnalysisForm()
     form.organization_id.choices = [(d.id, d.short_name) for d in departments]
     form.direction_id.choices = _direction_choices()
@@ -587,7 +590,7 @@ def decide(recommendation_id: int):
 @bp.route("/reviews/new", methods=["GET", "POST"])
 def new_review():
     departments = _departments("cycle.manage")
-    department = _department("cycle.manage")
+    department = _department("cycle.manage", departments)
     form = ReviewForm()
     form.organization_id.choices = [(d.id, d.short_name) for d in departments]
     form.direction_id.choices = _direction_choices()
