@@ -165,34 +165,40 @@ def outcome(status: int) -> object:
     return status
 
 
-@pytest.mark.parametrize("where", ["own", "other"])
-@pytest.mark.parametrize("route", sorted(ROUTES))
-def test_route_table(world, client_for, route, where):
-    method, template, data, own, other = ROUTES[route]
+def check_table(world, client_for, table, route, where, build) -> None:
+    """Call the route as every role and compare with the table. Reading changes nothing, so one
+    set of objects serves every role; a write gets fresh objects for each, so one role's change
+    does not decide the next one's fate."""
+    method, template, data, own, other = table[route]
     expected = own if where == "own" else other
+    shared = build(world, where) if method in ("GET", "API") else None
     wrong = []
     for role in ROLES:
-        # Fresh objects for each role, so one role's change does not decide the next one's fate.
-        url = template.format(**objects(world, where))
+        ids = shared or build(world, where)
+        url = template.format(**ids)
         user = world.user(role)
         client = client_for(user)
         if method.startswith("API"):
             token = create_api_token(db.session, user, "t")
             db.session.commit()
             headers = {"Authorization": f"Bearer {token}"}
-            response = (
-                client.get(url, headers=headers)
-                if method == "API"
-                else client.open(url, method="POST", json=data, headers=headers)
-            )
+            verb = {"API": "GET", "API-POST": "POST", "API-PUT": "PUT"}[method]
+            response = client.open(url, method=verb, json=data, headers=headers)
         elif method == "GET":
             response = client.get(url)
         else:
-            response = client.post(url, data)
+            form = {key.format(**ids): value for key, value in (data or {}).items()}
+            response = client.post(url, form)
         got = outcome(response.status_code)
         if got != expected[role]:
             wrong.append(f"{role}: expected {expected[role]}, got {response.status_code}")
     assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
+
+
+@pytest.mark.parametrize("where", ["own", "other"])
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_route_table(world, client_for, route, where):
+    check_table(world, client_for, ROUTES, route, where, objects)
 
 
 def test_refusals_are_audited(world, client_for):
@@ -424,29 +430,7 @@ ROAD_MAP_ROUTES = {
 @pytest.mark.parametrize("where", ["own", "other"])
 @pytest.mark.parametrize("route", sorted(ROAD_MAP_ROUTES))
 def test_road_map_route_table(world, client_for, route, where):
-    method, template, data, own, other = ROAD_MAP_ROUTES[route]
-    expected = own if where == "own" else other
-    wrong = []
-    # Reading changes nothing: one set of objects serves every role; a write gets fresh ones.
-    shared = road_map_objects(world, where) if method in ("GET", "API") else None
-    for role in ROLES:
-        url = template.format(**(shared or road_map_objects(world, where)))
-        user = world.user(role)
-        client = client_for(user)
-        if method.startswith("API"):
-            token = create_api_token(db.session, user, "t")
-            db.session.commit()
-            headers = {"Authorization": f"Bearer {token}"}
-            verb = {"API": "GET", "API-POST": "POST", "API-PUT": "PUT"}[method]
-            response = client.open(url, method=verb, json=data, headers=headers)
-        elif method == "GET":
-            response = client.get(url)
-        else:
-            response = client.post(url, data)
-        got = outcome(response.status_code)
-        if got != expected[role]:
-            wrong.append(f"{role}: expected {expected[role]}, got {response.status_code}")
-    assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
+    check_table(world, client_for, ROAD_MAP_ROUTES, route, where, road_map_objects)
 
 
 # The filter's SQL is the same on both databases; these big tables run on PostgreSQL.
@@ -620,23 +604,7 @@ CYCLE_ROUTES = {
 @pytest.mark.parametrize("where", ["own", "other"])
 @pytest.mark.parametrize("route", sorted(CYCLE_ROUTES))
 def test_cycle_route_table(world, client_for, route, where):
-    method, template, data, own, other = CYCLE_ROUTES[route]
-    expected = own if where == "own" else other
-    wrong = []
-    shared = cycle_objects(world, where) if method == "GET" else None
-    for role in ROLES:
-        ids = shared or cycle_objects(world, where)
-        url = template.format(**ids)
-        client = client_for(world.user(role))
-        if method == "GET":
-            response = client.get(url)
-        else:
-            form = {key.format(**ids): value for key, value in (data or {}).items()}
-            response = client.post(url, form)
-        got = outcome(response.status_code)
-        if got != expected[role]:
-            wrong.append(f"{role}: expected {expected[role]}, got {response.status_code}")
-    assert not wrong, f"{route} on {where}: " + "; ".join(wrong)
+    check_table(world, client_for, CYCLE_ROUTES, route, where, cycle_objects)
 
 
 # The filter's SQL is the same on both databases; these big tables run on PostgreSQL.
