@@ -19,6 +19,7 @@ from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.core.i18n import _
 from tracker.core.permissions import can
+from tracker.meetings.services import apply_deadline
 from tracker.orgs.models import Organization, User
 from tracker.roadmaps import notifications
 from tracker.roadmaps.models import RoadMap, RoadMapAction, RoadMapVersion
@@ -227,12 +228,6 @@ def levels(road_map: RoadMap) -> dict[int, int]:
     return result
 
 
-def _apply_deadline(action: RoadMapAction, deadline: Deadline) -> None:
-    from tracker.meetings.services import apply_deadline
-
-    apply_deadline(action, deadline)
-
-
 def _validate_rows(rows: list[ActionRow], strict: bool) -> dict[int, Deadline | None]:
     """Parse each row's deadline; with `strict`, a bad row refuses the whole table."""
     if len(rows) > MAX_ACTIONS:
@@ -293,7 +288,7 @@ def save_actions(
         deadline = deadlines.get(n)
         if deadline is None:
             deadline = Deadline((row.deadline_text or "").strip(), "none", None)
-        _apply_deadline(action, deadline)
+        apply_deadline(action, deadline)
         action.responsible = _clean(row.responsible, 1000)
         action.expected_result = _clean(row.expected_result)
         action.target_value = _clean(row.target_value, 100)
