@@ -289,7 +289,10 @@ def test_director_sees_only_their_own_school(world, scored, client_for):
     assert client.post(f"/evaluations/{own.id}/delete").status_code == 404
     assert client.get("/evaluations/sheets/new").status_code == 403
     denied = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "access.denied")).all()
-    assert any(d.object_type == "evaluations" and d.object_id == sibling.id for d in denied)
+    assert any(
+        d.details["target_type"] == "evaluations" and d.details["target_id"] == sibling.id
+        for d in denied
+    )
 
 
 def test_director_whose_school_was_not_scored_gets_404(world, client_for):

@@ -23,6 +23,7 @@ from tracker.extensions import db
 from tracker.meetings.models import AgendaItem, Decision, Meeting
 from tracker.meetings.services import MeetingError
 from tracker.orgs.models import User
+from tracker.orgs.services import grant_role
 from tracker.protocols import services
 
 SEEDS = Path(__file__).parent / "fixtures" / "seeds"
@@ -292,6 +293,8 @@ def test_other_seeds_confirm_with_their_structure(petrozavodsk, ctx, seed, depar
     text = next(SEEDS.glob(f"{seed}_*.txt")).read_text(encoding="utf-8")
     reading = services.read(db.session, petrozavodsk[department], text)
     reading["title"] = services.suggest_title(text) or "совещание"
+    # The one confirming becomes the controller, so they work in that department.
+    grant_role(db.session, staff_001(), petrozavodsk[department], "staff")
     meeting = services.confirm(db.session, petrozavodsk[department], staff_001(), reading)
     created = meeting.decisions
     assert len(created) == len(reading["decisions"])
@@ -418,12 +421,16 @@ def test_foreign_executor_id_is_404_and_audited(world, client_for):
     result = confirm(client, action, values)
     assert result.status_code == 404
     assert nothing_created()
-    denied = db.session.scalar(
-        sa.select(AuditLog).where(
-            AuditLog.action == "access.denied", AuditLog.object_id == world.other_school.id
+    denied = [
+        row.details
+        for row in db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "access.denied")
         )
+    ]
+    assert any(
+        d["target_type"] == "organizations" and d["target_id"] == world.other_school.id
+        for d in denied
     )
-    assert denied is not None and denied.object_type == "organizations"
 
 
 def test_foreign_department_is_404_and_audited(world, client_for):
@@ -440,9 +447,10 @@ def test_foreign_department_is_404_and_audited(world, client_for):
     values["structure"] = values["structure"][:-3] + "abc"
     assert confirm(client, action, values).status_code == 400
     assert nothing_created()
-    assert db.session.scalar(
-        sa.select(AuditLog).where(
-            AuditLog.action == "access.denied", AuditLog.object_id == world.other_dept.id
+    assert any(
+        row.details["target_id"] == world.other_dept.id
+        for row in db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.action == "access.denied")
         )
     )
 

@@ -28,7 +28,7 @@ from tracker.core.deadlines import DeadlineError
 from tracker.core.permissions import get_visible_or_404, require, visible_to
 from tracker.extensions import db
 from tracker.meetings import services as meetings
-from tracker.meetings.models import Decision, Meeting
+from tracker.meetings.models import Meeting
 from tracker.orgs.models import Organization
 
 blp = Blueprint(
@@ -99,49 +99,29 @@ def create_decision(data, meeting_id: int):
     """Add a decision and fan it out: one assignment per executor, in one transaction."""
     meeting = get_visible_or_404(g.api_user, Meeting, meeting_id, "meeting.manage")
     require(g.api_user, "meeting.manage", meeting.organization)
-    allowed = {o.id: o for o in meetings.executor_candidates(db.session, meeting.organization)}
-    people_allowed = {u.id: u for u in meetings.people_candidates(db.session, meeting.organization)}
-    organizations, people = [], []
-    for executor in data["executors"]:
-        if executor.get("organization_id") in allowed:
-            organizations.append(allowed[executor["organization_id"]])
-        elif executor.get("user_id") in people_allowed:
-            people.append(people_allowed[executor["user_id"]])
-        else:
-            abort(422, description=_("Исполнитель не найден среди организаций и людей управления."))
-    parent = None
-    if data["parent_id"]:
-        parent = db.session.get(Decision, data["parent_id"])
-        if parent is None or parent.meeting_id != meeting.id:
-            abort(422, description=_("Пункт-родитель не найден в этом совещании."))
-    controller = None
-    if data["controller_id"]:
-        controller = people_allowed.get(data["controller_id"]) or abort(
-            422, description=_("Контролёр не найден среди сотрудников управления.")
-        )
+    executors = data["executors"]
+    if any(bool(e.get("organization_id")) == bool(e.get("user_id")) for e in executors):
+        abort(422, description=_("Исполнитель: укажите либо organization_id, либо user_id."))
+    item = meetings.DecisionInput(
+        text=data["text"],
+        number=data["number"],
+        parent_id=data["parent_id"],
+        section=data["section"],
+        deadline_text=data["deadline"],
+        executor_group=data["executor_group"],
+        controller_id=data["controller_id"],
+        direction_id=data["direction_id"],
+        cycle_stage=data["cycle_stage"],
+        organization_ids=[e["organization_id"] for e in executors if e.get("organization_id")],
+        user_ids=[e["user_id"] for e in executors if e.get("user_id")],
+        lead_organization_id=data["lead_organization_id"],
+        event_date=data["event_date"],
+    )
     try:
-        decision = meetings.add_decision(
-            db.session,
-            meeting,
-            text=data["text"],
-            number=data["number"],
-            parent=parent,
-            section=data["section"],
-            deadline_text=data["deadline"],
-            executor_group=data["executor_group"],
-            controller=controller,
-            direction_id=data["direction_id"],
-            cycle_stage=data["cycle_stage"],
-            actor=g.api_user,
-        )
-        meetings.fan_out(db.session, decision, organizations, people, actor=g.api_user)
-        if decision.deadline_kind == "relative" and data["event_date"]:
-            meetings.set_event_date(db.session, decision, data["event_date"], actor=g.api_user)
-        if data["lead_organization_id"]:
-            meetings.set_lead(db.session, decision, data["lead_organization_id"])
+        decision = meetings.create_decision(db.session, meeting, g.api_user, item)
     except (DeadlineError, meetings.MeetingError) as error:
         db.session.rollback()
-        abort(422, description=str(error))
+        abort(403 if isinstance(error, meetings.NotAllowed) else 422, description=str(error))
     db.session.commit()
     decision.visible_assignments = mark_overdue(decision.assignments)
     return decision

@@ -3,6 +3,7 @@ transaction of the change (a change that rolls back sends nothing)."""
 
 from __future__ import annotations
 
+from tracker.core.permissions import can
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.events import executors, is_muted
@@ -14,7 +15,15 @@ def _send(assignment, event: str, ref: object, recipients: list[User], **context
     if is_muted():
         return
     decision = assignment.decision
-    for user in {u.id: u for u in recipients if u is not None and u.active}.values():
+    # The letter quotes the assignment: only people who may see it on the page get it.
+    readers = {
+        u.id: u
+        for u in recipients
+        if u is not None
+        and u.active
+        and (u.id == assignment.assignee_id or can(u, "assignment.view", assignment.organization))
+    }
+    for user in readers.values():
         queue_mail(
             db.session,
             recipient=user,

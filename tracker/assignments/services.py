@@ -78,10 +78,29 @@ class NotAllowed(AssignmentError):
     """The actor has no right to this move (a 403, audited by the caller)."""
 
 
+REVIEW_MOVES = ("accept", "return")
+
+
+def executes(actor: User | None, assignment: Assignment) -> bool:
+    """The actor carries out the assignment: its person, or one who reports for its organization,
+    or the author of the report waiting for review."""
+    actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
+    if actor_id is None:
+        return False
+    if actor_id == assignment.assignee_id or can(
+        actor, "assignment.report", assignment.organization
+    ):
+        return True
+    return any(r.author_id == actor_id for r in assignment.reports if r.state == "submitted")
+
+
 def may(actor: User | None, action: str, assignment: Assignment) -> bool:
     """The table's permission on the organization, or the person named on the assignment (for
-    reporting) or on the decision as its controller (for control moves)."""
+    reporting) or on the decision as its controller (for control moves). Nobody reviews a
+    report on an assignment they carry out themselves."""
     move = MOVES[action]
+    if action in REVIEW_MOVES and executes(actor, assignment):
+        return False
     if can(actor, move.permission, assignment.organization):
         return True
     actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
@@ -280,7 +299,7 @@ def decide_extension(
 ) -> ExtensionRequest:
     """The controller grants or refuses; the original deadline stays on the assignment."""
     assignment = request.assignment
-    if not may(actor, "accept", assignment):
+    if not may(actor, "accept", assignment) or request.requested_by_id == actor.id:
         raise NotAllowed(_("Недостаточно прав для этого действия."))
     if request.state != "pending":
         raise AssignmentError(_("По этой просьбе решение уже принято."))

@@ -72,12 +72,14 @@ def record_now(
 
 
 def record_denied(actor: Any, object_type: str | None, object_id: Any, action: str) -> None:
+    """A refusal goes to the audit log only: the probed object is named in the details, not as
+    the row's object, so no object's history shows what a stranger tried."""
     path = request.path if has_request_context() else None
     record_now(
         actor,
         "access.denied",
-        object_type=object_type,
-        object_id=object_id if isinstance(object_id, int) else None,
+        target_type=object_type,
+        target_id=object_id if isinstance(object_id, int) else None,
         attempted=action,
         path=path,
     )

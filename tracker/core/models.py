@@ -11,6 +11,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.core import clock
 from tracker.extensions import db
 
+# Every primary key is a 32-bit integer on PostgreSQL: a larger id names nothing.
+MAX_ID = 2**31 - 1
+
+
+def get_by_id(session: Any, model: type, object_id: Any) -> Any:
+    """`session.get` for an id from outside: None for anything that cannot be a key."""
+    if isinstance(object_id, bool) or not isinstance(object_id, int):
+        return None
+    if not 0 < object_id <= MAX_ID:
+        return None
+    return session.get(model, object_id)
+
 
 class UTCDateTime(sa.types.TypeDecorator):
     """Stored as naive UTC on every backend, always returned aware."""

@@ -184,6 +184,27 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
     return in_scope(user, action or _default_action(model), org_column)
 
 
+def wholly_in_scope(actor: User | None, action: str = "user.manage") -> sa.ColumnElement[bool]:
+    """Users every one of whose memberships lies where `actor` may do `action`: an administrator
+    acts on a person (password, mail, roles) only if no other region's role comes with them."""
+    from tracker.orgs.models import Membership
+
+    inside = sa.select(Membership.user_id).where(
+        in_scope(actor, action, Membership.organization_id)
+    )
+    outside = sa.select(Membership.user_id).where(
+        sa.not_(in_scope(actor, action, Membership.organization_id))
+    )
+    return sa.and_(User.id.in_(inside), User.id.not_in(outside))
+
+
+def can_wholly(actor: User | None, action: str, user: User) -> bool:
+    """The object form of `wholly_in_scope`."""
+    return bool(user.memberships) and all(
+        can(actor, action, m.organization) for m in user.memberships
+    )
+
+
 def _default_action(model: type) -> str:
     name = model.__tablename__
     if name.startswith("road_map"):

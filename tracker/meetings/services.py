@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,13 +15,18 @@ from tracker.assignments.models import Assignment
 from tracker.core import audit
 from tracker.core.deadlines import Deadline, parse_deadline
 from tracker.core.i18n import _
-from tracker.core.permissions import visible_to
+from tracker.core.models import get_by_id
+from tracker.core.permissions import can, visible_to
 from tracker.meetings.models import AgendaItem, Decision, Meeting
 from tracker.orgs.models import Organization, User
 
 
 class MeetingError(ValueError):
     """A refusal with a Russian message for the user."""
+
+
+class NotAllowed(MeetingError):
+    """The actor may not record decisions of this meeting (a 403)."""
 
 
 def number_key(number: str | None) -> tuple[int, ...]:
@@ -77,6 +83,8 @@ def add_decision(
     """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable)."""
     if not text.strip():
         raise MeetingError(_("Текст пункта решения не может быть пустым."))
+    check_controller(meeting, controller)
+    check_direction(session, direction_id)
     deadline = parse_deadline(deadline_text, today=meeting.held_on)
     position = (
         session.scalar(
@@ -103,6 +111,126 @@ def add_decision(
     session.add(decision)
     session.flush()
     audit.record(actor, "decision.create", decision, organization_id=meeting.organization_id)
+    return decision
+
+
+@dataclass
+class DecisionInput:
+    """What a page form or an API call says about a decision item, as ids and words."""
+
+    text: str
+    number: str | None = None
+    parent_id: int | None = None
+    section: str | None = None
+    deadline_text: str | None = None
+    executor_group: str | None = None
+    controller_id: int | None = None
+    direction_id: int | None = None
+    cycle_stage: str | None = None
+    organization_ids: list[int] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)
+    all_schools: bool = False
+    lead_organization_id: int | None = None
+    event_date: date | None = None
+
+
+@dataclass
+class _Resolved:
+    parent: Decision | None
+    controller: User | None
+    organizations: list[Organization]
+    people: list[User]
+
+
+def _resolve(session: Session, meeting: Meeting, actor: User | None, data: DecisionInput):
+    """Ids to objects, each checked against the meeting's department."""
+    from tracker.cycle.models import CYCLE_STAGES
+
+    department = meeting.organization
+    if not can(actor, "meeting.manage", department):
+        raise NotAllowed(_("Недостаточно прав для этого действия."))
+    allowed = {o.id: o for o in executor_candidates(session, department)}
+    people_allowed = {u.id: u for u in people_candidates(session, department)}
+    if any(i not in allowed for i in data.organization_ids) or any(
+        i not in people_allowed for i in data.user_ids
+    ):
+        raise MeetingError(_("Исполнитель не найден среди организаций и людей управления."))
+    organizations = [allowed[i] for i in dict.fromkeys(data.organization_ids)]
+    if data.all_schools:
+        organizations += [o for o in school_members(session, department) if o not in organizations]
+    if data.lead_organization_id and data.lead_organization_id not in {o.id for o in organizations}:
+        raise MeetingError(_("Ответственный исполнитель должен быть среди исполнителей пункта."))
+    parent = get_by_id(session, Decision, data.parent_id) if data.parent_id else None
+    if data.parent_id and (parent is None or parent.meeting_id != meeting.id):
+        raise MeetingError(_("Пункт-родитель не найден в этом совещании."))
+    controller = None
+    if data.controller_id:
+        controller = get_by_id(session, User, data.controller_id)
+        if controller is None:
+            raise MeetingError(_("Контролёр не найден среди сотрудников управления."))
+        check_controller(meeting, controller)
+    if data.cycle_stage and data.cycle_stage not in CYCLE_STAGES:
+        raise MeetingError(_("Неизвестный этап управленческого цикла."))
+    check_direction(session, data.direction_id)
+    people = [people_allowed[i] for i in dict.fromkeys(data.user_ids)]
+    return _Resolved(parent, controller, organizations, people)
+
+
+def _finish(session: Session, decision: Decision, actor: User | None, data: DecisionInput) -> None:
+    if decision.deadline_kind == "relative" and data.event_date != decision.event_date:
+        set_event_date(session, decision, data.event_date, actor=actor)
+    set_lead(session, decision, data.lead_organization_id or None)
+
+
+def create_decision(
+    session: Session, meeting: Meeting, actor: User | None, data: DecisionInput
+) -> Decision:
+    """Record a decision item and fan it out: the one way the page and the API create one."""
+    found = _resolve(session, meeting, actor, data)
+    decision = add_decision(
+        session,
+        meeting,
+        text=data.text,
+        number=(data.number or "").strip() or None,
+        parent=found.parent,
+        section=data.section or None,
+        deadline_text=data.deadline_text,
+        executor_group=data.executor_group or None,
+        controller=found.controller,
+        direction_id=data.direction_id or None,
+        cycle_stage=data.cycle_stage or None,
+        actor=actor,
+    )
+    fan_out(session, decision, found.organizations, found.people, actor=actor)
+    _finish(session, decision, actor, data)
+    return decision
+
+
+def edit_decision(
+    session: Session, decision: Decision, actor: User | None, data: DecisionInput, reason: str
+) -> Decision:
+    """Change a decision item with the same checks as `create_decision`."""
+    found = _resolve(session, decision.meeting, actor, data)
+    if found.parent is not None and found.parent.id == decision.id:
+        raise MeetingError(_("Пункт не может быть подпунктом самого себя."))
+    update_decision(
+        session,
+        decision,
+        actor=actor,
+        reason=reason,
+        organizations=found.organizations,
+        people=found.people,
+        deadline_text=data.deadline_text or "",
+        text=data.text.strip(),
+        parent_id=found.parent.id if found.parent else None,
+        controller_id=found.controller.id if found.controller else None,
+        number=(data.number or "").strip() or None,
+        section=data.section or None,
+        executor_group=data.executor_group or None,
+        direction_id=data.direction_id or None,
+        cycle_stage=data.cycle_stage or None,
+    )
+    _finish(session, decision, actor, data)
     return decision
 
 
@@ -135,12 +263,8 @@ def fan_out(
         for person in people:
             if person.id in existing_people:
                 continue
-            home = next(iter(person.memberships), None)
-            if home is None:
-                raise MeetingError(
-                    _("У пользователя %(name)s нет организации.", name=person.full_name)
-                )
-            created.append(_new_assignment(decision, home.organization_id, person.id))
+            home = home_in(person, decision.meeting.organization)
+            created.append(_new_assignment(decision, home.id, person.id))
             existing_people.add(person.id)
     session.add_all(created)
     session.flush()
@@ -148,6 +272,51 @@ def fan_out(
         audit.record(actor, "assignment.create", assignment, decision_id=decision.id)
         notifications.assignment_created(assignment)
     return created
+
+
+def home_in(person: User, department: Organization) -> Organization:
+    """Where a person's assignment is filed: their organization inside the meeting's department
+    (the one nearest to it), so that department sees it and no other does."""
+    inside = sorted(
+        (
+            m.organization
+            for m in person.memberships
+            if m.organization.path.startswith(department.path)
+        ),
+        key=lambda org: (org.path.count("/"), org.id),
+    )
+    if not inside:
+        raise MeetingError(
+            _(
+                "%(name)s не работает ни в «%(department)s», ни в его организациях: "
+                "поручение ему не может быть дано от этого совещания.",
+                name=person.full_name,
+                department=department.short_name,
+            )
+        )
+    return inside[0]
+
+
+def check_controller(meeting: Meeting, controller: User | None) -> None:
+    """A controller accepts and returns reports, so only the department's staff may be one."""
+    if controller is not None and not (
+        controller.active and can(controller, "assignment.control", meeting.organization)
+    ):
+        raise MeetingError(
+            _(
+                "Контролёром может быть только специалист «%(department)s»: "
+                "%(name)s им не является.",
+                department=meeting.organization.short_name,
+                name=controller.full_name,
+            )
+        )
+
+
+def check_direction(session: Session, direction_id: int | None) -> None:
+    from tracker.cycle.models import Direction
+
+    if direction_id is not None and get_by_id(session, Direction, direction_id) is None:
+        raise MeetingError(_("Направление не найдено: выберите его из списка."))
 
 
 def _new_assignment(
@@ -248,6 +417,12 @@ def update_decision(
     reason = (reason or "").strip()
     if not reason:
         raise MeetingError(_("Укажите, почему решение изменено: это попадёт в историю поручений."))
+    if "controller_id" in fields:
+        controller_id = fields["controller_id"]
+        check_controller(
+            decision.meeting, get_by_id(session, User, controller_id) if controller_id else None
+        )
+    check_direction(session, fields.get("direction_id"))
     changes: dict[str, Any] = {}
     for name, value in fields.items():
         if getattr(decision, name) != value:

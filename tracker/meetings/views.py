@@ -13,7 +13,7 @@ from tracker.extensions import db
 from tracker.meetings import services
 from tracker.meetings.forms import KIND_LABELS, STAGE_LABELS, DecisionForm, MeetingForm
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.models import Organization, User
+from tracker.orgs.models import Organization
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
@@ -213,53 +213,22 @@ def edit_decision(meeting_id: int, decision_id: int | None = None):
 
 
 def _save_decision(meeting: Meeting, decision: Decision | None, form: DecisionForm) -> Decision:
-    allowed_orgs = {o.id: o for o in services.executor_candidates(db.session, meeting.organization)}
-    organizations = [allowed_orgs[i] for i in form.organization_ids.data if i in allowed_orgs]
-    if form.all_schools.data:
-        organizations += [
-            o
-            for o in services.school_members(db.session, meeting.organization)
-            if o not in organizations
-        ]
-    people = [db.session.get(User, i) for i in form.user_ids.data]
-    controller = db.session.get(User, form.controller_id.data) if form.controller_id.data else None
-    parent = db.session.get(Decision, form.parent_id.data) if form.parent_id.data else None
-    if parent is not None and parent.meeting_id != meeting.id:
-        abort(404)
-    fields = {
-        "number": (form.number.data or "").strip() or None,
-        "section": form.section.data or None,
-        "executor_group": form.executor_group.data or None,
-        "direction_id": form.direction_id.data or None,
-        "cycle_stage": form.cycle_stage.data or None,
-    }
+    data = services.DecisionInput(
+        text=form.text.data,
+        number=form.number.data,
+        parent_id=form.parent_id.data or None,
+        section=form.section.data,
+        deadline_text=form.deadline_text.data,
+        executor_group=form.executor_group.data,
+        controller_id=form.controller_id.data or None,
+        direction_id=form.direction_id.data or None,
+        cycle_stage=form.cycle_stage.data or None,
+        organization_ids=list(form.organization_ids.data or []),
+        user_ids=list(form.user_ids.data or []),
+        all_schools=form.all_schools.data,
+        lead_organization_id=form.lead_id.data or None,
+        event_date=form.event_date.data,
+    )
     if decision is None:
-        decision = services.add_decision(
-            db.session,
-            meeting,
-            text=form.text.data,
-            parent=parent,
-            controller=controller,
-            deadline_text=form.deadline_text.data,
-            actor=current_user,
-            **fields,
-        )
-        services.fan_out(db.session, decision, organizations, people, actor=current_user)
-    else:
-        services.update_decision(
-            db.session,
-            decision,
-            actor=current_user,
-            reason=form.reason.data or "",
-            organizations=organizations,
-            people=people,
-            deadline_text=form.deadline_text.data or "",
-            text=form.text.data.strip(),
-            parent_id=parent.id if parent else None,
-            controller_id=controller.id if controller else None,
-            **fields,
-        )
-    if decision.deadline_kind == "relative" and form.event_date.data != decision.event_date:
-        services.set_event_date(db.session, decision, form.event_date.data, actor=current_user)
-    services.set_lead(db.session, decision, form.lead_id.data or None)
-    return decision
+        return services.create_decision(db.session, meeting, current_user, data)
+    return services.edit_decision(db.session, decision, current_user, data, form.reason.data or "")

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from tracker.assignments.models import Assignment
 from tracker.core import audit
 from tracker.core.audit import record_denied
-from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to
+from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to, wholly_in_scope
 from tracker.extensions import db
 from tracker.notify import services
 from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, SettingsForm
@@ -53,8 +53,9 @@ def settings():
 
 
 def visible_outbox():
-    """Messages to people (or organizations) within the administrator's reach."""
-    people = sa.select(User.id).where(visible_to(current_user, User, "user.manage"))
+    """Messages to people (or organizations) within the administrator's reach; a person who also
+    holds a role in another region is not (their mail may speak of that region)."""
+    people = sa.select(User.id).where(wholly_in_scope(current_user))
     assignments = sa.select(Assignment.id).where(
         visible_to(current_user, Assignment, "assignment.view")
     )
@@ -81,7 +82,7 @@ def outbox():
     rows = db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(300)).all()
     undeliverable = db.session.scalars(
         sa.select(User).where(
-            User.email_undeliverable_at.is_not(None), visible_to(current_user, User, "user.manage")
+            User.email_undeliverable_at.is_not(None), wholly_in_scope(current_user)
         )
     ).all()
     return render_template(
@@ -122,7 +123,12 @@ def outbox_action(message_id: int, action: str):
 @bp.route("/admin/users/<int:user_id>/deliverable", methods=["POST"])
 def mark_deliverable(user_id: int):
     admin_only()
-    user = get_visible_or_404(current_user, User, user_id, "user.manage")
+    user = db.session.scalar(
+        sa.select(User).where(User.id == user_id, wholly_in_scope(current_user))
+    )
+    if user is None:
+        record_denied(current_user, "users", user_id, "user.manage")
+        abort(404)
     services.mark_deliverable(db.session, user, current_user)
     db.session.commit()
     flash(_("Адрес %(email)s снова используется для писем.", email=user.email), "success")

@@ -7,7 +7,15 @@ from flask_login import current_user, login_required
 
 from tracker.auth import services as auth_services
 from tracker.auth.notifications import send_invitation, send_reset_link
-from tracker.core.permissions import can, can_anywhere, get_visible_or_404, require, visible_to
+from tracker.core.audit import record_denied
+from tracker.core.permissions import (
+    can,
+    can_anywhere,
+    can_wholly,
+    get_visible_or_404,
+    require,
+    visible_to,
+)
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.orgs import services
@@ -21,8 +29,6 @@ bp = Blueprint("orgs", __name__, url_prefix="/admin")
 @login_required
 def only_admins():
     if not can_anywhere(current_user, "organization.manage"):
-        from tracker.core.audit import record_denied
-
         record_denied(current_user, None, None, "admin")
         abort(403)
 
@@ -33,6 +39,22 @@ def _manageable_orgs() -> list[Organization]:
         .where(visible_to(current_user, Organization, "organization.manage"))
         .order_by(Organization.path)
     ).all()
+
+
+def managed_user(user_id: int) -> User:
+    """A user the administrator may act on: all the user's roles lie within the admin's reach.
+    Someone who also holds a role elsewhere is visible (their roles here are listed) but not
+    managed here: a password reset or a switch-off would reach into the other region."""
+    user = get_visible_or_404(current_user, User, user_id, "user.manage")
+    if not can_wholly(current_user, "user.manage", user):
+        record_denied(current_user, "users", user.id, "user.manage")
+        abort(403)
+    return user
+
+
+@bp.app_template_global()
+def memberships_in_reach(user: User) -> list[Membership]:
+    return [m for m in user.memberships if can(current_user, "user.manage", m.organization)]
 
 
 def _org_choices(orgs: list[Organization]) -> list[tuple[int, str]]:
@@ -148,8 +170,12 @@ def invite():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_detail(user_id: int):
     user = get_visible_or_404(current_user, User, user_id, "user.manage")
+    manageable = can_wholly(current_user, "user.manage", user)
     form = RoleForm()
     form.organization_id.choices = _org_choices(_manageable_orgs())
+    if form.is_submitted() and not manageable:
+        record_denied(current_user, "users", user.id, "user.manage")
+        abort(403)
     if form.validate_on_submit():
         org = get_visible_or_404(
             current_user, Organization, form.organization_id.data, "user.manage"
@@ -163,12 +189,14 @@ def user_detail(user_id: int):
             form.role.errors.append(str(error))
         else:
             return redirect(url_for("orgs.user_detail", user_id=user.id))
-    return render_template("orgs/user_detail.html", user=user, form=form, roles=ROLE_LABELS)
+    return render_template(
+        "orgs/user_detail.html", user=user, form=form, roles=ROLE_LABELS, manageable=manageable
+    )
 
 
 @bp.route("/users/<int:user_id>/roles/<int:membership_id>/revoke", methods=["POST"])
 def revoke_role(user_id: int, membership_id: int):
-    user = get_visible_or_404(current_user, User, user_id, "user.manage")
+    user = managed_user(user_id)
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.user_id != user.id:
         abort(404)
@@ -181,7 +209,7 @@ def revoke_role(user_id: int, membership_id: int):
 
 @bp.route("/users/<int:user_id>/reset", methods=["POST"])
 def reset_password(user_id: int):
-    user = get_visible_or_404(current_user, User, user_id, "user.manage")
+    user = managed_user(user_id)
     purpose = "reset" if user.password_hash else "invite"
     token = auth_services.issue_link(
         db.session,
@@ -203,7 +231,7 @@ def reset_password(user_id: int):
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 def toggle_active(user_id: int):
-    user = get_visible_or_404(current_user, User, user_id, "user.manage")
+    user = managed_user(user_id)
     if user.id == current_user.id:
         flash(_("Нельзя отключить собственную учётную запись."), "danger")
     else:
