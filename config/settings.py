@@ -5,10 +5,20 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import timedelta
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - refused in production
+# Keys that have ever been written in this repository (defaults, examples, tests): anyone can
+# read them, so a cookie signed with one can be forged. Production refuses every one of them.
+PUBLIC_SECRET_KEYS = frozenset(
+    {
+        DEFAULT_SECRET_KEY,
+        "testing-secret",
+        "change-me-to-a-long-random-string-of-at-least-32-characters",
+    }
+)
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -26,6 +36,29 @@ def env_bool(name: str, default: bool) -> bool:
 def env_int(name: str, default: int) -> int:
     value = env(name)
     return default if value is None else int(value)
+
+
+def trusted_proxies(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
+    """TRACKER_TRUSTED_PROXIES: the addresses (or networks) of the reverse proxies in front of
+    the app, comma-separated. Only a request coming from one of them may name its client in
+    X-Forwarded-For."""
+    networks = []
+    for item in (value or "").replace(";", ",").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item.isdigit():
+            raise RuntimeError(
+                f"TRACKER_TRUSTED_PROXIES={item!r}: list the proxies' addresses "
+                "(e.g. 127.0.0.1 or 172.16.0.0/12), not how many there are"
+            )
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise RuntimeError(
+                f"TRACKER_TRUSTED_PROXIES: {item!r} is not an IP address or network"
+            ) from None
+    return tuple(networks)
 
 
 def normalize_db_url(url: str) -> str:
@@ -53,8 +86,12 @@ class BaseConfig:
         self.TRACKER_UPLOAD_DIR = env("TRACKER_UPLOAD_DIR", str(ROOT / "var" / "uploads"))
         self.MAX_CONTENT_LENGTH = env_int("TRACKER_MAX_UPLOAD_MB", 40) * 1024 * 1024
         self.TRACKER_MAX_FILE_MB = env_int("TRACKER_MAX_FILE_MB", 15)
+        # Failed logins only: per client address, and per account whatever the address.
         self.TRACKER_LOGIN_RATE_LIMIT = env("TRACKER_LOGIN_RATE_LIMIT", "5 per minute")
-        self.TRACKER_TRUSTED_PROXIES = env_int("TRACKER_TRUSTED_PROXIES", 0)
+        self.TRACKER_LOGIN_ACCOUNT_RATE_LIMIT = env(
+            "TRACKER_LOGIN_ACCOUNT_RATE_LIMIT", "10 per hour"
+        )
+        self.TRACKER_TRUSTED_PROXIES = trusted_proxies(env("TRACKER_TRUSTED_PROXIES", ""))
         self.TRACKER_INVITE_TTL_HOURS = env_int("TRACKER_INVITE_TTL_HOURS", 72)
 
         self.MAIL_SERVER = env("MAIL_SERVER", "localhost")
@@ -86,6 +123,7 @@ class BaseConfig:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=env_int("TRACKER_REMEMBER_DAYS", 14))
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
@@ -132,10 +170,12 @@ class ProductionConfig(BaseConfig):
         self.TRACKER_HSTS = True
 
     def validate(self) -> None:
-        key = self.SECRET_KEY
-        if not key or key == DEFAULT_SECRET_KEY or len(key) < 32:
+        key = self.SECRET_KEY or ""
+        if len(key) < 32 or key in PUBLIC_SECRET_KEYS or "change-me" in key.lower():
             raise RuntimeError(
-                "SECRET_KEY must be set to a random string of at least 32 characters in production"
+                "SECRET_KEY must be a random string of at least 32 characters in production, "
+                "and not one written anywhere in the repository (.env.example, the README): "
+                "generate one with  python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
 
 

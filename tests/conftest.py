@@ -175,12 +175,33 @@ class Client:
         self.app = app
         self.http = app.test_client()
         raw = secrets.token_hex(20)
+        identity = self.sign_in(user) if user is not None else None
         with self.http.session_transaction() as session:
             session["csrf_token"] = raw
-            if user is not None:
-                session["_user_id"] = user.get_id()
+            if identity is not None:
+                session["_user_id"] = identity
                 session["_fresh"] = True
         self.csrf = URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def sign_in(self, user) -> str:
+        """A server-side login session, as the login page makes one."""
+        from datetime import timedelta
+
+        from tracker.auth.services import start_session
+        from tracker.orgs.models import User
+
+        user_id = user.id  # read first: after the commit below it would open a new snapshot
+        if has_app_context():
+            db.session.commit()
+        with self.app.app_context():
+            identity = start_session(
+                db.session,
+                db.session.get(User, user_id),
+                remember=False,
+                lifetime=timedelta(hours=1),
+            )
+            db.session.commit()
+        return identity
 
     def get(self, url: str, **kwargs):
         return self.open(url, method="GET", **kwargs)
@@ -312,6 +333,7 @@ class MailSink:
         self._email = email
         self._policy = email.policy.default
         self.messages: list = []
+        self.envelopes: list[list[str]] = []  # RCPT TO of each message received
         self.script: list = []
         self.lock = threading.Lock()
         self.stuck = threading.Event()  # set once a sender is held in the middle of a send
@@ -344,6 +366,7 @@ class MailSink:
         message = self._email.message_from_bytes(envelope.content, policy=self._policy)
         with self.lock:
             self.messages.append(message)
+            self.envelopes.append(list(envelope.rcpt_tos))
         return "250 OK"
 
     def by_key(self) -> dict[str, list]:
@@ -355,6 +378,7 @@ class MailSink:
     def clear(self) -> None:
         with self.lock:
             self.messages.clear()
+            self.envelopes.clear()
             self.script.clear()
         self.stuck.clear()
 

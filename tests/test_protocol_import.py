@@ -423,9 +423,7 @@ def test_foreign_executor_id_is_404_and_audited(world, client_for):
     assert nothing_created()
     denied = [
         row.details
-        for row in db.session.scalars(
-            sa.select(AuditLog).where(AuditLog.action == "access.denied")
-        )
+        for row in db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "access.denied"))
     ]
     assert any(
         d["target_type"] == "organizations" and d["target_id"] == world.other_school.id
@@ -449,9 +447,7 @@ def test_foreign_department_is_404_and_audited(world, client_for):
     assert nothing_created()
     assert any(
         row.details["target_id"] == world.other_dept.id
-        for row in db.session.scalars(
-            sa.select(AuditLog).where(AuditLog.action == "access.denied")
-        )
+        for row in db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "access.denied"))
     )
 
 

@@ -1,4 +1,5 @@
-"""One-time links (invitation, password reset) and API bearer tokens, both stored hashed."""
+"""One-time links (invitation, password reset), API bearer tokens and login sessions, each
+stored hashed."""
 
 from __future__ import annotations
 
@@ -55,3 +56,20 @@ class ApiToken(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. The cookie names it; logout revokes it here, so a copy of the old
+    cookie (or of the «remember me» cookie) no longer signs anyone in."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), nullable=False, unique=True)
+    remember: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
-from tracker.auth.models import ApiToken, OneTimeLink
+from tracker.auth.models import ApiToken, LoginSession, OneTimeLink
 from tracker.core import audit, clock
 from tracker.core.i18n import _
 from tracker.orgs.models import User
@@ -38,11 +38,72 @@ def check_password_strength(password: str) -> None:
 
 
 def set_password(session: Session, user: User, password: str, *, actor: User | None = None) -> None:
+    """A new password ends every session and revokes every token the old one let anyone make."""
     check_password_strength(password)
     user.password_hash = hasher.hash(password)
     user.session_version += 1
+    revoked = session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    ).rowcount
     session.flush()
-    audit.record(actor or user, "user.password_set", user)
+    audit.record(actor or user, "user.password_set", user, tokens_revoked=revoked)
+
+
+def start_session(session: Session, user: User, *, remember: bool, lifetime: timedelta) -> str:
+    """A login session for `user`; returns the identity Flask-Login keeps in the cookie."""
+    token = secrets.token_urlsafe(24)
+    now = clock.now()
+    session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=_digest(token),
+            remember=remember,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    session.flush()
+    user.login_token = token
+    return user.get_id()
+
+
+def user_for_session(session: Session, identity: str) -> User | None:
+    """The user of a live login session named by a cookie's identity, else None."""
+    parts = identity.split(":")
+    if len(parts) != 3 or not all(part.isdigit() and len(part) < 10 for part in parts[:2]):
+        return None
+    user_id, version, token = parts
+    row = session.scalar(
+        sa.select(LoginSession).where(
+            LoginSession.token_hash == _digest(token),
+            LoginSession.user_id == int(user_id),
+            LoginSession.revoked_at.is_(None),
+            LoginSession.expires_at > clock.now(),
+        )
+    )
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or str(user.session_version) != version:
+        return None
+    user.login_token = token
+    return user
+
+
+def end_session(session: Session, user: User) -> None:
+    """Logout: the session (and a «remember me» cookie naming it) stops working at once."""
+    if user.login_token:
+        session.execute(
+            sa.update(LoginSession)
+            .where(
+                LoginSession.token_hash == _digest(user.login_token),
+                LoginSession.revoked_at.is_(None),
+            )
+            .values(revoked_at=clock.now())
+        )
+    audit.record(user, "auth.logout", user)
 
 
 def authenticate(session: Session, email: str, password: str) -> User | None:
@@ -77,11 +138,16 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
 def issue_link(
     session: Session, user: User, purpose: str, ttl_hours: int, *, actor: User | None = None
 ) -> str:
-    """A one-time link token (returned once, stored hashed); earlier unused links stop working."""
+    """A one-time link token (returned once, stored hashed); earlier unused links of the same
+    purpose stop working (a reset request leaves a pending invitation alone)."""
     now = clock.now()
     session.execute(
         sa.update(OneTimeLink)
-        .where(OneTimeLink.user_id == user.id, OneTimeLink.used_at.is_(None))
+        .where(
+            OneTimeLink.user_id == user.id,
+            OneTimeLink.purpose == purpose,
+            OneTimeLink.used_at.is_(None),
+        )
         .values(used_at=now)
     )
     token = secrets.token_urlsafe(32)
@@ -98,6 +164,19 @@ def issue_link(
     session.flush()
     audit.record(actor, f"user.{purpose}_link", user)
     return token
+
+
+def request_reset(session: Session, email: str, ttl_hours: int) -> None:
+    """«Забыли пароль»: a reset link to an active account with this address; nothing otherwise.
+    Runs after the answer has gone out, so the answer does not depend on the address."""
+    from tracker.auth.notifications import send_reset_link
+
+    user = session.scalar(
+        sa.select(User).where(User.email == normalize_email(email), User.active.is_(True))
+    )
+    if user is None:
+        return
+    send_reset_link(user, issue_link(session, user, "reset", ttl_hours))
 
 
 def find_link(session: Session, token: str) -> OneTimeLink | None:
@@ -117,7 +196,12 @@ def use_link(session: Session, token: str, password: str) -> User:
             )
         )
     set_password(session, link.user, password)
-    link.used_at = clock.now()
+    # Whichever link set the password, the others (an invitation, a reset) are spent too.
+    session.execute(
+        sa.update(OneTimeLink)
+        .where(OneTimeLink.user_id == link.user_id, OneTimeLink.used_at.is_(None))
+        .values(used_at=clock.now())
+    )
     session.flush()
     return link.user
 

@@ -217,10 +217,13 @@ def _default_action(model: type) -> str:
 def get_visible_or_404(user: User | None, model: type, object_id: int, action: str | None = None):
     """Load one object through the filter; a foreign or unknown id is 404 and audited."""
     from tracker.core.audit import record_denied
+    from tracker.core.models import MAX_ID
 
-    obj = db.session.scalars(
-        sa.select(model).where(model.id == object_id, visible_to(user, model, action))
-    ).first()
+    obj = None
+    if isinstance(object_id, int) and 0 < object_id <= MAX_ID:
+        obj = db.session.scalars(
+            sa.select(model).where(model.id == object_id, visible_to(user, model, action))
+        ).first()
     if obj is None:
         record_denied(user, model.__tablename__, object_id, action or "view")
         abort(404)

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from ipaddress import IPv4Network, IPv6Network, ip_address
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from babel.dates import format_date, format_datetime
-from flask import Flask, current_app, has_request_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
+from tracker.core.models import MAX_ID
 from tracker.extensions import db, login
 
 CSP = (
@@ -70,10 +83,79 @@ ERROR_MESSAGES = {
     403: _l("Недостаточно прав для этого действия."),
     404: _l("Страница или запись не найдена."),
     405: _l("Метод не поддерживается."),
+    422: _l("Данные не прошли проверку: исправьте их и повторите."),
     413: _l("Файл слишком большой."),
     429: _l("Слишком много попыток. Подождите минуту и попробуйте снова."),
     500: _l("Внутренняя ошибка. Мы уже знаем о ней."),
 }
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every URL: an id fits a 32-bit key, so a longer number matches no route (a
+    404) instead of reaching the database."""
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None, max=MAX_ID):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max)
+
+
+class TrustedProxies:
+    """X-Forwarded-For and -Proto are believed only from the configured proxy addresses; the
+    client is the nearest address in the chain that is not one of those proxies."""
+
+    def __init__(self, app: Any, networks: Iterable[IPv4Network | IPv6Network]) -> None:
+        self.app = app
+        self.networks = tuple(networks)
+
+    def trusted(self, address: str | None) -> bool:
+        try:
+            ip = ip_address((address or "").strip())
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, environ: dict, start_response: Any):
+        if self.trusted(environ.get("REMOTE_ADDR")):
+            client = environ.get("REMOTE_ADDR")
+            chain = environ.get("HTTP_X_FORWARDED_FOR", "").split(",")
+            for hop in reversed([h.strip() for h in chain if h.strip()]):
+                try:
+                    ip_address(hop)
+                except ValueError:
+                    break
+                client = hop
+                if not self.trusted(hop):
+                    break
+            environ["REMOTE_ADDR"] = client
+            proto = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[-1].strip().lower()
+            if proto in ("http", "https"):
+                environ["wsgi.url_scheme"] = proto
+        return self.app(environ, start_response)
+
+
+def refuse_nul_bytes() -> None:
+    """A NUL character is never text a person typed; PostgreSQL cannot store it either."""
+    values = [request.path]
+    for source in (request.args, request.form):
+        for key, items in source.lists():
+            values += [key, *items]
+    raw = request.get_data(cache=True) if request.is_json else b""
+    if any("\x00" in v for v in values) or b"\\u0000" in raw or b"\x00" in raw:
+        abort(
+            400,
+            description=_("Запрос содержит недопустимый символ (NUL). Уберите его и повторите."),
+        )
+
+
+def handle_data_error(error: sa.exc.DataError):
+    """The last line: a value the database cannot hold is the client's mistake, never a 500."""
+    db.session.rollback()
+    return handle_http_error(
+        _BadValue(_("Значение вне допустимого диапазона или слишком длинное. Проверьте данные."))
+    )
+
+
+class _BadValue(HTTPException):
+    code = 400
 
 
 def handle_http_error(error: HTTPException):
@@ -93,6 +175,8 @@ def handle_http_error(error: HTTPException):
             "Форма устарела или отправлена не со страницы приложения. "
             "Обновите страницу и повторите."
         )
+    elif code in (400, 422) and error.description not in (None, type(error).description):
+        message = error.description  # the app's own words on what is wrong
     else:
         known = ERROR_MESSAGES.get(code)
         message = str(known) if known is not None else (error.description or "")
@@ -107,8 +191,20 @@ def handle_http_error(error: HTTPException):
             for header in ("WWW-Authenticate", "Retry-After"):
                 if header in error.response.headers:
                     response.headers[header] = error.response.headers[header]
+        _allow(error, response.headers)
         return response
-    return render_template("errors.html", code=code, message=message), code
+    response = current_app.make_response(
+        (render_template("errors.html", code=code, message=message), code)
+    )
+    _allow(error, response.headers)
+    return response
+
+
+def _allow(error: HTTPException, headers: Any) -> None:
+    """405 answers say which methods the URL takes."""
+    for name, value in error.get_headers():
+        if name == "Allow":
+            headers["Allow"] = value
 
 
 def security_headers(response):
@@ -122,20 +218,17 @@ def security_headers(response):
         )
     if request.args.get("lang") in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", request.args["lang"], samesite="Lax", httponly=True)
+    if g.get("api_user") is not None or current_user.is_authenticated:
+        # A page or an answer for one person: no browser or proxy may keep a copy.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @login.user_loader
 def load_user(identity: str):
-    from tracker.orgs.models import User
+    from tracker.auth.services import user_for_session
 
-    user_id, _sep, version = identity.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or str(user.session_version) != version:
-        return None
-    return user
+    return user_for_session(db.session, identity)
 
 
 def ru_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
@@ -158,9 +251,12 @@ def local_dt(value: datetime | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    trusted = int(app.config.get("TRACKER_TRUSTED_PROXIES", 0) or 0)
-    if trusted:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
+    proxies = app.config.get("TRACKER_TRUSTED_PROXIES") or ()
+    if proxies:
+        app.wsgi_app = TrustedProxies(app.wsgi_app, proxies)
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_nul_bytes)
+    app.register_error_handler(sa.exc.DataError, handle_data_error)
     login.login_view = "auth.login"
     # Lazy, so the flash is rendered in the language of the request that triggers it.
     login.login_message = _l("Войдите, чтобы продолжить.")

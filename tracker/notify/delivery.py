@@ -104,7 +104,8 @@ def no_longer_applies(row: OutboxMessage) -> str | None:
 def _compose(row: OutboxMessage) -> Message:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     domain = parseaddr(sender)[1].partition("@")[2] or "tracker.local"
-    recipient_name = row.recipient.full_name if row.recipient else ""
+    # One line, whatever the stored name holds: a line break there must not add a recipient.
+    recipient_name = " ".join((row.recipient.full_name if row.recipient else "").split())
     msg = MailMessage(
         subject=row.subject,
         sender=sender,

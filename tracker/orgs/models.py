@@ -83,8 +83,11 @@ class User(UserMixin, Timestamped, db.Model):
     def is_active(self) -> bool:  # Flask-Login
         return self.active
 
-    def get_id(self) -> str:  # Flask-Login: a password change ends other sessions
-        return f"{self.id}:{self.session_version}"
+    # The login session this request runs in (set by the login and by the user loader).
+    login_token = None
+
+    def get_id(self) -> str:  # Flask-Login: a password change or a logout ends the session
+        return f"{self.id}:{self.session_version}:{self.login_token or ''}"
 
     def roles_in(self, organization_id: int) -> set[str]:
         return {m.role for m in self.memberships if m.organization_id == organization_id}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
@@ -18,6 +20,17 @@ class OrgError(ValueError):
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()
+
+
+# One address: no spaces, line breaks, quotes or separators that could add another recipient.
+_EMAIL = re.compile(r"[^\s@<>,;:\"'()\[\]\\]+@[^\s@<>,;:\"'()\[\]\\]+\.[^\s@<>,;:\"'()\[\]\\]+")
+
+
+def clean_name(value: str) -> str:
+    """A person's name as it goes into a letter's header: one line, no control characters."""
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        raise OrgError(_("ФИО пишется в одну строку, без переводов строки и служебных символов."))
+    return " ".join(value.split())
 
 
 def create_organization(
@@ -91,8 +104,11 @@ def create_user(
     actor: User | None = None,
 ) -> User:
     email = normalize_email(email)
-    if "@" not in email:
+    if not _EMAIL.fullmatch(email):
         raise OrgError(_("Укажите правильный адрес электронной почты."))
+    full_name = clean_name(full_name)
+    if not full_name:
+        raise OrgError(_("Укажите ФИО."))
     if session.scalar(sa.select(User.id).where(User.email == email)) is not None:
         raise OrgError(_("Пользователь с адресом %(email)s уже есть.", email=email))
     user = User(email=email, full_name=full_name.strip(), position=position)
