@@ -21,8 +21,10 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import UnprocessableEntity
 
 from tracker.api import authenticate_request
+from tracker.api.schemas import Id
 from tracker.core import clock
 from tracker.core.audit import record_denied
+from tracker.core.models import MAX_ID
 from tracker.core.permissions import get_visible_or_404, visible_to
 from tracker.cycle import services
 from tracker.cycle.models import (
@@ -125,8 +127,8 @@ class DirectionQuerySchema(Schema):
 
 class IndicatorSchema(Schema):
     id = fields.Int()
-    organization_id = fields.Int(metadata={"description": "Орган управления, чей показатель"})
-    direction_id = fields.Int(allow_none=True)
+    organization_id = Id(metadata={"description": "Орган управления, чей показатель"})
+    direction_id = Id(allow_none=True)
     code = fields.Str()
     name = fields.Str()
     unit = fields.Str(metadata={"enum": list(UNITS)})
@@ -144,10 +146,10 @@ class IndicatorSchema(Schema):
 
 
 class IndicatorCreateSchema(Schema):
-    organization_id = fields.Int(
+    organization_id = Id(
         required=True, metadata={"description": "Орган управления, которому принадлежит показатель"}
     )
-    direction_id = fields.Int(load_default=None, allow_none=True)
+    direction_id = Id(load_default=None, allow_none=True)
     code = fields.Str(required=True, validate=validate.Length(min=1, max=40))
     name = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
     unit = fields.Str(load_default="number", validate=validate.OneOf(UNITS))
@@ -172,11 +174,11 @@ class IndicatorCreateSchema(Schema):
 
 
 class IndicatorQuerySchema(Schema):
-    direction_id = fields.Int(load_default=None)
+    direction_id = Id(load_default=None)
 
 
 class SchoolValuesSchema(Schema):
-    organization_id = fields.Int()
+    organization_id = Id()
     organization = fields.Str()
     values = fields.Dict(
         keys=fields.Str(), values=DecimalText(), metadata={"description": "период → значение"}
@@ -199,27 +201,27 @@ class IndicatorDetailSchema(IndicatorSchema):
 
 class MeasurementSchema(Schema):
     id = fields.Int()
-    indicator_id = fields.Int()
+    indicator_id = Id()
     indicator_code = fields.Function(lambda m: m.indicator.code, metadata={"type": "string"})
-    organization_id = fields.Int()
+    organization_id = Id()
     organization = fields.Function(lambda m: m.organization.short_name, metadata={"type": "string"})
     period = fields.Str()
     value = DecimalText()
-    campaign_id = fields.Int(allow_none=True)
-    entered_by_id = fields.Int(allow_none=True)
+    campaign_id = Id(allow_none=True)
+    entered_by_id = Id(allow_none=True)
     entered_at = fields.DateTime()
 
 
 class MeasurementQuerySchema(Schema):
-    indicator_id = fields.Int(load_default=None)
+    indicator_id = Id(load_default=None)
     period = fields.Str(load_default=None)
-    organization_id = fields.Int(load_default=None)
+    organization_id = Id(load_default=None)
     limit = fields.Int(load_default=1000, validate=validate.Range(min=1, max=10000))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class ValueSchema(Schema):
-    indicator_id = fields.Int(required=True)
+    indicator_id = Id(required=True)
     value = RawValue(
         required=True,
         allow_none=True,
@@ -232,7 +234,7 @@ class ValueSchema(Schema):
 
 
 class MeasurementSubmitSchema(Schema):
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     period = fields.Str(
         load_default=None,
         allow_none=True,
@@ -241,7 +243,7 @@ class MeasurementSubmitSchema(Schema):
             "период мониторинга"
         },
     )
-    campaign_id = fields.Int(
+    campaign_id = Id(
         load_default=None,
         allow_none=True,
         metadata={
@@ -256,24 +258,22 @@ class MeasurementSubmitSchema(Schema):
 
 class RecommendationSchema(Schema):
     id = fields.Int()
-    organization_id = fields.Int()
+    organization_id = Id()
     organization = fields.Function(lambda r: r.organization.short_name, metadata={"type": "string"})
     text = fields.Str()
-    decision_id = fields.Int(
-        allow_none=True, metadata={"description": "Решение, принятое по рекомендации"}
-    )
+    decision_id = Id(allow_none=True, metadata={"description": "Решение, принятое по рекомендации"})
 
 
 class AnalysisSchema(Schema):
     id = fields.Int()
-    organization_id = fields.Int()
+    organization_id = Id()
     organization = fields.Function(lambda a: a.organization.short_name, metadata={"type": "string"})
-    direction_id = fields.Int(allow_none=True)
-    indicator_id = fields.Int(allow_none=True)
+    direction_id = Id(allow_none=True)
+    indicator_id = Id(allow_none=True)
     period = fields.Str(allow_none=True)
     title = fields.Str()
     text = fields.Str()
-    created_by_id = fields.Int(allow_none=True)
+    created_by_id = Id(allow_none=True)
     created_at = fields.DateTime()
 
 
@@ -282,16 +282,16 @@ class AnalysisDetailSchema(AnalysisSchema):
 
 
 class RecommendationCreateSchema(Schema):
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     text = fields.Str(required=True, validate=validate.Length(min=1, max=20000))
 
 
 class AnalysisCreateSchema(Schema):
-    organization_id = fields.Int(required=True, metadata={"description": "Орган управления"})
+    organization_id = Id(required=True, metadata={"description": "Орган управления"})
     title = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
     text = fields.Str(load_default="", validate=validate.Length(max=100000))
-    direction_id = fields.Int(load_default=None, allow_none=True)
-    indicator_id = fields.Int(load_default=None, allow_none=True)
+    direction_id = Id(load_default=None, allow_none=True)
+    indicator_id = Id(load_default=None, allow_none=True)
     period = fields.Str(load_default=None, allow_none=True)
     recommendations = fields.List(
         fields.Nested(RecommendationCreateSchema),
@@ -302,21 +302,21 @@ class AnalysisCreateSchema(Schema):
 
 
 class AnalysisQuerySchema(Schema):
-    direction_id = fields.Int(load_default=None)
-    indicator_id = fields.Int(load_default=None)
+    direction_id = Id(load_default=None)
+    indicator_id = Id(load_default=None)
 
 
 class ReviewSchema(Schema):
     id = fields.Int()
-    organization_id = fields.Int()
+    organization_id = Id()
     organization = fields.Function(lambda r: r.organization.short_name, metadata={"type": "string"})
-    direction_id = fields.Int(allow_none=True)
-    indicator_id = fields.Int(allow_none=True)
+    direction_id = Id(allow_none=True)
+    indicator_id = Id(allow_none=True)
     period_before = fields.Str(allow_none=True)
     period_after = fields.Str(allow_none=True)
     verdict = fields.Str(allow_none=True, metadata={"enum": list(VERDICTS)})
     comment = fields.Str(allow_none=True)
-    reviewed_by_id = fields.Int(allow_none=True)
+    reviewed_by_id = Id(allow_none=True)
     reviewed_at = fields.DateTime(allow_none=True)
     decision_ids = fields.Function(
         lambda r: sorted(d.id for d in r.decisions),
@@ -332,10 +332,10 @@ class ReviewSchema(Schema):
 
 
 class ReviewCreateSchema(Schema):
-    organization_id = fields.Int(required=True, metadata={"description": "Орган управления"})
-    decision_ids = fields.List(fields.Int(), load_default=list, validate=validate.Length(max=500))
-    indicator_id = fields.Int(load_default=None, allow_none=True)
-    direction_id = fields.Int(load_default=None, allow_none=True)
+    organization_id = Id(required=True, metadata={"description": "Орган управления"})
+    decision_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=500))
+    indicator_id = Id(load_default=None, allow_none=True)
+    direction_id = Id(load_default=None, allow_none=True)
     period_before = fields.Str(load_default=None, allow_none=True)
     period_after = fields.Str(load_default=None, allow_none=True)
     verdict = fields.Str(required=True, metadata={"enum": list(VERDICTS)})
@@ -343,8 +343,8 @@ class ReviewCreateSchema(Schema):
 
 
 class ReviewQuerySchema(Schema):
-    direction_id = fields.Int(load_default=None)
-    indicator_id = fields.Int(load_default=None)
+    direction_id = Id(load_default=None)
+    indicator_id = Id(load_default=None)
 
 
 class StageSchema(Schema):
@@ -367,14 +367,14 @@ class BoardRowSchema(Schema):
 
 
 class BoardSchema(Schema):
-    department_id = fields.Int()
+    department_id = Id()
     year = fields.Int()
     stages = fields.List(fields.Nested(StageSchema))
     rows = fields.List(fields.Nested(BoardRowSchema))
 
 
 class BoardQuerySchema(Schema):
-    department_id = fields.Int(required=True)
+    department_id = Id(required=True)
     year = fields.Int(load_default=None, validate=validate.Range(min=2000, max=2100))
 
 

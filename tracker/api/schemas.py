@@ -2,10 +2,20 @@
 
 from marshmallow import Schema, fields, validate
 
+from tracker.core.models import MAX_ID
+
+
+class Id(fields.Int):
+    """An object's id: a positive 32-bit integer; any other number names nothing (422)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
+        super().__init__(**kwargs)
+
 
 class OrganizationSchema(Schema):
     id = fields.Int(dump_only=True)
-    parent_id = fields.Int(allow_none=True)
+    parent_id = Id(allow_none=True)
     kind = fields.Str()
     short_name = fields.Str()
     full_name = fields.Str()
@@ -20,7 +30,7 @@ class OrganizationQuerySchema(Schema):
 
 
 class MembershipSchema(Schema):
-    organization_id = fields.Int()
+    organization_id = Id()
     organization = fields.Function(lambda m: m.organization.short_name)
     role = fields.Str()
 
@@ -48,14 +58,14 @@ class AgendaItemSchema(Schema):
 
 class MeetingSchema(Schema):
     id = fields.Int(dump_only=True)
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     kind = fields.Str(
         load_default="protocol",
         validate=validate.OneOf(["protocol", "extract", "reference", "order"]),
     )
-    number = fields.Str(load_default=None, allow_none=True)
+    number = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
     held_on = fields.Date(required=True)
-    time_text = fields.Str(load_default=None, allow_none=True)
+    time_text = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=60))
     place = fields.Str(load_default=None, allow_none=True)
     title = fields.Str(required=True, validate=validate.Length(min=1, max=2000))
     topic = fields.Str(load_default=None, allow_none=True)
@@ -67,7 +77,7 @@ class MeetingSchema(Schema):
 
 class MeetingListSchema(Schema):
     id = fields.Int()
-    organization_id = fields.Int()
+    organization_id = Id()
     kind = fields.Str()
     number = fields.Str(allow_none=True)
     held_on = fields.Date()
@@ -86,11 +96,11 @@ class DeadlineSchema(Schema):
 
 class AssignmentSchema(Schema):
     id = fields.Int()
-    decision_id = fields.Int()
+    decision_id = Id()
     meeting_id = fields.Function(lambda a: a.decision.meeting_id)
-    organization_id = fields.Int()
+    organization_id = Id()
     organization = fields.Function(lambda a: a.organization.short_name)
-    assignee_id = fields.Int(allow_none=True)
+    assignee_id = Id(allow_none=True)
     executor_role = fields.Str()
     status = fields.Str()
     # Set by the resource (`mark_overdue`), as of now or of the `at` date asked for.
@@ -106,13 +116,13 @@ class AssignmentSchema(Schema):
 
 class DecisionSchema(Schema):
     id = fields.Int()
-    parent_id = fields.Int(allow_none=True)
+    parent_id = Id(allow_none=True)
     number = fields.Str(allow_none=True)
     section = fields.Str(allow_none=True)
     text = fields.Str()
     executor_group = fields.Str(allow_none=True)
-    controller_id = fields.Int(allow_none=True)
-    direction_id = fields.Int(allow_none=True)
+    controller_id = Id(allow_none=True)
+    direction_id = Id(allow_none=True)
     cycle_stage = fields.Str(allow_none=True)
     deadline = fields.Function(lambda d: DeadlineSchema().dump(d))
     # Only the assignments the user may see (set by the resource).
@@ -124,13 +134,13 @@ class MeetingDetailSchema(MeetingSchema):
 
 
 class ExecutorSchema(Schema):
-    organization_id = fields.Int(load_default=None)
-    user_id = fields.Int(load_default=None)
+    organization_id = Id(load_default=None)
+    user_id = Id(load_default=None)
 
 
 class DecisionCreateSchema(Schema):
-    number = fields.Str(load_default=None, allow_none=True)
-    parent_id = fields.Int(load_default=None, allow_none=True)
+    number = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    parent_id = Id(load_default=None, allow_none=True)
     section = fields.Str(load_default=None, allow_none=True)
     text = fields.Str(required=True, validate=validate.Length(min=1, max=20000))
     executors = fields.List(
@@ -138,10 +148,10 @@ class DecisionCreateSchema(Schema):
         load_default=list,
         metadata={"description": "[{organization_id}] или [{user_id}]: по поручению каждому"},
     )
-    lead_organization_id = fields.Int(load_default=None, allow_none=True)
+    lead_organization_id = Id(load_default=None, allow_none=True)
     executor_group = fields.Str(load_default=None, allow_none=True)
-    controller_id = fields.Int(load_default=None, allow_none=True)
-    direction_id = fields.Int(load_default=None, allow_none=True)
+    controller_id = Id(load_default=None, allow_none=True)
+    direction_id = Id(load_default=None, allow_none=True)
     cycle_stage = fields.Str(load_default=None, allow_none=True)
     deadline = fields.Str(
         load_default="",
@@ -157,12 +167,12 @@ class AssignmentQuerySchema(Schema):
             ["assigned", "in_progress", "reported", "returned", "done", "cancelled"]
         ),
     )
-    organization_id = fields.Int(load_default=None)
-    meeting_id = fields.Int(load_default=None)
+    organization_id = Id(load_default=None)
+    meeting_id = Id(load_default=None)
     overdue = fields.Bool(load_default=False)
     at = fields.Date(load_default=None, metadata={"description": "Просрочка на эту дату"})
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
 
 
 class ReportSchema(Schema):
@@ -182,7 +192,7 @@ class ExtensionSchema(Schema):
 
 
 class ProtocolParseSchema(Schema):
-    organization_id = fields.Int(
+    organization_id = Id(
         required=True,
         metadata={
             "description": "Орган управления образованием: по его справочнику ищутся исполнители"
@@ -196,7 +206,7 @@ class ProtocolParseSchema(Schema):
 
 
 class ProtocolUploadSchema(Schema):
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     file = fields.Raw(
         required=True,
         metadata={"type": "string", "format": "binary", "description": ".docx, .odt или .txt"},
@@ -206,7 +216,7 @@ class ProtocolUploadSchema(Schema):
 class ProtocolAttendeeSchema(Schema):
     name = fields.Str(allow_none=True, required=True)
     position = fields.Str(allow_none=True, required=True)
-    organization_id = fields.Int(allow_none=True, required=True)
+    organization_id = Id(allow_none=True, required=True)
     text = fields.Str(required=True)
 
 
@@ -218,14 +228,14 @@ class ProtocolAgendaItemSchema(Schema):
 
 
 class ProtocolCandidateSchema(Schema):
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     name = fields.Str(required=True)
     score = fields.Float(required=True, metadata={"description": "Сходство 0–100"})
 
 
 class ProtocolExecutorSchema(Schema):
     text = fields.Str(required=True, metadata={"description": "Исполнитель словами протокола"})
-    organization_id = fields.Int(
+    organization_id = Id(
         allow_none=True, required=True, metadata={"description": "Найденная организация"}
     )
     kind = fields.Str(
@@ -284,7 +294,7 @@ class ProtocolReadingSchema(Schema):
 class RoadMapActionSchema(Schema):
     id = fields.Int(dump_only=True)
     position = fields.Int(dump_only=True)
-    parent_id = fields.Int(dump_only=True, allow_none=True)
+    parent_id = Id(dump_only=True, allow_none=True)
     number = fields.Str(allow_none=True)
     text = fields.Str()
     deadline = fields.Function(
@@ -306,13 +316,13 @@ class RoadMapActionSchema(Schema):
 
 class RoadMapSchema(Schema):
     id = fields.Int(dump_only=True)
-    organization_id = fields.Int(required=True)
+    organization_id = Id(required=True)
     organization = fields.Function(lambda m: m.organization.short_name, dump_only=True)
-    assignment_id = fields.Int(allow_none=True, load_default=None)
+    assignment_id = Id(allow_none=True, load_default=None)
     title = fields.Str(required=True, validate=validate.Length(min=1, max=1000))
     period_start = fields.Date(allow_none=True, load_default=None)
     period_end = fields.Date(allow_none=True, load_default=None)
-    direction_id = fields.Int(allow_none=True, load_default=None)
+    direction_id = Id(allow_none=True, load_default=None)
     status = fields.Str(dump_only=True)
     approved_at = fields.DateTime(dump_only=True, allow_none=True)
     progress = fields.Function(

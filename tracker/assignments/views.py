@@ -94,12 +94,14 @@ def board():
     ):
         return redirect(url_for("assignments.mine"))
     form, f = board_filter_from_request()
-    page = max(request.args.get("page", 1, type=int), 1)
     per_page = 300
+    total = queries.count(db.session, current_user, f)
+    pages = max((total + per_page - 1) // per_page, 1)
+    # Any page number asked for lands on a page that exists.
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
     rows = queries.board_rows(
         db.session, current_user, f, limit=per_page, offset=(page - 1) * per_page
     )
-    total = queries.count(db.session, current_user, f)
     return render_template(
         "assignments/board.html",
         form=form,
@@ -108,7 +110,7 @@ def board():
         figures=queries.figures(db.session, current_user, f),
         total=total,
         page=page,
-        pages=max((total + per_page - 1) // per_page, 1),
+        pages=pages,
         overdue_ids=overdue_ids(rows, f.at),
         labels=services.STATE_LABELS,
     )

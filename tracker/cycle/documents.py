@@ -3,21 +3,21 @@ a direction as a workbook and as a PDF."""
 
 from __future__ import annotations
 
-import zipfile
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 from fpdf import FPDF
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from tracker.core import office
 from tracker.core.i18n import _
 from tracker.cycle.models import Indicator
 from tracker.cycle.services import UNIT_LABELS, CycleError, IndicatorSummary, plain
 
-MAX_UNPACKED = 50 * 1024 * 1024
+MAX_ROWS = 5000  # far more indicators than any monitoring asks for
 HEADER = ("Код", "Показатель", "Единица", "Значение")
 
 
@@ -28,9 +28,9 @@ def values_template(
     wb = Workbook()
     ws = wb.active
     ws.title = _("Значения")[:31]
-    ws.append([title])
-    ws.append([f"{organization}, {period}"])
-    ws.append(list(HEADER))
+    office.append(ws, [title])
+    office.append(ws, [f"{organization}, {period}"])
+    office.append(ws, list(HEADER))
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for indicator in indicators:
@@ -38,8 +38,8 @@ def values_template(
         if indicator.unit == "score" and indicator.max_value is not None:
             unit += f" (0–{plain(indicator.max_value)})"
         value = current.get(indicator.id)
-        ws.append(
-            [indicator.code, indicator.name, unit, plain(value) if value is not None else None]
+        office.append(
+            ws, [indicator.code, indicator.name, unit, plain(value) if value is not None else None]
         )
         ws.cell(ws.max_row, 2).alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(ws.max_row, 4).fill = PatternFill("solid", fgColor="FFF9DB")
@@ -59,19 +59,17 @@ def read_values(data: bytes, indicators: list[Indicator]) -> dict[Indicator, str
     """The «Значение» column by indicator code; unknown or repeated codes refuse the file."""
     if not data:
         raise CycleError(_("Файл пустой: заполните шаблон и загрузите его снова."))
+    not_xlsx = _("Это не таблица .xlsx: скачайте шаблон, заполните столбец «Значение» в Excel.")
     try:
-        archive = zipfile.ZipFile(BytesIO(data))
-        if sum(i.file_size for i in archive.infolist()) > MAX_UNPACKED:
-            raise CycleError(_("Файл слишком большой после распаковки."))
-        if "xl/workbook.xml" not in archive.namelist():
-            raise zipfile.BadZipFile
-    except zipfile.BadZipFile:
-        raise CycleError(
-            _("Это не таблица .xlsx: скачайте шаблон, заполните столбец «Значение» в Excel.")
-        ) from None
+        if "xl/workbook.xml" not in office.part_names(data):
+            raise CycleError(not_xlsx)
+    except office.OfficeFileError as error:
+        if error.too_large:
+            raise CycleError(_("Файл слишком большой после распаковки.")) from None
+        raise CycleError(not_xlsx) from None
     try:
-        sheet = load_workbook(BytesIO(data), read_only=True, data_only=True).worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        sheet = office.xlsx_workbook(data).worksheets[0]
+        rows = [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS)]
     except Exception:  # openpyxl raises many kinds on a damaged workbook
         raise CycleError(_("Таблица повреждена: откройте её в Excel и сохраните снова.")) from None
     header_at, code_col, value_col = _header(rows)
@@ -120,14 +118,14 @@ def direction_xlsx(title: str, summaries: list[IndicatorSummary]) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("Анализ")[:31]
-    ws.append([title])
+    office.append(ws, [title])
     ws["A1"].font = Font(bold=True)
     periods = summaries[0].periods if summaries else []
     header = [_("Код"), _("Показатель"), _("Цель")]
     for period in periods:
         header += [period, _("в зоне риска")]
     header.append(_("Изменение"))
-    ws.append(header)
+    office.append(ws, header)
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for s in summaries:
@@ -136,7 +134,7 @@ def direction_xlsx(title: str, summaries: list[IndicatorSummary]) -> bytes:
             mean = s.means.get(period)
             row += [float(mean) if mean is not None else None, s.at_risk.get(period, 0)]
         row.append(float(s.change) if s.change is not None else None)
-        ws.append(row)
+        office.append(ws, row)
     ws.column_dimensions["B"].width = 60
     out = BytesIO()
     wb.save(out)

@@ -106,11 +106,16 @@ def _refused(error: services.CycleError, what: str, obj_id: Any = None) -> None:
     flash(str(error), "danger")
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # as the API's cycle board accepts
+
+
 @bp.route("")
 def board():
     departments = _departments()
     department = _department(departments=departments)
     year = request.args.get("year", type=int) or clock.today(department.timezone).year
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        abort(400, description=_("Год должен быть от %(a)s до %(b)s.", a=FIRST_YEAR, b=LAST_YEAR))
     rows = services.cycle_board(db.session, current_user, department, year)
     return render_template(
         "cycle/board.html",

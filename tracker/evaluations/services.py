@@ -600,6 +600,8 @@ def comparison_xlsx(table: Comparison, *, labels: Mapping[str, str]) -> bytes:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
+    from tracker.core import office
+
     sheet = table.sheet
     wb = Workbook()
     ws = wb.active
@@ -610,7 +612,7 @@ def comparison_xlsx(table: Comparison, *, labels: Mapping[str, str]) -> bytes:
     bold = Font(bold=True)
 
     def put(row: int, column: int, value: Any, **style: Any) -> Any:
-        cell = ws.cell(row=row, column=column, value=value)
+        cell = office.put(ws, row, column, value)
         cell.alignment = style.get("alignment", wrap)
         if style.get("bold"):
             cell.font = bold

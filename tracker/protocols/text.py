@@ -14,16 +14,17 @@ in Russian elsewhere (tracker.core.i18n, imported only when a message is made).
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from charset_normalizer import from_bytes
+
+from tracker.core import office
+
 MAX_BYTES = 10 * 1024 * 1024
-MAX_XML_BYTES = 50 * 1024 * 1024  # unpacked document part: a zip bomb stops here
 
 
 class ProtocolInputError(ValueError):
@@ -125,39 +126,30 @@ def _binary_message(suffix: str) -> str:
 
 def _from_package(data: bytes, suffix: str) -> str:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        names = office.part_names(data)
+    except office.OfficeFileError as error:
+        if error.too_large:
+            raise ProtocolInputError(
+                _(
+                    "Документ слишком большой после распаковки. Сохраните только текст протокола "
+                    "и загрузите его ещё раз."
+                )
+            ) from None
         raise ProtocolInputError(_binary_message(suffix)) from None
-    with archive:
-        if "word/document.xml" in names:
-            return _from_docx(data, archive)
-        if "content.xml" in names:
-            return _from_odt(archive)
+    if "word/document.xml" in names:
+        return _from_docx(data)
+    if "content.xml" in names:
+        return _from_odt(data)
     if suffix in (".xlsx", ".pptx") or any(n.startswith(("xl/", "ppt/")) for n in names):
         raise ProtocolInputError(_accepted(_("Это таблица или презентация, а не протокол.")))
     raise ProtocolInputError(_binary_message(suffix or ".docx"))
 
 
-def _check_size(archive: zipfile.ZipFile, name: str) -> None:
-    if archive.getinfo(name).file_size > MAX_XML_BYTES:
-        raise ProtocolInputError(
-            _(
-                "Документ слишком большой после распаковки. Сохраните только текст протокола и "
-                "загрузите его ещё раз."
-            )
-        )
-
-
-def _from_docx(data: bytes, archive: zipfile.ZipFile) -> str:
-    _check_size(archive, "word/document.xml")
+def _from_docx(data: bytes) -> str:
     try:
-        import docx
         from docx.oxml.ns import qn
 
-        document = docx.Document(io.BytesIO(data))
-    except ProtocolInputError:
-        raise
+        document = office.docx_document(data)
     except Exception:  # python-docx raises many kinds on a damaged package
         raise ProtocolInputError(
             _accepted(
@@ -340,14 +332,11 @@ def _odf(prefix: str, name: str) -> str:
     return f"{{{_ODF[prefix]}}}{name}"
 
 
-def _from_odt(archive: zipfile.ZipFile) -> str:
-    _check_size(archive, "content.xml")
+def _from_odt(data: bytes) -> str:
     try:
-        raw = archive.read("content.xml")
-        if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-            raise ValueError("DTDs are not expected in an OpenDocument file")
-        root = ET.fromstring(raw)  # noqa: S314 - no DTD (checked above), size limited
-    except (ET.ParseError, ValueError, KeyError, zipfile.BadZipFile, OSError):
+        raw = office.odt_content(data)
+        root = ET.fromstring(raw)  # noqa: S314 - no DTD (refused by office), size limited
+    except (ET.ParseError, office.OfficeFileError):
         raise ProtocolInputError(
             _(
                 "Документ .odt повреждён или не читается. Сохраните его ещё раз или как .docx "
@@ -431,12 +420,9 @@ def _from_plain(data: bytes) -> str:
 
 
 def _guess_single_byte(data: bytes) -> str:
-    try:
-        from charset_normalizer import from_bytes
-
-        best = from_bytes(data[:200_000], cp_isolation=_CYRILLIC_SINGLE_BYTE).best()
-        if best is not None and best.encoding in _CYRILLIC_SINGLE_BYTE:
-            return best.encoding
-    except Exception:  # noqa: S110 - detection is a guess; Windows-1251 is the safe default
-        pass
+    """Windows-1251, KOI8-R or CP866, as charset-normalizer (a declared dependency) judges;
+    Windows-1251 when it cannot tell."""
+    best = from_bytes(data[:200_000], cp_isolation=_CYRILLIC_SINGLE_BYTE).best()
+    if best is not None and best.encoding in _CYRILLIC_SINGLE_BYTE:
+        return best.encoding
     return "cp1251"

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tracker.assignments.models import Assignment
+from tracker.core import office
 from tracker.meetings.models import Decision, Meeting
 from tracker.orgs.models import Organization
 
@@ -132,15 +133,7 @@ TOP_WRAP = Alignment(vertical="top", wrap_text=True)
 
 
 def _set(ws: Worksheet, row: int, column: int, value: Any) -> Any:
-    cell = ws.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = _clean(value)
-        # A protocol's text starting with «=» is text, not a formula to run.
-        if cell.value.startswith("="):
-            cell.data_type = "s"
-    else:
-        cell.value = value
-    return cell
+    return office.put(ws, row, column, value.strip() if isinstance(value, str) else value)
 
 
 def _sheet_head(

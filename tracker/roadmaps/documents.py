@@ -16,10 +16,9 @@ they also work on transient objects (defaults SQLAlchemy fills in on flush may b
 from __future__ import annotations
 
 import io
+import json
 import math
 import re
-import warnings
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -27,14 +26,13 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from tracker.core import office
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 
 if TYPE_CHECKING:
     from tracker.roadmaps.models import RoadMap, RoadMapAction
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PART_BYTES = 50 * 1024 * 1024  # one unpacked part: a zip bomb stops here
-MAX_TOTAL_BYTES = 200 * 1024 * 1024  # all parts together
 MAX_ROWS = 3000
 MAX_COLUMNS = 40
 HEADER_SCAN_ROWS = 20  # an «УТВЕРЖДАЮ» block and a title may stand above the header
@@ -162,6 +160,39 @@ def read_table(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> lis
     raise RoadMapImportError(_accepted(_("Формат файла не распознан.")))
 
 
+MAX_CELL_CHARS = 20_000
+MAX_POSTED_CHARS = 8 * 1024 * 1024  # the table as the mapping step posts it back, as JSON
+
+
+def posted_table(raw: str, header: str | None) -> tuple[list[list[str]], int]:
+    """The table the mapping step posts back, held to the limits of a file read by
+    `read_table`: a hand-made post cannot make the server hold more than an upload could."""
+    too_big = _(
+        "Таблица больше, чем принимается из файла (не больше %(rows)s строк и %(columns)s "
+        "столбцов). Загрузите файл ещё раз.",
+        rows=MAX_ROWS,
+        columns=MAX_COLUMNS,
+    )
+    if len(raw) > MAX_POSTED_CHARS:
+        raise RoadMapImportError(too_big)
+    try:
+        table = json.loads(raw)
+        header_index = int(header if header not in (None, "") else -1)
+    except (ValueError, TypeError, RecursionError):
+        raise RoadMapImportError(_("Таблица не прочитана: загрузите файл ещё раз.")) from None
+    if not isinstance(table, list) or not all(
+        isinstance(row, list) and all(isinstance(cell, str) for cell in row) for row in table
+    ):
+        raise RoadMapImportError(_("Таблица не прочитана: загрузите файл ещё раз."))
+    if (
+        len(table) > MAX_ROWS
+        or any(len(row) > MAX_COLUMNS for row in table)
+        or any(len(cell) > MAX_CELL_CHARS for row in table for cell in row)
+    ):
+        raise RoadMapImportError(too_big)
+    return table, header_index
+
+
 def _size_label(size: int) -> str:
     mb = 1024 * 1024
     if size >= mb:
@@ -187,25 +218,16 @@ def _opendocument() -> str:
 
 def _from_package(data: bytes, suffix: str) -> list[list[str]]:
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise RoadMapImportError(_damaged()) from None
-    with archive:
-        names = {info.filename for info in infos}
-        # Declared sizes bound what zipfile will unpack (it stops at file_size), so checking
-        # them before any parser runs is enough.
-        if (
-            any(info.file_size > MAX_PART_BYTES for info in infos)
-            or sum(info.file_size for info in infos) > MAX_TOTAL_BYTES
-            or len(infos) > 10_000
-        ):
+        names = office.part_names(data)
+    except office.OfficeFileError as error:
+        if error.too_large:
             raise RoadMapImportError(
                 _(
                     "Файл слишком большой после распаковки. Оставьте в нём только таблицу плана "
                     "мероприятий и загрузите его ещё раз."
                 )
-            )
+            ) from None
+        raise RoadMapImportError(_damaged()) from None
     if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):
         rows = _from_xlsx(data)
     elif "word/document.xml" in names or any(n.startswith("word/") for n in names):
@@ -295,12 +317,8 @@ def _looks_like_plan(rows: list[list[str]]) -> bool:
 
 
 def _from_xlsx(data: bytes) -> list[list[str]]:
-    import openpyxl
-
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # «no default style» and the like
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = office.xlsx_workbook(data)
     except Exception:  # openpyxl raises many kinds on a damaged package
         raise RoadMapImportError(
             _accepted(
@@ -353,11 +371,10 @@ def _from_xlsx(data: bytes) -> list[list[str]]:
 
 
 def _from_docx(data: bytes) -> list[list[str]]:
-    import docx
     from docx.oxml.ns import qn
 
     try:
-        document = docx.Document(io.BytesIO(data))
+        document = office.docx_document(data)
     except Exception:  # python-docx raises many kinds on a damaged package
         raise RoadMapImportError(
             _accepted(
@@ -904,12 +921,10 @@ def road_map_xlsx(road_map: RoadMap) -> bytes:
     for index, (_name, width, _cm) in enumerate(EXPORT_COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(index)].width = width
 
+    from tracker.core import office
+
     def put(row: int, column: int, value: str) -> Any:
-        cell = ws.cell(row=row, column=column)
-        cell.value = value
-        if value.startswith("="):
-            cell.data_type = "s"  # the plan's text, not a formula to run
-        return cell
+        return office.put(ws, row, column, value)
 
     row = 1
     block_width = EXPORT_COLUMNS[3][1] + EXPORT_COLUMNS[4][1]

@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from sqlalchemy.orm import Session, contains_eager
 
-from tracker.core import clock
+from tracker.core import clock, office
 from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
 from tracker.core.text import natural_key
@@ -110,14 +110,15 @@ def summary_xlsx(rows: list[OverviewRow]) -> bytes:
         _("% выполнения"),
         _("Направлена на согласование"),
     ]
-    ws.append(header)
+    office.append(ws, header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     totals = defaultdict(int)
     for row in rows:
         p = row.progress
-        ws.append(
+        office.append(
+            ws,
             [
                 row.road_map.organization.short_name,
                 row.road_map.title,
@@ -128,14 +129,15 @@ def summary_xlsx(rows: list[OverviewRow]) -> bytes:
                 p.overdue,
                 p.percent / 100,
                 row.submitted_at.date() if row.submitted_at else None,
-            ]
+            ],
         )
         ws.cell(ws.max_row, 8).number_format = "0%"
         ws.cell(ws.max_row, 9).number_format = "DD.MM.YYYY"
         for key, value in (("total", p.total), ("done", p.done), ("on_time", p.on_time)):
             totals[key] += value
         totals["overdue"] += p.overdue
-    ws.append(
+    office.append(
+        ws,
         [
             _("Итого"),
             None,
@@ -145,7 +147,7 @@ def summary_xlsx(rows: list[OverviewRow]) -> bytes:
             totals["on_time"],
             totals["overdue"],
             totals["done"] / totals["total"] if totals["total"] else 0,
-        ]
+        ],
     )
     ws.cell(ws.max_row, 8).number_format = "0%"
     for cell in ws[ws.max_row]:

@@ -342,15 +342,15 @@ def import_table(road_map_id: int):
     if request.method == "POST" and request.form.get("table"):
         # The mapping step: the table read from the file comes back with the chosen columns.
         try:
-            table = json.loads(request.form["table"])
-            header = int(request.form.get("header", -1))
-            if not isinstance(table, list) or not all(isinstance(r, list) for r in table):
-                raise ValueError
-        except (ValueError, TypeError):
-            abort(400)
-        mapping = [
-            request.form.get(f"column-{i}", "") for i in range(len(table[0]) if table else 0)
-        ]
+            table, header = documents.posted_table(
+                request.form["table"], request.form.get("header")
+            )
+        except documents.RoadMapImportError as problem:
+            table, error = None, str(problem)
+        else:
+            mapping = [
+                request.form.get(f"column-{i}", "") for i in range(len(table[0]) if table else 0)
+            ]
     elif form.validate_on_submit():
         upload = form.file.data
         if upload is None or not upload.filename:
