@@ -185,3 +185,68 @@ def test_admin_of_one_region_cannot_touch_another(world, client_for):
     assert client.get(f"/admin/users/{world.director.id}").status_code == 404
     assert client.post(f"/admin/users/{world.director.id}/reset").status_code == 404
     assert client.get(f"/admin/organizations/{world.school.id}/edit").status_code == 404
+
+
+# --- the edges: whole reach over a person, reviewing one's own work ---------------------------
+
+
+def test_admin_acts_on_a_user_only_when_every_role_is_within_reach(world):
+    """By object and by SQL: a role anywhere outside the admin's reach puts the person out of it."""
+    from tests.factories import make_org, make_user
+    from tracker.core.permissions import can_wholly, wholly_in_scope
+    from tracker.orgs.models import User
+    from tracker.orgs.services import grant_role
+
+    neighbour_region = make_org("region", "Соседняя область")
+    neighbour_dept = make_org("department", "Управление Соседнего района", neighbour_region)
+    neighbour_admin = make_user("admin2@test.ru", neighbour_region, "admin")
+    neighbour_staff = make_user("sosed@test.ru", neighbour_dept, "staff")
+    both = make_user("oba@test.ru", world.school, "school_staff")
+    grant_role(db.session, both, neighbour_dept, "staff")
+    db.session.commit()
+    expected = {
+        (world.admin, world.director): True,
+        (world.admin, both): False,
+        (world.admin, neighbour_staff): False,
+        (neighbour_admin, both): False,
+        (neighbour_admin, world.director): False,
+        (neighbour_admin, neighbour_staff): True,
+        (world.staff, world.director): False,  # not an administrator at all
+    }
+    wrong = []
+    for (actor, user), allowed in expected.items():
+        in_sql = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(User)
+            .where(User.id == user.id, wholly_in_scope(actor))
+        )
+        if can_wholly(actor, "user.manage", user) is not allowed or bool(in_sql) is not allowed:
+            wrong.append(f"{actor.email} on {user.email}: expected {allowed}")
+    assert not wrong, "; ".join(wrong)
+
+
+def test_nobody_reviews_what_they_carry_out(world):
+    """The review moves, for the person assigned, the school's own people and the report's
+    author, against the department's other staff."""
+    from tests.factories import make_meeting, make_user
+    from tracker.assignments import services
+
+    colleague = make_user("kollega@test.ru", world.dept, "staff")
+    _meeting, decision = make_meeting(world)
+    own = next(a for a in decision.assignments if a.organization_id == world.school.id)
+    services.submit_report(db.session, own, world.school_staff, "Готово")
+    decision.controller_id = world.director.id  # as the API once let it be
+    expected = {
+        world.director: False,  # executes it (reports for the school), though named controller
+        world.school_staff: False,  # wrote the report
+        world.staff: True,
+        colleague: True,
+        world.admin: False,  # reads, does not control
+    }
+    wrong = [
+        f"{user.email} {move}: expected {allowed}"
+        for user, allowed in expected.items()
+        for move in ("accept", "return")
+        if services.may(user, move, own) is not allowed
+    ]
+    assert not wrong, "; ".join(wrong)

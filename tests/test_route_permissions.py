@@ -640,3 +640,215 @@ def test_measurements_are_seen_only_where_the_role_reaches(world, role):
         "other_staff": {world.other_school.id},
     }[role]
     assert seen == expected
+
+
+# --- the edges: a rule that one path checked and another did not ---------------------------
+# Each table: role → expected answer, through every path that does the same thing.
+
+REFUSED = 422
+EDGE_ROLES = (*ROLES, "colleague")  # colleague: a second specialist of the same department
+
+
+def edge_user(world, role):
+    from tests.factories import make_user
+    from tracker.orgs.models import User
+
+    if role != "colleague":
+        return world.user(role)
+    found = db.session.scalar(sa.select(User).where(User.email == "kollega@test.ru"))
+    return found or make_user("kollega@test.ru", world.dept, "staff", "Коллега Специалиста")
+
+
+def call(world, client_for, role, method, url, data=None):
+    user = edge_user(world, role)
+    db.session.commit()
+    client = client_for(user)
+    if method.startswith("API"):
+        token = create_api_token(db.session, user, "t")
+        db.session.commit()
+        verb = "GET" if method == "API" else "POST"
+        return client.open(
+            url, method=verb, json=data, headers={"Authorization": f"Bearer {token}"}
+        )
+    return client.get(url) if method == "GET" else client.post(url, data or {})
+
+
+def check_edge(world, client_for, routes, build) -> None:
+    wrong = []
+    for route, (method, template, data, expected) in routes.items():
+        for role in EDGE_ROLES:
+            ids = build(world)
+            url = template.format(**ids)
+            payload = data(ids) if callable(data) else data
+            got = outcome(call(world, client_for, role, method, url, payload).status_code)
+            if got != expected[role]:
+                wrong.append(f"{route}, {role}: expected {expected[role]}, got {got}")
+    assert not wrong, "; ".join(wrong)
+
+
+DEPT_ONLY = dict.fromkeys(EDGE_ROLES, HIDDEN) | {"staff": OK, "colleague": OK}
+
+
+def controller_objects(world):
+    meeting, _decision = make_meeting(world)
+    return {"meeting": meeting.id, "director": world.director.id, "school": world.school.id}
+
+
+def director_as_controller(ids):
+    return {
+        "text": "Провести педсовет",
+        "controller_id": ids["director"],
+        "executors": [{"organization_id": ids["school"]}],
+    }
+
+
+CONTROLLER_ROUTES = {
+    "api decision, director as controller": (
+        "API-POST",
+        "/api/v1/meetings/{meeting}/decisions",
+        director_as_controller,
+        DEPT_ONLY | {"staff": REFUSED, "colleague": REFUSED},
+    ),
+    # The page offers only the department's staff; a forged choice is a form error (200).
+    "page decision, director as controller": (
+        "POST",
+        "/meetings/{meeting}/decisions/new",
+        lambda ids: {
+            "text": "Провести педсовет",
+            "organization_ids": [ids["school"]],
+            "controller_id": ids["director"],
+            "parent_id": 0,
+            "lead_id": 0,
+            "direction_id": 0,
+        },
+        DEPT_ONLY,
+    ),
+}
+
+
+def test_route_table_director_as_controller(world, client_for):
+    from tracker.meetings.models import Decision
+
+    check_edge(world, client_for, CONTROLLER_ROUTES, controller_objects)
+    db.session.expire_all()
+    assert not db.session.scalar(sa.select(Decision).where(Decision.controller_id.is_not(None)))
+
+
+def self_review_objects(world):
+    """An assignment to the specialist as a person, reported by them and waiting for review."""
+    meeting, _decision = make_meeting(world)
+    decision = meetings.create_decision(
+        db.session,
+        meeting,
+        world.staff,
+        meetings.DecisionInput(text="Подготовить справку", user_ids=[world.staff.id]),
+    )
+    (assignment,) = decision.assignments
+    services.submit_report(db.session, assignment, world.staff, "Справка готова")
+    db.session.commit()
+    return {"assignment": assignment.id}
+
+
+REVIEW = dict.fromkeys(EDGE_ROLES, HIDDEN) | {"staff": DENIED, "admin": DENIED, "colleague": OK}
+SELF_REVIEW_ROUTES = {
+    "accept": ("POST", "/assignments/{assignment}/move/accept", {}, REVIEW),
+    "return": ("POST", "/assignments/{assignment}/move/return", {"comment": "Ещё"}, REVIEW),
+    "api accept": ("API-POST", "/api/v1/assignments/{assignment}/accept", {}, REVIEW),
+    "api return": (
+        "API-POST",
+        "/api/v1/assignments/{assignment}/return",
+        {"comment": "Ещё"},
+        REVIEW,
+    ),
+}
+
+
+def test_route_table_self_acceptance(world, client_for):
+    check_edge(world, client_for, SELF_REVIEW_ROUTES, self_review_objects)
+
+
+def two_departments_objects(world):
+    """An assignment of the department's meeting to a person who is also in another one."""
+    from tests.factories import make_user
+    from tracker.orgs.models import User
+    from tracker.orgs.services import grant_role
+
+    person = db.session.scalar(sa.select(User).where(User.email == "dvoe@test.ru"))
+    if person is None:
+        person = make_user("dvoe@test.ru", world.other_dept, "staff", "Сотрудник Двух Управлений")
+        grant_role(db.session, person, world.dept, "staff")
+    meeting, _decision = make_meeting(world)
+    decision = meetings.create_decision(
+        db.session,
+        meeting,
+        world.staff,
+        meetings.DecisionInput(text="Подготовить справку", user_ids=[person.id]),
+    )
+    db.session.commit()
+    return {"assignment": decision.assignments[0].id}
+
+
+DEPT_READ = DEPT_ONLY | {"admin": OK}
+TWO_DEPARTMENTS_ROUTES = {
+    "page": ("GET", "/assignments/{assignment}", None, DEPT_READ),
+    "api": ("API", "/api/v1/assignments/{assignment}", None, DEPT_READ),
+    "cancel": (
+        "POST",
+        "/assignments/{assignment}/move/cancel",
+        {"comment": "Снято"},
+        DEPT_ONLY | {"admin": DENIED},
+    ),
+}
+
+
+def test_route_table_multi_department_person(world, client_for):
+    check_edge(world, client_for, TWO_DEPARTMENTS_ROUTES, two_departments_objects)
+
+
+def cross_region_objects(world):
+    """The director of school № 3 who also works for a department of a neighbouring region."""
+    from tests.factories import make_org, make_user
+    from tracker.orgs.models import Organization
+    from tracker.orgs.services import grant_role
+
+    other = db.session.scalar(sa.select(Organization).where(Organization.key == "neighbour"))
+    if other is None:
+        region = make_org("region", "Соседняя область")
+        other = make_org("department", "Управление Соседнего района", region)
+        other.key = "neighbour"
+        make_user("admin2@test.ru", region, "admin", "Админ Соседей")
+        grant_role(db.session, world.director, other, "staff")
+    db.session.commit()
+    return {"user": world.director.id, "org": other.id}
+
+
+NOT_ADMIN = dict.fromkeys(EDGE_ROLES, DENIED)  # the administration pages are for administrators
+CROSS_REGION_ROUTES = {
+    "user page": ("GET", "/admin/users/{user}", None, NOT_ADMIN | {"admin": OK}),
+    "password link": ("POST", "/admin/users/{user}/reset", {}, NOT_ADMIN),
+    "switch off": ("POST", "/admin/users/{user}/active", {}, NOT_ADMIN),
+    "grant a role": (
+        "POST",
+        "/admin/users/{user}",
+        lambda ids: {"organization_id": ids["org"], "role": "admin"},
+        NOT_ADMIN,
+    ),
+}
+
+
+def test_route_table_cross_region_admin(world, client_for):
+    """Neither region's administrator may act on a person with roles in both; each sees them."""
+    from tracker.orgs.models import User
+
+    check_edge(world, client_for, CROSS_REGION_ROUTES, cross_region_objects)
+    neighbour = db.session.scalar(sa.select(User).where(User.email == "admin2@test.ru"))
+    client = client_for(neighbour)
+    for method, url in (
+        ("GET", f"/admin/users/{world.director.id}"),
+        ("POST", f"/admin/users/{world.director.id}/reset"),
+        ("POST", f"/admin/users/{world.director.id}/active"),
+    ):
+        response = client.get(url) if method == "GET" else client.post(url)
+        assert response.status_code == (200 if method == "GET" else 403), url
+    db.session.expire_all()
+    assert world.director.active and len(world.director.memberships) == 2
