@@ -77,3 +77,27 @@ def test_language_switch_to_english(world, page):
     page.goto("/auth/login")
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
+
+
+def test_logout_ends_the_remembered_session_for_a_copied_cookie_too(
+    world, page, browser_instance, live_server
+):
+    page.goto("/auth/login")
+    page.get_by_label("Электронная почта").fill("director@test.ru")
+    page.get_by_label("Пароль").fill(PASSWORD)
+    page.get_by_label("Запомнить меня").check()
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_test_id("current-user")).to_have_text("Директор Школы Три")
+    copied = page.context.cookies()  # what someone at the same computer could take
+    assert {c["name"] for c in copied} >= {"session", "remember_token"}
+    page.get_by_role("button", name="Выйти").click()
+    expect(page.get_by_role("heading", name="Вход в систему")).to_be_visible()
+
+    other = browser_instance.new_context(base_url=live_server, locale="ru-RU")
+    try:
+        other.add_cookies(copied)
+        stranger = other.new_page()
+        stranger.goto("/")
+        expect(stranger.get_by_role("heading", name="Вход в систему")).to_be_visible()
+    finally:
+        other.close()
