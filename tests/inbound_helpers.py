@@ -31,14 +31,19 @@ PDF = b"%PDF-1.4\n% the programme, approved\n"
 MSK = ZoneInfo("Europe/Moscow")
 
 
-def reminder_letter(app, world, mailbox):
-    """Point 2 for school № 3 with staff as controller, and the reminder a week before the
-    deadline as the director received it (Reply-To, Message-ID) through real SMTP."""
+def point_2(world):
+    """Point 2 for schools № 3 and № 6, with staff as its controller (told of each report)."""
     _meeting, decision = make_meeting(world)
     decision.controller_id = world.staff.id
     world.staff.notify_mode = "each"
     db.session.commit()
-    (assignment,) = [a for a in decision.assignments if a.organization_id == world.school.id]
+    return decision
+
+
+def reminder_to(app, mailbox, decision, school, director):
+    """The reminder a week before the deadline as `director` received it through real SMTP
+    (Reply-To, Message-ID), and the assignment it is about."""
+    (assignment,) = [a for a in decision.assignments if a.organization_id == school.id]
     # The sweep for that morning; the clock itself is not moved (the server runs on real time).
     run_sweep(app, datetime(2023, 2, 20, 9, 30, tzinfo=MSK))
     deliver_pending(app)
@@ -46,11 +51,15 @@ def reminder_letter(app, world, mailbox):
         m
         for m in mailbox.messages
         if ":due-minus-7:" in str(m["X-Tracker-Key"])
-        and parseaddr(str(m["To"]))[1] == world.director.email
+        and parseaddr(str(m["To"]))[1] == director.email
         and f"assignment:{assignment.id}:" in str(m["X-Tracker-Key"])
     ]
     assert len(letters) == 1, [str(m["X-Tracker-Key"]) for m in mailbox.messages]
     return assignment, letters[0]
+
+
+def reminder_letter(app, world, mailbox):
+    return reminder_to(app, mailbox, point_2(world), world.school, world.director)
 
 
 def reply_to(
