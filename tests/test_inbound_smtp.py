@@ -17,12 +17,10 @@ import pytest
 from tests.inbound_helpers import (
     DOMAIN,
     PDF,
-    InboundServer,
     reminder_letter,
     reply_to,
     rows,
     send,
-    server_env,
     wait_for,
 )
 from tracker.assignments import services as assignments
@@ -39,24 +37,6 @@ NEW_TEXT = (
 SIGNATURE = (
     "С уважением,\nдиректор МОУ «Средняя школа № 3»\nДиректор Школы Три\nтел. 8 (8142) 00-00-00"
 )
-
-
-@pytest.fixture(scope="module")
-def inbound_server(app, database_url, smtp_sink):
-    server = InboundServer(server_env(app, database_url, smtp_sink[1]))
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def inbound(app, inbound_server, mailbox):
-    """Replies are on: this process writes letters with reply addresses, the server files them."""
-    if inbound_server.process is None:
-        inbound_server.start()
-    app.config["TRACKER_INBOUND_DOMAIN"] = DOMAIN
-    yield inbound_server
-    app.config["TRACKER_INBOUND_DOMAIN"] = ""
 
 
 @pytest.fixture
