@@ -79,6 +79,7 @@ class BaseConfig:
         # Replies to letters (tracker.inbound): empty domain — letters carry no reply address.
         self.TRACKER_INBOUND_DOMAIN = env("TRACKER_INBOUND_DOMAIN", "")
         self.TRACKER_INBOUND_LOCAL = env("TRACKER_INBOUND_LOCAL", "reply")
+        self.TRACKER_INBOUND_PLUS = env_bool("TRACKER_INBOUND_PLUS", True)
         self.TRACKER_INBOUND_TOKEN_DAYS = env_int("TRACKER_INBOUND_TOKEN_DAYS", 90)
         self.TRACKER_INBOUND_HOST = env("TRACKER_INBOUND_HOST", "127.0.0.1")
         self.TRACKER_INBOUND_PORT = env_int("TRACKER_INBOUND_PORT", 2525)

@@ -155,3 +155,10 @@ def test_a_report_is_not_an_extension_and_an_unreadable_date_is_noticed():
         None,
     )
     assert extension_request("Прошу перенести срок, не успеваем", date(2024, 2, 1)) == (True, None)
+
+
+def test_a_reply_with_nothing_new_has_no_text():
+    raw = letter(
+        "\n\n20.02.2023 9:30, Контроль поручений пишет:\n> Через 7 дней срок поручения\n"
+    ).as_bytes()
+    assert read_letter(raw).text == ""

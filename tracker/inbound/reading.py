@@ -141,7 +141,9 @@ def new_text(message: EmailMessage) -> str:
     if part.get_content_subtype() == "html":
         content = get_text(content)
     content = _ORIGINAL.split(content, maxsplit=1)[0]
-    body = _PARSER.read(content).replies[0].body if content.strip() else ""
+    first = _PARSER.read(content).replies[0] if content.strip() else None
+    # A first part that starts with a «… пишет:» header is the quote: nothing new was written.
+    body = first.body if first is not None and not first.headers else ""
     lines = [line.rstrip() for line in body.splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 

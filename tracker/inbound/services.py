@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from tracker.core.permissions import visible_to
 from tracker.core.urls import external_url
 from tracker.inbound.models import InboundMessage
 from tracker.inbound.reading import Letter, extension_request, read_letter
-from tracker.notify.replies import plus_parts, read_token, tokens_in_message_ids
+from tracker.notify.replies import plus_parts, read_token, reply_address, tokens_in_message_ids
 from tracker.notify.services import queue_mail
 from tracker.orgs.models import User
 
@@ -194,11 +195,8 @@ def original_path(row: InboundMessage) -> Path:
 
 def _ours(sender: str) -> str | None:
     """Our own letters coming back (a provider mailbox that both sends and receives)."""
-    from email.utils import parseaddr
-
     own = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].lower()
-    domain = (current_app.config.get("TRACKER_INBOUND_DOMAIN") or "").lower()
-    if sender and (sender == own or (domain and sender.endswith("@" + domain))):
+    if sender and (sender == own or plus_parts([sender]) or sender == reply_address(None)):
         return f"From: {sender}"
     return None
 

@@ -107,5 +107,9 @@ def token_for(row: OutboxMessage) -> ReplyToken | None:
     return ReplyToken(row.assignment_id, row.recipient_id or 0, expires)
 
 
-def reply_address(token: ReplyToken) -> str:
+def reply_address(token: ReplyToken | None) -> str:
+    """The address replies go to. Without plus addressing (a provider that bounces
+    «name+tag@»), the plain mailbox: replies are then matched by In-Reply-To only."""
+    if token is None or not current_app.config.get("TRACKER_INBOUND_PLUS", True):
+        return f"{reply_local()}@{inbound_domain()}"
     return f"{reply_local()}+{token.text}@{inbound_domain()}"
