@@ -163,6 +163,7 @@ def server_env(app, database_url: str, sink_port: int, **extra: str) -> dict[str
         REDIS_URL="",
         # Answers go out before the next letter is taken (one writer at a time on SQLite).
         TRACKER_DELIVER_INLINE="true",
+        TRACKER_MAX_UPLOAD_MB="1",  # letters over about 2.3 MB are refused at the door
         **extra,
     )
 

@@ -265,6 +265,21 @@ def test_a_file_the_page_would_refuse_is_refused_by_mail(world, letter, inbound,
     wait_for(lambda: len(answers_to(mailbox, world.director.email)) == 2)
 
 
+def test_an_oversized_letter_and_garbage_are_refused_and_the_server_stays_up(
+    world, letter, inbound
+):
+    assignment, original = letter
+    huge = reply_to(original, world.director.email, NEW_TEXT, files=[("big.pdf", PDF * 200_000)])
+    with pytest.raises((smtplib.SMTPSenderRefused, smtplib.SMTPDataError)) as refused:
+        send(inbound.port, huge)
+    assert refused.value.smtp_code == 552
+    with smtplib.SMTP("127.0.0.1", inbound.port, timeout=10) as smtp:
+        smtp.sendmail("x@example.org", [f"reply@{DOMAIN}"], b"\x00\xff\r\nnot a letter\r\n")
+    assert [r.outcome for r in rows(InboundMessage)] == ["refused"]
+    send(inbound.port, reply_to(original, world.director.email, NEW_TEXT))
+    assert report_count(assignment.id) == 1
+
+
 def test_mail_for_other_domains_is_not_relayed(inbound):
     with smtplib.SMTP("127.0.0.1", inbound.port, timeout=10) as smtp:
         smtp.ehlo()
