@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port, missing
-from tests.inbound_helpers import DOMAIN, PDF, point_2, reminder_to, reply_to, rows
+from tests.inbound_helpers import DOMAIN, PDF, point_2, reminder_to, reply_to, rows, self_signed
 from tracker.assignments.models import ExecutionReport
 from tracker.inbound.models import InboundMessage
 from tracker.notify.scheduler import build_scheduler
@@ -33,29 +33,7 @@ class Dovecot:
         self.root.chmod(0o755)  # its unprivileged processes read the certificate and the mail
         self.port = free_port()
         self.process: subprocess.Popen | None = None
-        self.cert = self.root / "cert.pem"
-        subprocess.run(
-            [
-                "openssl",
-                "req",
-                "-x509",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                str(self.root / "key.pem"),
-                "-out",
-                str(self.cert),
-                "-days",
-                "2",
-                "-subj",
-                "/CN=localhost",
-                "-addext",
-                "subjectAltName=IP:127.0.0.1,DNS:localhost",
-            ],
-            check=True,
-            capture_output=True,
-        )
+        self.cert, _key = self_signed(self.root)
         (self.root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
         mail = self.root / "mail"
         mail.mkdir()

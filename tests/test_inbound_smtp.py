@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import shutil
 import smtplib
 import socket
+import ssl
 import time
 from datetime import date
 from email.utils import parseaddr
@@ -14,13 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing
 from tests.inbound_helpers import (
     DOMAIN,
     PDF,
+    InboundServer,
     reminder_letter,
     reply_to,
     rows,
+    self_signed,
     send,
+    server_env,
     wait_for,
 )
 from tracker.assignments import services as assignments
@@ -277,6 +283,31 @@ def test_an_oversized_letter_and_garbage_are_refused_and_the_server_stays_up(
         smtp.sendmail("x@example.org", [f"reply@{DOMAIN}"], b"\x00\xff\r\nnot a letter\r\n")
     assert [r.outcome for r in rows(InboundMessage)] == ["refused"]
     send(inbound.port, reply_to(original, world.director.email, NEW_TEXT))
+    assert report_count(assignment.id) == 1
+
+
+def test_starttls_when_a_certificate_is_configured(
+    app, database_url, smtp_sink, world, letter, tmp_path
+):
+    if not shutil.which("openssl"):
+        missing("openssl is not installed (it makes the test server's certificate)")
+    assignment, original = letter
+    cert, key = self_signed(tmp_path)
+    env = server_env(
+        app,
+        database_url,
+        smtp_sink[1],
+        TRACKER_INBOUND_TLS_CERT=str(cert),
+        TRACKER_INBOUND_TLS_KEY=str(key),
+    )
+    server = InboundServer(env)
+    server.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", server.port, timeout=30) as smtp:
+            smtp.starttls(context=ssl.create_default_context(cafile=str(cert)))
+            smtp.send_message(reply_to(original, world.director.email, NEW_TEXT))
+    finally:
+        server.stop()
     assert report_count(assignment.id) == 1
 
 

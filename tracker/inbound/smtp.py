@@ -2,13 +2,14 @@
 
 For installations that can route a domain (or a forwarding rule) to it. It accepts mail only
 for TRACKER_INBOUND_DOMAIN (it relays nothing) and answers 451 when a letter could not be
-filed, so the sending server tries again later."""
+filed, so the sending server tries again later. With a certificate it offers STARTTLS."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+import ssl
 import threading
 from functools import partial
 from typing import Any
@@ -53,6 +54,16 @@ class InboundHandler:
         return "250 2.0.0 OK"
 
 
+def tls_context(app: Flask) -> ssl.SSLContext | None:
+    """STARTTLS for the servers that deliver to us, when a certificate is configured."""
+    cert, key = app.config["TRACKER_INBOUND_TLS_CERT"], app.config["TRACKER_INBOUND_TLS_KEY"]
+    if not cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key or None)
+    return context
+
+
 def serve(app: Flask, host: str, port: int, ready: threading.Event | None = None) -> None:
     """Run until SIGTERM or Ctrl+C."""
     from aiosmtpd.controller import Controller
@@ -60,7 +71,12 @@ def serve(app: Flask, host: str, port: int, ready: threading.Event | None = None
     # Letters carry files in base64 (a third larger than the files themselves).
     limit = int(app.config["MAX_CONTENT_LENGTH"]) * 4 // 3 + 1024 * 1024
     controller = Controller(
-        InboundHandler(app), hostname=host, port=port, data_size_limit=limit, ident="tracker"
+        InboundHandler(app),
+        hostname=host,
+        port=port,
+        data_size_limit=limit,
+        ident="tracker",
+        tls_context=tls_context(app),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_args: stop.set())
