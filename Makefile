@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle
+.PHONY: run test lint format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,3 +79,6 @@ bench-roadmaps: $(VENV)/.dev
 
 bench-cycle: $(VENV)/.dev
 	cd bench && ../$(BIN)/python cycle.py
+
+bench-inbound: $(VENV)/.dev
+	cd bench && ../$(BIN)/python inbound.py

@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracker.extensions import db
 from tracker.inbound import services
-from tracker.inbound.reading import read_letter
+from tracker.inbound.reading import message_id_of
 
 
 def file_letter(
@@ -34,7 +34,7 @@ def file_letter(
         except IntegrityError:
             db.session.rollback()
             # The same letter, delivered twice at once, was filed by the other delivery.
-            if services.already_received(db.session, read_letter(raw).message_id):
+            if services.already_received(db.session, message_id_of(raw)):
                 return services.Outcome("duplicate")
             raise
         except BaseException:

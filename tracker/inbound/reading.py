@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import getaddresses, parseaddr
 
 from inscriptis import get_text
@@ -91,9 +92,7 @@ def read_letter(
 ) -> Letter:  # type: ignore[assignment]
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
-    message_id = (_header(message, "Message-ID") or "").strip()
-    if not message_id or len(message_id) > 250:
-        message_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+    message_id = message_id_of(raw, message)
     sender = parseaddr(_header(message, "From") or "")[1].strip().lower()
     recipients = [
         address
@@ -116,6 +115,17 @@ def read_letter(
         files=attachments(message),
         robot=robot(message, sender, envelope_sender),
     )
+
+
+def message_id_of(raw: bytes, message: EmailMessage | None = None) -> str:
+    """What a letter is remembered by: its Message-ID, or a digest of it when it has none.
+    Without `message`, only the headers are parsed (a duplicate is known cheaply)."""
+    if message is None:
+        message = BytesHeaderParser(policy=email.policy.default).parsebytes(raw)
+    message_id = (_header(message, "Message-ID") or "").strip()
+    if not message_id or len(message_id) > 250:
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
+    return message_id
 
 
 def _header(message: EmailMessage, name: str) -> str | None:

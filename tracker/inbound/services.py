@@ -21,7 +21,7 @@ from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
 from tracker.core.urls import external_url
 from tracker.inbound.models import InboundMessage
-from tracker.inbound.reading import Letter, extension_request, read_letter
+from tracker.inbound.reading import Letter, extension_request, message_id_of, read_letter
 from tracker.notify.replies import plus_parts, read_token, reply_address, tokens_in_message_ids
 from tracker.notify.services import queue_mail
 from tracker.orgs.models import User
@@ -56,9 +56,9 @@ def receive(
 ) -> Outcome:
     """Process one letter once. Unexpected errors propagate: the caller rolls back and the
     letter stays where it was (SMTP answers 451, IMAP leaves it unread)."""
-    letter = read_letter(raw, list(envelope_recipients), envelope_sender)
-    if already_received(session, letter.message_id):
+    if already_received(session, message_id_of(raw)):
         return Outcome("duplicate")
+    letter = read_letter(raw, list(envelope_recipients), envelope_sender)
     row = InboundMessage(
         message_id=letter.message_id,
         via=via,
