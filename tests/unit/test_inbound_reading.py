@@ -110,7 +110,9 @@ def test_bounce_by_report_type_or_empty_envelope_sender():
     message = letter("Delivery failed")
     message.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"')
     assert read_letter(message.as_bytes()).robot == "bounce"
-    assert read_letter(letter("Сделано").as_bytes(), envelope_sender="").robot == "bounce"
+    for null in ("", "<>"):
+        assert read_letter(letter("Сделано").as_bytes(), envelope_sender=null).robot == "bounce"
+    assert read_letter(letter("Сделано").as_bytes(), envelope_sender="a@b.ru").robot is None
 
 
 def test_letter_without_message_id_is_known_by_its_content():

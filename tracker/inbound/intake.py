@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
@@ -15,7 +17,7 @@ def file_letter(
     raw: bytes,
     *,
     via: str,
-    envelope_recipients: list[str] = (),  # type: ignore[assignment]
+    envelope_recipients: Sequence[str] = (),
     envelope_sender: str | None = None,
 ) -> services.Outcome:
     """Process and commit one letter. Any error rolls everything back and is raised, so the

@@ -11,6 +11,7 @@ import email
 import email.policy
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from email.message import EmailMessage
@@ -88,8 +89,8 @@ class Letter:
 
 
 def read_letter(
-    raw: bytes, envelope_recipients: list[str] = (), envelope_sender: str | None = None
-) -> Letter:  # type: ignore[assignment]
+    raw: bytes, envelope_recipients: Sequence[str] = (), envelope_sender: str | None = None
+) -> Letter:
     message = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(message, EmailMessage)
     message_id = message_id_of(raw, message)
@@ -184,7 +185,9 @@ def robot(message: EmailMessage, sender: str, envelope_sender: str | None) -> st
         return f"Precedence: {precedence.strip()}"
     if message.get("List-Id") is not None:
         return "List-Id"
-    if message.get_content_type() == "multipart/report" or envelope_sender == "":
+    # The null reverse path (MAIL FROM:<>) is what delivery reports are sent with.
+    null_sender = envelope_sender is not None and envelope_sender.strip("<> ") == ""
+    if message.get_content_type() == "multipart/report" or null_sender:
         return "bounce"
     if (_header(message, "Return-Path") or "").strip() == "<>":
         return "bounce"

@@ -5,6 +5,7 @@ IMAP poll commit each letter on its own, and a failure leaves the letter for the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parseaddr
@@ -51,14 +52,14 @@ def receive(
     raw: bytes,
     *,
     via: str,
-    envelope_recipients: list[str] = (),  # type: ignore[assignment]
+    envelope_recipients: Sequence[str] = (),
     envelope_sender: str | None = None,
 ) -> Outcome:
     """Process one letter once. Unexpected errors propagate: the caller rolls back and the
     letter stays where it was (SMTP answers 451, IMAP leaves it unread)."""
     if already_received(session, message_id_of(raw)):
         return Outcome("duplicate")
-    letter = read_letter(raw, list(envelope_recipients), envelope_sender)
+    letter = read_letter(raw, envelope_recipients, envelope_sender)
     row = InboundMessage(
         message_id=letter.message_id,
         via=via,
