@@ -9,6 +9,7 @@ import shutil
 import smtplib
 import socket
 import ssl
+import threading
 import time
 from datetime import date
 from email.utils import parseaddr
@@ -206,6 +207,31 @@ def test_a_letter_delivered_twice_is_filed_once(world, letter, inbound, mailbox)
     assert len(rows(InboundMessage)) == 1
     time.sleep(1.0)
     assert answers_to(mailbox, world.director.email) == []
+
+
+def test_the_same_letter_delivered_on_two_connections_at_once_is_filed_once(world, letter, inbound):
+    assignment, original = letter
+    reply = reply_to(original, world.director.email, NEW_TEXT, message_id="<twice@school3.test>")
+    codes: list[int] = []
+
+    def deliver() -> None:
+        for _attempt in range(5):  # a sending server retries after 451
+            try:
+                send(inbound.port, reply)
+                codes.append(250)
+                return
+            except smtplib.SMTPDataError as error:
+                codes.append(error.smtp_code)
+                time.sleep(0.5)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes.count(250) == 2 and set(codes) <= {250, 451}
+    assert report_count(assignment.id) == 1
+    assert len(rows(InboundMessage)) == 1
 
 
 def test_extension_request_by_mail_appears_for_the_controller(world, letter, inbound, client_for):
