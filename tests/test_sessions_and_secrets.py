@@ -158,9 +158,11 @@ def test_env_file_is_kept_out_of_git_and_of_the_image():
 def test_compose_publishes_web_and_mailpit_on_the_loopback_only():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     published = {name: s.get("ports", []) for name, s in services.items() if s.get("ports")}
-    assert set(published) == {"web", "mailpit"}
-    for name, ports in published.items():
-        for port in ports:
+    # The SMTP door for replies is public by its nature, and opt-in (profile «inbound»).
+    assert set(published) - {"inbound"} == {"web", "mailpit"}
+    assert services.get("inbound", {}).get("profiles", ["inbound"]) == ["inbound"]
+    for name in ("web", "mailpit"):
+        for port in published[name]:
             assert str(port).startswith("127.0.0.1:"), (name, port)
 
 

@@ -264,6 +264,11 @@ _PERIOD = rf"""
     )?  # none: the whole year
     \s*,?\s*(?<![0-9/–-])(?P<year>[0-9]{{4}})(?![0-9]|[/–-][0-9])(?P<yword>{_YEAR_WORD})?
 """
+# «до конца марта»: a month's end without the year, which then comes from ``today``.
+_MONTH_END = rf"""
+    (?P<cue>до\s+конца|к\s+концу|не\s+позднее\s+конца)\s+(?P<month>{_alternation(_MONTHS)})(?!\w)
+    (?!\s*,?\s*[0-9]{{4}})
+"""
 _ONGOING = r"""
     (?:постоянно(?!\s+действующ)|на\s+постоянной\s+основе|в\s+постоянном\s+режиме
       |систематически|регулярно)(?!\w)
@@ -359,6 +364,21 @@ def _build_period(m: re.Match[str], source: str, today: date | None) -> Deadline
             raise DeadlineError(_unreadable(text))  # a bare «2024» is not a deadline
         month = 12
     return Deadline(text, "month", date(year, month, calendar.monthrange(year, month)[1]))
+
+
+def _build_month_end(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    text = _words(m, source)
+    if today is None:
+        raise DeadlineError(
+            _(
+                "В сроке «%(text)s» не указан год: напишите, например, %(example)s.",
+                text=text,
+                example="«до конца марта 2024 года»",
+            )
+        )
+    month = _MONTHS[m["month"].lower()]
+    last = calendar.monthrange(today.year, month)[1]
+    return Deadline(text, "month", date(today.year, month, last))
 
 
 def _ordinal(figure: str | None, word: str | None) -> int:
@@ -461,6 +481,7 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str], Builder], ...]:
     table: list[tuple[str, str, Builder]] = [
         ("date", _DATE, _build_date),
         ("month", _PERIOD, _build_period),
+        ("month", _MONTH_END, _build_month_end),
         ("ongoing", _ONGOING, _build_ongoing),
         ("recurring", _MONTHLY_DAY, _build_monthly_day),
         ("recurring", _DAY_OF_EACH_MONTH, _build_monthly_day),

@@ -1,15 +1,15 @@
 """login sessions: logout ends the session on the server and voids its «remember me» cookie
 
-Revision ID: 0006_i11
-Revises: 0005
+Revision ID: 0007_i11
+Revises: 0006_i17
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0006_i11"
-down_revision = "0005"
+revision = "0007_i11"
+down_revision = "0006_i17"
 branch_labels = None
 depends_on = None
 
