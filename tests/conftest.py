@@ -198,8 +198,7 @@ class Client:
                 db.session,
                 db.session.get(User, user_id),
                 remember=False,
-                # Tests move the clock by years (core.clock); the session outlives any move.
-                lifetime=timedelta(days=365 * 100),
+                lifetime=timedelta(days=1),
             )
             db.session.commit()
         return identity

@@ -46,6 +46,16 @@ def log_in(client, email="director@test.ru", remember=False, **kwargs):
 # --- 6. logout, «remember me», a new password, caching --------------------------------------
 
 
+def test_a_login_session_lasts_by_the_real_time_not_the_moved_clock(world, client_for):
+    """Tests and `--at` move the application's clock by days; a session is about real time."""
+    from datetime import UTC, datetime
+
+    client = client_for()
+    log_in(client)
+    clock.freeze(datetime(2031, 1, 1, tzinfo=UTC))
+    assert client.get("/").status_code == 200
+
+
 def test_logout_ends_the_session_and_its_remember_cookie_on_the_server(world, client_for):
     client = client_for()
     assert log_in(client, remember=True).status_code == 302
@@ -63,14 +73,14 @@ def test_logout_ends_the_session_and_its_remember_cookie_on_the_server(world, cl
 
 def test_remember_me_lasts_tracker_remember_days(world, client_for, monkeypatch):
     client = client_for()
-    clock.freeze(clock.now())
     log_in(client, remember=True)
     row = db.session.scalar(sa.select(LoginSession))
     assert row.remember and row.expires_at - row.created_at == timedelta(days=14)
     expires = client.http.get_cookie("remember_token").expires
-    assert timedelta(days=13) < expires - clock.now() <= timedelta(days=14, minutes=1)
+    assert timedelta(days=13) < expires - clock.wall() <= timedelta(days=14, minutes=1)
     # Past that day the remembered session is over even with the cookie.
-    clock.freeze(clock.now() + timedelta(days=14, minutes=1))
+    row.expires_at = clock.wall() - timedelta(seconds=1)
+    db.session.commit()
     replay = client_for()
     replay.http.set_cookie("remember_token", cookie(client, "remember_token"))
     assert replay.get("/").status_code == 302
@@ -80,7 +90,6 @@ def test_remember_me_lasts_tracker_remember_days(world, client_for, monkeypatch)
 
 def test_a_session_without_remember_me_ends_with_tracker_session_hours(world, client_for):
     client = client_for()
-    clock.freeze(clock.now())
     log_in(client)
     row = db.session.scalar(sa.select(LoginSession))
     assert not row.remember and row.expires_at - row.created_at == timedelta(hours=12)

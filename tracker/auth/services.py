@@ -54,7 +54,7 @@ def set_password(session: Session, user: User, password: str, *, actor: User | N
 def start_session(session: Session, user: User, *, remember: bool, lifetime: timedelta) -> str:
     """A login session for `user`; returns the identity Flask-Login keeps in the cookie."""
     token = secrets.token_urlsafe(24)
-    now = clock.now()
+    now = clock.wall()
     session.add(
         LoginSession(
             user_id=user.id,
@@ -80,7 +80,7 @@ def user_for_session(session: Session, identity: str) -> User | None:
             LoginSession.token_hash == _digest(token),
             LoginSession.user_id == int(user_id),
             LoginSession.revoked_at.is_(None),
-            LoginSession.expires_at > clock.now(),
+            LoginSession.expires_at > clock.wall(),
         )
     )
     if row is None:
@@ -101,7 +101,7 @@ def end_session(session: Session, user: User) -> None:
                 LoginSession.token_hash == _digest(user.login_token),
                 LoginSession.revoked_at.is_(None),
             )
-            .values(revoked_at=clock.now())
+            .values(revoked_at=clock.wall())
         )
     audit.record(user, "auth.logout", user)
 

@@ -15,6 +15,12 @@ def now() -> datetime:
     return _frozen if _frozen is not None else datetime.now(UTC)
 
 
+def wall() -> datetime:
+    """The real time, which tests and `--at` never move: for what lasts in the real world, such
+    as a login session (the cookies that carry it expire by the real time too)."""
+    return datetime.now(UTC)
+
+
 def today(tz: str) -> date:
     return now().astimezone(ZoneInfo(tz)).date()
 
