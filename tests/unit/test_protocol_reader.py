@@ -102,11 +102,14 @@ def test_seed_result_has_the_documented_shape(seed):
     result = read_seed(seed)
     assert list(result) == [
         "kind",
+        "document",
         "number",
         "date",
+        "title",
         "place",
         "chair",
         "secretary",
+        "controller",
         "attendees",
         "agenda",
         "decisions",
@@ -122,6 +125,8 @@ def test_seed_result_has_the_documented_shape(seed):
             "executors",
             "executor_group",
             "deadline",
+            "needs_report",
+            "warnings",
         }
         for executor in decision["executors"]:
             assert set(executor) == {"text", "organization_id", "kind", "candidates"}
@@ -215,8 +220,18 @@ def test_001_point_1_lists_fifteen_schools_and_points_2_to_5_inherit_them():
     assert len(schools) == 15
     assert all(s.startswith("organization ptz-sch") for s in schools)
     assert "organization ptz-sch36" not in schools  # № 36 speaks, it is not addressed
-    for number in ("1.1", "1.2", "1.3", "1.3.1", "1.4", "2", "3", "4", "5"):
+    for number in ("1.2", "1.3", "1.3.1", "1.4", "2", "3", "4", "5"):
         assert executors_of(decision_named(result, number)) == schools, f"point {number}"
+        assert decision_named(result, number)["needs_report"], number
+    # «1.1. Принять к сведению информацию»: a decision that nobody reports on
+    noted = decision_named(result, "1.1")
+    assert (noted["executors"], noted["needs_report"]) == ([], False)
+    assert not decision_named(result, "1")["needs_report"]  # a heading: 1.1–1.4 carry it
+    # «1.2. Осуществлять в системе: – анализ …; – сопоставление …»: one obligation per school
+    point = decision_named(result, "1.2")
+    assert point["text"].startswith("Осуществлять в системе:")
+    assert "– сопоставление результатов по учебным годам" in point["text"]
+    assert not [d for d in result["decisions"] if d["parent"] == "1.2"]
 
 
 def test_001_deadlines():
@@ -577,8 +592,9 @@ def test_multi_question_protocol():
     assert agenda[0]["heard"].startswith("Сидорову Светлану Сергеевну")
     assert "Орлова О.О." in agenda[0]["heard"]
     decisions = {d["number"]: d for d in result["decisions"]}
-    assert list(decisions) == ["1.1", "1.2", "1.3", "2.1", "2.2", "а", "б"]
+    assert list(decisions) == ["1.1", "1.2", "1.3", "2.1", "2.2", "2.2.а)", "2.2.б)"]
     assert decisions["1.1"]["executors"] == []  # «принять к сведению»: nobody to follow up
+    assert not decisions["1.1"]["needs_report"]
     assert decisions["1.2"]["executor_group"] == "Руководителям ОО"
     assert len(decisions["1.2"]["executors"]) == 16
     assert decisions["1.2"]["deadline"]["date"] == "2024-04-01"
@@ -587,12 +603,14 @@ def test_multi_question_protocol():
     assert executors_of(decisions["2.1"]) == ["group ptz-uo"]
     assert decisions["2.1"]["deadline"]["kind"] == "recurring"
     assert executors_of(decisions["2.2"]) == ["organization ptz-sch3", "organization ptz-sch33"]
-    assert decisions["а"]["parent"] == "2.2" and executors_of(decisions["б"]) == executors_of(
-        decisions["2.2"]
-    )
+    assert decisions["2.2.а)"]["parent"] == "2.2"
+    assert executors_of(decisions["2.2.б)"]) == executors_of(decisions["2.2"])
     assert decisions["1.1"]["section"].startswith("Вопрос 1. О подготовке к ГИА")
     assert decisions["2.1"]["section"].startswith("Вопрос 2. Об итогах мониторинга")
-    assert any(w.startswith("Пункт 2.2: Учебный год не задаёт дату") for w in result["warnings"])
+    assert (
+        "Пункт 2.2: срок «до конца учебного года» не прочитан. Учебный год не задаёт дату"
+        in " ".join(result["warnings"])
+    )
 
 
 PARAGRAPHS_AND_TABLE = """Протокол заседания методического совета
@@ -663,22 +681,26 @@ def test_ambiguous_and_missing_executors_are_warned():
     assert "Пункт 2: не указан исполнитель." in result["warnings"]
 
 
-def test_labeled_executor_and_unreadable_deadline():
+def test_labeled_executor_and_a_span_counted_from_the_protocol_date():
     text = (
         "ПРОТОКОЛ № 2 от 10.01.2024\nПОСТАНОВИЛИ:\n1. Провести мониторинг.\n"
         "Ответственный: Петров П.П.\nСрок: в течение двух недель\n"
+        "2. Провести проверку.\nСрок: в течение 5 рабочих дней после мониторинга\n"
     )
     result = read_protocol(text, directory("ptz-uo"))
-    decision = result["decisions"][0]
-    assert executors_of(decision) == ["person null"] and decision["deadline"] is None
-    assert any(w.startswith("Пункт 1: Срок «в течение …»") for w in result["warnings"])
+    first, second = result["decisions"]
+    assert executors_of(first) == ["person null"]
+    assert (first["deadline"]["kind"], first["deadline"]["date"]) == ("date", "2024-01-24")
+    assert second["deadline"] is None
+    assert second["warnings"] and "рабочих днях" in second["warnings"][0]
+    assert any(w.startswith("Пункт 2: срок «") for w in result["warnings"])
 
 
 def test_deadline_before_the_protocol_date_is_warned():
     text = "ПРОТОКОЛ № 3\n20.03.2024\nРЕШИЛИ:\n1. Отделу образования сдать отчёт до 01.03.2023.\n"
     result = read_protocol(text, directory("krh-oo"))
     assert result["decisions"][0]["deadline"]["date"] == "2023-03-01"
-    assert any("раньше даты протокола" in w for w in result["warnings"])
+    assert any("раньше даты документа" in w for w in result["warnings"])
 
 
 ROMAN_HEADINGS = """ПРОТОКОЛ № 8
@@ -698,10 +720,11 @@ II. Руководителям ОО:
 def test_labels_in_parentheses_roman_headings_and_heard_without_agenda():
     result = read_protocol(ROMAN_HEADINGS, directory("krh-oo"))
     first, letter_a, letter_b, noted, meetings = result["decisions"]
+    assert not noted["needs_report"]
     assert executors_of(first) == ["person null"]
     assert first["executors"][0]["text"] == "Иванова И.И."  # the deadline is not part of it
     assert first["deadline"]["date"] == "2024-03-01"
-    assert (letter_a["number"], letter_a["parent"], letter_b["parent"]) == ("а", "1", "1")
+    assert (letter_a["number"], letter_a["parent"], letter_b["parent"]) == ("1.а)", "1", "1")
     assert letter_b["deadline"]["date"] == "2024-03-01"  # inherited from its parent
     assert noted["executors"] == []
     assert meetings["section"] == "II. Руководителям ОО"
@@ -750,7 +773,7 @@ def test_header_wording(text, field, value):
 def test_overlong_text_is_cut_with_a_warning():
     from tracker.protocols import reader
 
-    result = read_protocol("ПРОТОКОЛ № 1\n" + "а" * (reader._MAX_TEXT + 10))
+    result = read_protocol("ПРОТОКОЛ № 1\n" + "а" * (reader.MAX_TEXT + 10))
     assert any("прочитано только начало" in w for w in result["warnings"])
 
 

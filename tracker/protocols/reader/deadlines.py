@@ -1,0 +1,94 @@
+"""An item's deadline, read by tracker.core.deadlines from the item's words or its table cell.
+
+The reference day is the document's date: a date without a year takes its year («до 1 марта»
+in December is next March), «в течение 10 дней» counts from it. An item without a deadline of
+its own takes its parent's. Words that look like a deadline but are not read («незамедлительно»,
+«по мере необходимости», «в течение 5 рабочих дней после …») become a warning on the item.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from datetime import date
+
+from tracker.core.deadlines import (
+    Deadline,
+    DeadlineError,
+    find_deadline,
+    parse_deadline,
+    unread_deadline,
+)
+from tracker.protocols.reader.numbering import Item
+
+log = logging.getLogger(__name__)
+
+
+def item_deadline(
+    item: Item, reference: date | None, document_date: date | None
+) -> tuple[Deadline | None, list[str]]:
+    """(the deadline, warnings about the item's deadline words)."""
+    try:
+        if item.table_deadline is not None:
+            return _from_cell(item.table_deadline, reference, document_date)
+        return _from_text(item.text, reference, document_date)
+    except Exception:  # a deadline that cannot be read must not stop the document
+        log.exception("reading the deadline of %s failed", item.label())
+        return None, []
+
+
+def _from_cell(cell: str, reference: date | None, document_date: date | None):
+    if not cell.strip():
+        return None, []
+    try:
+        found = parse_deadline(cell, today=reference)
+    except DeadlineError as error:
+        found = find_deadline(cell, today=reference, document_date=document_date)
+        if found is None:
+            return None, [str(error)]
+    return (found if found.kind != "none" else None), []
+
+
+def _from_text(text: str, reference: date | None, document_date: date | None):
+    found = find_deadline(text, today=reference, document_date=document_date)
+    if found is not None:
+        return found, []
+    unread = unread_deadline(text)
+    if unread is None:
+        return None, []
+    words, why = unread
+    return None, [f"срок «{words}» не прочитан. {why}"]
+
+
+def resolve(item: Item, reference: date | None, document_date: date | None) -> list[str]:
+    """Set ``item.deadline`` (its own, else its parent's); returns the warnings to show."""
+    found, warnings = item_deadline(item, reference, document_date)
+    if found is None:
+        if item.parent is not None and item.parent.deadline is not None:
+            item.deadline = dict(item.parent.deadline)
+        return warnings
+    found = roll_year(found, document_date)
+    if found.due_date is not None and document_date is not None and found.due_date < document_date:
+        warnings.append(
+            f"срок «{found.text}» ({found.due_date:%d.%m.%Y}) раньше даты документа "
+            f"{document_date:%d.%m.%Y}: проверьте год."
+        )
+    item.deadline = found.to_dict()
+    return warnings
+
+
+def roll_year(found: Deadline, document_date: date | None) -> Deadline:
+    """«до 1 марта» written in December means next March: move a year-less date forward."""
+    if (
+        found.kind != "date"
+        or found.due_date is None
+        or document_date is None
+        or found.due_date >= document_date
+        or re.search(r"\d{4}|\d{1,2}[./]\d{1,2}[./]\d{2}(?!\d)", found.text)
+    ):
+        return found
+    try:
+        return replace(found, due_date=found.due_date.replace(year=found.due_date.year + 1))
+    except ValueError:
+        return found

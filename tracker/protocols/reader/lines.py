@@ -1,0 +1,84 @@
+"""The text as lines: markup and control characters removed, table cells split, letter-spaced
+words joined («П Р И К А З» -> «ПРИКАЗ»), sub-items written inside a line put on their own
+(«2. Заведующим ДОУ: 2.1. Провести …» -> two lines)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tracker.protocols.matching import fold
+
+MAX_TEXT = 2_000_000  # characters read; a protocol is a few dozen kilobytes
+
+_MARKUP = re.compile(
+    r"\*\*|__|</?(?:b|i|u|em|strong|span|p|br|font|sup|sub)\b[^>]*>|\[bookmark:[^\]]*\]",
+    re.IGNORECASE,
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# Four or more single letters with single spaces between them: «Р Е Ш И Л», «п р и к а з».
+_SPACED = re.compile(r"(?<![\w.])(?:[А-ЯЁа-яё] ){3,}[А-ЯЁа-яё](?![\w.])")
+_PIPE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
+_LEADING_NUMBER = re.compile(r"^([1-9]\d?)(?:\.[1-9]\d?)*[.)]?\s")
+_INLINE_ITEM = re.compile(r"(?<=[:;.])\s+(?=([1-9]\d?(?:\.[1-9]\d?)+)\.?\s+[А-ЯЁа-яё«])")
+
+
+@dataclass
+class Line:
+    text: str  # markup removed, whitespace collapsed
+    cells: list[str]  # table cells (tab- or «|»-separated) as written, stripped; empty ones kept
+    wide_gap: bool  # a tab or 3+ spaces between words: the layout of a signature
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+
+def plain(text: str) -> Line:
+    """A line made from words already cleaned (the rest of a cue line)."""
+    return Line(text, [text], False)
+
+
+def split_lines(text: str) -> list[Line]:
+    lines: list[Line] = []
+    for raw in text[:MAX_TEXT].replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        # tabs at the ends are empty table cells: only spaces are stripped
+        raw = _MARKUP.sub("", _CONTROL.sub("", raw)).replace("\u00a0", " ").strip(" ")
+        raw = re.sub(r"^#{1,6}\s+", "", raw)
+        raw = _SPACED.sub(lambda m: m.group().replace(" ", ""), raw)
+        if _PIPE_RULE.match(raw):
+            raw = ""
+        for piece in _inline_items(raw):
+            lines.append(_line(piece))
+    return lines
+
+
+def _line(raw: str) -> Line:
+    if raw.startswith("|") and raw.endswith("|") and raw.count("|") >= 3:
+        cells = [" ".join(cell.split()) for cell in raw[1:-1].split("|")]
+        return Line(" ".join(c for c in cells if c), cells, False)
+    cells = [" ".join(cell.split()) for cell in raw.split("\t")]
+    return Line(
+        text=" ".join(raw.split()),
+        cells=cells,
+        wide_gap=bool(re.search(r"\S(?: {3,}|\t)\S", raw)),
+    )
+
+
+def _inline_items(raw: str) -> list[str]:
+    """«2. Заведующим ДОУ: 2.1. Провести … 2.2. Обеспечить …» -> the item and its sub-items.
+
+    Only numbers under the line's own leading number are split off, so a date («до
+    30.06.2020.») or a reference («пункт 3.2 приказа») stays in the text."""
+    leading = _LEADING_NUMBER.match(raw)
+    if leading is None or "\t" in raw:
+        return [raw]
+    prefix = leading.group(1) + "."
+    pieces = []
+    start = 0
+    for match in _INLINE_ITEM.finditer(raw):
+        if match.group(1).startswith(prefix):
+            pieces.append(raw[start : match.start()].strip())
+            start = match.end()
+    pieces.append(raw[start:].strip())
+    return [p for p in pieces if p] or [raw]
