@@ -90,5 +90,6 @@ def roll_year(found: Deadline, document_date: date | None) -> Deadline:
         return found
     try:
         return replace(found, due_date=found.due_date.replace(year=found.due_date.year + 1))
-    except ValueError:
+    except ValueError:  # 29 February has no next year
+        log.debug("%s kept in %s: no such day a year later", found.text, found.due_date.year)
         return found

@@ -18,7 +18,7 @@ opening with «1. Руководителям общеобразовательн�
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import replace
 
 from tracker.protocols.matching import (
     AMBIGUOUS,
@@ -33,6 +33,7 @@ from tracker.protocols.reader import tasks
 from tracker.protocols.reader.cues import EXECUTOR_VERBS, HEADING_NUMBER, LABELLED_EXECUTOR
 from tracker.protocols.reader.items import Event
 from tracker.protocols.reader.numbering import Item
+from tracker.protocols.reader.result import Candidate, Executor
 from tracker.protocols.reader.words import (
     NAME_RE,
     addressee_start,
@@ -56,7 +57,7 @@ _STOP = re.compile(
 _NUMBER_LIST = re.compile(r"№№?\s*\d{1,4}(?:\s*(?:,|и)\s*(?:№\s*)?\d{1,4}(?![\d.]))+")
 _CLAUSE = re.compile(r";\s*|\.\s+(?=[А-ЯЁа-яё])")
 
-Found = tuple[list[dict[str, Any]], str | None]  # executors, the group they were named as
+Found = tuple[list[Executor], str | None]  # executors, the group they were named as
 
 
 class Executors:
@@ -81,7 +82,7 @@ class Executors:
             item: Item = value
             found = own[id(item)] or _inherited(item, carried, opening, fallback)
             if found is not None:
-                item.executors, item.group = [dict(e) for e in found[0]], found[1]
+                item.executors, item.group = [replace(e) for e in found[0]], found[1]
                 item.own_executors = own[id(item)] is not None
             item.role = tasks.role(item, bool(item.executors))
             if item.role in ("note", "control"):
@@ -147,7 +148,7 @@ class Executors:
             listed = split_executors(tail)
             resolved = [self.fragment(f, None) for f in listed]
             named = any(
-                e["kind"] in ("organization", "ambiguous", "person") for r in resolved for e in r
+                e.kind in ("organization", "ambiguous", "person") for r in resolved for e in r
             )
             if named or (self.directory is None and any(_looks_like_org(f) for f in listed)):
                 executors = []
@@ -159,11 +160,11 @@ class Executors:
             executors.extend(self.fragment(fragment, label))
         executors = unique(executors)
         if group is None:
-            groups = [e["text"] for e in executors if e["kind"] == "group"]
+            groups = [e.text for e in executors if e.kind == "group"]
             group = groups[0] if len(set(groups)) == 1 else None
         return executors, group
 
-    def fragment(self, words: str, label: str | None) -> list[dict[str, Any]]:
+    def fragment(self, words: str, label: str | None) -> list[Executor]:
         """Executors for one addressee's words; ``label`` set: warn about what is unresolved."""
         words = trim(" ".join(words.split()))
         kinds = group_kinds(words)
@@ -187,7 +188,7 @@ class Executors:
         candidates = match.candidates if match is not None else ()
         return [executor(words, None, "unmatched", candidates)]
 
-    def _group(self, words: str, label: str | None) -> list[dict[str, Any]]:
+    def _group(self, words: str, label: str | None) -> list[Executor]:
         members = self.directory.members(words) if self.directory is not None else None
         if members:
             return [executor(words, e.id, "group") for e in members]
@@ -326,12 +327,12 @@ def _number_list(words: str) -> list[str]:
     return [f"{head}№ {n}{tail}" for n in re.findall(r"\d{1,4}", found.group())]
 
 
-def unique(executors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def unique(executors: list[Executor]) -> list[Executor]:
     """Each organization once («Руководителям ОО и заведующим ДОУ» name kindergartens twice)."""
     seen: set[int] = set()
     kept = []
     for found in executors:
-        organization = found["organization_id"]
+        organization = found.organization_id
         if organization is not None:
             if organization in seen:
                 continue
@@ -345,13 +346,10 @@ def executor(
     organization_id: int | None,
     kind: str,
     candidates: tuple[tuple[DirectoryEntry, float], ...] = (),
-) -> dict[str, Any]:
-    return {
-        "text": words,
-        "organization_id": organization_id,
-        "kind": kind,
-        "candidates": [
-            {"organization_id": e.id, "name": e.short_name, "score": float(score)}
-            for e, score in candidates
-        ],
-    }
+) -> Executor:
+    return Executor(
+        text=words,
+        organization_id=organization_id,
+        kind=kind,
+        candidates=[Candidate(e.id, e.short_name, float(score)) for e, score in candidates],
+    )

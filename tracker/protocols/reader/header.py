@@ -8,6 +8,7 @@ these in a few ways: «ПРОТОКОЛ № 4», «ПРИКАЗ» over «30.03.2
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +43,8 @@ _PLACE = re.compile(
     rf"(?:\s+[{UP}][{LO}-]+)*"
 )
 _MAX_TITLE = 2000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -213,6 +216,7 @@ def _make(day: str, month: int | str, year: str) -> date | None:
         full_year = int(year) + (2000 if len(year) == 2 else 0)
         value = date(full_year, int(month), int(day))
     except ValueError:
+        log.debug("not a date: %s.%s.%s", day, month, year)
         return None
     return value if 1990 <= value.year <= 2100 else None
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tracker.protocols.reader.result import Executor
 from tracker.protocols.reader.words import BULLETS, DASH
 
 _ITEM_NUMBER = re.compile(r"^(?P<num>[1-9]\d?(?:\.(?:[1-9]\d?|0))*)(?P<punct>\.|\))?(?P<rest>.*)$")
@@ -42,7 +43,7 @@ class Item:
     table_executors: str | None = None
     table_deadline: str | None = None
     # filled while resolving
-    executors: list[dict[str, Any]] = field(default_factory=list)
+    executors: list[Executor] = field(default_factory=list)
     group: str | None = None
     deadline: dict[str, Any] | None = None
     role: str = "task"  # task | heading | note (no report) | control

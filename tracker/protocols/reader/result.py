@@ -5,7 +5,7 @@ The shape is the API's (tracker.api.schemas.ProtocolReadingSchema); fields are o
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -46,7 +46,7 @@ class Decision:
     parent: str | None  # the parent's number, or its index path («1.2/3») if it has none
     section: str | None  # «Вопрос 2. …» / the heading the item sits under
     text: str
-    executors: list[dict[str, Any]]
+    executors: list[Executor]
     executor_group: str | None  # «Руководителям ОО» when the executors are a group
     deadline: dict[str, Any] | None  # tracker.core.deadlines.Deadline.to_dict()
     needs_report: bool  # False: a heading, «принять к сведению», «утвердить …», control
@@ -70,7 +70,24 @@ class Reading:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The reading as plain JSON types (shallow: executors and deadlines are dicts already)."""
+        result = {f.name: getattr(self, f.name) for f in fields(self)}
+        for name in ("attendees", "agenda", "decisions"):
+            result[name] = [_plain(entry) for entry in result[name]]
+        result["warnings"] = list(self.warnings)
+        return result
+
+
+def _plain(entry: Any) -> dict[str, Any]:
+    found = {f.name: getattr(entry, f.name) for f in fields(entry)}
+    if "executors" in found:
+        found["executors"] = [
+            {**vars(e), "candidates": [vars(c).copy() for c in e.candidates]}
+            for e in found["executors"]
+        ]
+        found["deadline"] = dict(found["deadline"]) if found["deadline"] else None
+        found["warnings"] = list(found["warnings"])
+    return found
 
 
 def empty(warning: str) -> dict[str, Any]:

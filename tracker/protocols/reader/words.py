@@ -7,6 +7,7 @@ tells the part of speech and case of a Russian word.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from tracker.protocols.matching import fold, lemma, morph
 
@@ -103,6 +104,7 @@ def trim(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=20_000)
 def is_infinitive(word: str) -> bool:
     word = fold(word)
     return (
@@ -145,6 +147,7 @@ def is_abbreviation(word: str) -> bool:
     )
 
 
+@lru_cache(maxsize=20_000)
 def _dative(word: str) -> bool:
     """A noun or adjective in the dative: «Руководителям», «Отделу», «Классным»."""
     parses = morph().parse(fold(word.split("-")[0]))
