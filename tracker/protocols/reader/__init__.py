@@ -83,7 +83,9 @@ class _Reader:
     def read(self) -> Reading:
         scan = Scan(self.lines).run()
         if not scan.blocks:
-            start = directives_start(self.lines, scan.states)
+            written = [line for line in self.lines if line.text]
+            plan = header.document_kind(written)[0] == "plan"
+            start = directives_start(self.lines, scan.states, plan)
             if start is not None:
                 scan = Scan(self.lines, forced_start=start).run()
         reading = self._header(scan)

@@ -51,7 +51,9 @@ def _from_cell(cell: str, reference: date | None, document_date: date | None):
 
 
 def _from_text(text: str, reference: date | None, document_date: date | None):
-    found = find_deadline(text, today=reference, document_date=document_date)
+    found = find_deadline(text, today=reference, document_date=document_date) or _column(
+        text, reference
+    )
     if found is not None:
         return found, []
     unread = unread_deadline(text)
@@ -59,6 +61,19 @@ def _from_text(text: str, reference: date | None, document_date: date | None):
         return None, []
     words, why = unread
     return None, [f"срок «{words}» не прочитан. {why}"]
+
+
+def _column(text: str, reference: date | None) -> Deadline | None:
+    """«Организация выставки — август 2023 г. — руководители ОО»: a plan's line whose columns are
+    set apart by dashes; a column that is all deadline is the deadline."""
+    for column in re.split(r"\s[–—]\s", text.split("\n", 1)[0])[1:]:
+        try:
+            found = parse_deadline(column.strip(" .;"), today=reference)
+        except DeadlineError:
+            continue
+        if found.kind != "none":
+            return found
+    return None
 
 
 def resolve(item: Item, reference: date | None, document_date: date | None) -> list[str]:

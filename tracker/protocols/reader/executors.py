@@ -54,6 +54,9 @@ _STOP = re.compile(
     r"|октябр|ноябр|декабр)|во?\s+(?:[ivx]+|перв|втор|трет|четв)\w*\s+(?:квартал|полугоди))",
     re.IGNORECASE,
 )
+# «1. Подготовка доклада — до 10.08.2023 — Щербакова Т.В.»: a plan's line, the last part is
+# who is responsible
+_DASH_TAIL = re.compile(r"\s[–—]\s+(?P<who>[^–—\n]{2,80}?)\s*[.;]?\s*$")
 _NUMBER_LIST = re.compile(r"№№?\s*\d{1,4}(?:\s*(?:,|и)\s*(?:№\s*)?\d{1,4}(?![\d.]))+")
 _CLAUSE = re.compile(r";\s*|\.\s+(?=[А-ЯЁа-яё])")
 
@@ -107,6 +110,9 @@ class Executors:
         labelled = LABELLED_EXECUTOR.search(text)
         if labelled:
             return self.from_head(labelled["value"], "", label)
+        tail = _DASH_TAIL.search(text.split("\n", 1)[0])
+        if tail and _responsible_words(tail["who"]):
+            return self.from_head(tail["who"], "", label)
         return None
 
     def _verb_led(self, text: str, label: str) -> Found | None:
@@ -268,6 +274,18 @@ def _stop(words: str) -> str:
 def _adverb(word: str) -> bool:
     word = fold(word.strip(",;"))
     return bool(word) and word.isalpha() and morph().parse(word)[0].tag.POS == "ADVB"
+
+
+def _responsible_words(words: str) -> bool:
+    """A person («Щербакова Т.В.»), a position or a body («руководители ОО», «отдел общего
+    образования»), not a deadline or a result."""
+    if has_infinitive(words) or re.search(r"\d{1,2}[./]\d{1,2}|\d{4}", words):
+        return False
+    return (
+        bool(NAME_RE.match(words.strip()))
+        or starts_new_executor(words)
+        or group_kinds(words) is not None
+    )
 
 
 def _looks_like_org(text: str) -> bool:

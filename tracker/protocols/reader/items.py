@@ -248,11 +248,13 @@ def is_directive(text: str) -> bool:
     return addressee_start(text) and (text.rstrip().endswith(":") or has_infinitive(text))
 
 
-def directives_start(lines: list[Line], states: list[str]) -> int | None:
+def directives_start(lines: list[Line], states: list[str], plan: bool = False) -> int | None:
     """Where a numbered list of directives (or a table of measures) begins outside any cued
-    section: the line of its «1.» whose items mostly order something; None if there is none."""
+    section: the line of its «1.» whose items mostly order something; None if there is none.
+    In a plan (``plan``) the measures are named, not ordered («1. Проведение семинара — март»):
+    its first numbered list is taken."""
     for index, line in enumerate(lines):
-        if states[index] not in ("header", "body") or not line.text:
+        if states[index] not in ("header", "body", "attendees") or not line.text:
             continue
         if table_header(line.cells) is not None:
             return index
@@ -260,7 +262,7 @@ def directives_start(lines: list[Line], states: list[str]) -> int | None:
         if marker is not None and marker.number == "1" and marker.style in ("num", "paren"):
             texts = _top_level_run(lines, index)
             directives = sum(1 for text in texts if is_directive(text))
-            if directives and directives >= 0.6 * len(texts):
+            if (directives and directives >= 0.6 * len(texts)) or (plan and len(texts) > 1):
                 return index
     return None
 
