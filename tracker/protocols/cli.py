@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from flask.cli import AppGroup
 
-from tracker.core import clock
 from tracker.extensions import db
 from tracker.orgs.models import Organization
 from tracker.protocols import services
@@ -61,11 +59,7 @@ def parse(path: str, as_json: bool, department_ref: str | None) -> None:
         department = _department(department_ref)
         result = services.read(db.session, department, text)
     else:
-        result = read_protocol(
-            text,
-            services.directory_for(db.session, None),
-            today=clock.today(current_app.config["TRACKER_TIMEZONE"]),
-        )
+        result = read_protocol(text, services.directory_for(db.session, None))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:

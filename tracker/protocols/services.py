@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.core import audit, clock
+from tracker.core import audit
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.core.i18n import _
 from tracker.meetings.models import MEETING_KINDS, Decision, Meeting
@@ -90,12 +90,8 @@ def directory_for(session: Session, department: Organization | None) -> Director
 
 
 def read(session: Session, department: Organization, text: str) -> dict[str, Any]:
-    """The reader's draft of a ``department``'s protocol (see read_protocol); writes nothing.
-
-    Dates written without a year are dated by the department's today."""
-    return read_protocol(
-        text, directory_for(session, department), today=clock.today(department.timezone)
-    )
+    """The reader's draft of a ``department``'s document (see read_protocol); writes nothing."""
+    return read_protocol(text, directory_for(session, department))
 
 
 _KIND_LINE = re.compile(

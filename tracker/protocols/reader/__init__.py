@@ -42,18 +42,18 @@ __all__ = ["MAX_TEXT", "read_protocol"]
 log = logging.getLogger(__name__)
 
 
-def read_protocol(
-    text: str, directory: Directory | None = None, *, today: date | None = None
-) -> dict[str, Any]:
+def read_protocol(text: str, directory: Directory | None = None) -> dict[str, Any]:
     """Read a document's text into a JSON-serializable draft; never raises.
 
-    ``directory`` matches executors and attendees to organizations (none: left unmatched);
-    ``today`` dates deadlines written without a year when the document's own date is unknown.
+    ``directory`` matches executors and attendees to organizations (none: left unmatched).
+    Deadlines are read against the document's own date: «до 1 марта» takes its year, «в течение
+    10 дней» counts from it; without a date they are left to the user with a warning (never
+    dated from today).
     """
     if not isinstance(text, str):
         return empty("Текст протокола не получен.")
     try:
-        return _Reader(text, directory, today).read().to_dict()
+        return _Reader(text, directory).read().to_dict()
     except Exception:  # the contract: a draft with a warning, never an error page
         log.exception("reading a document of %s characters failed", len(text))
         return empty(
@@ -63,10 +63,9 @@ def read_protocol(
 
 
 class _Reader:
-    def __init__(self, text: str, directory: Directory | None, today: date | None):
+    def __init__(self, text: str, directory: Directory | None):
         self.lines = split_lines(text)
         self.directory = directory
-        self.today = today
         self.warnings: list[str] = []
         self.executors = Executors(directory, self.warn)
         self.document_date: date | None = None
@@ -182,9 +181,8 @@ class _Reader:
             self.warn("Раздел решений найден, но пункты в нём не распознаны.")
         if self.directory is None and items:
             self.warn("Справочник организаций не передан: исполнители не сопоставлены.")
-        reference_day = self.document_date or self.today
         for item in items:
-            for warning in deadlines.resolve(item, reference_day, self.document_date):
+            for warning in deadlines.resolve(item, self.document_date):
                 item.warnings.append(warning)
                 self.warn(f"{item.label()}: {warning}")
             found = tasks.controller(item.text) if item.role == "control" else None

@@ -25,34 +25,32 @@ from tracker.protocols.reader.numbering import Item
 log = logging.getLogger(__name__)
 
 
-def item_deadline(
-    item: Item, reference: date | None, document_date: date | None
-) -> tuple[Deadline | None, list[str]]:
+def item_deadline(item: Item, document_date: date | None) -> tuple[Deadline | None, list[str]]:
     """(the deadline, warnings about the item's deadline words)."""
     try:
         if item.table_deadline is not None:
-            return _from_cell(item.table_deadline, reference, document_date)
-        return _from_text(item.text, reference, document_date)
+            return _from_cell(item.table_deadline, document_date)
+        return _from_text(item.text, document_date)
     except Exception:  # a deadline that cannot be read must not stop the document
         log.exception("reading the deadline of %s failed", item.label())
         return None, []
 
 
-def _from_cell(cell: str, reference: date | None, document_date: date | None):
+def _from_cell(cell: str, document_date: date | None):
     if not cell.strip():
         return None, []
     try:
-        found = parse_deadline(cell, today=reference)
+        found = parse_deadline(cell, today=document_date)
     except DeadlineError as error:
-        found = find_deadline(cell, today=reference, document_date=document_date)
+        found = find_deadline(cell, today=document_date, document_date=document_date)
         if found is None:
             return None, [str(error)]
     return (found if found.kind != "none" else None), []
 
 
-def _from_text(text: str, reference: date | None, document_date: date | None):
-    found = find_deadline(text, today=reference, document_date=document_date) or _column(
-        text, reference
+def _from_text(text: str, document_date: date | None):
+    found = find_deadline(text, today=document_date, document_date=document_date) or _column(
+        text, document_date
     )
     if found is not None:
         return found, []
@@ -66,7 +64,10 @@ def _from_text(text: str, reference: date | None, document_date: date | None):
 def _column(text: str, reference: date | None) -> Deadline | None:
     """«Организация выставки — август 2023 г. — руководители ОО»: a plan's line whose columns are
     set apart by dashes; a column that is all deadline is the deadline."""
-    for column in re.split(r"\s[–—]\s", text.split("\n", 1)[0])[1:]:
+    columns = re.split(r"\s[–—]\s", text.split("\n", 1)[0])
+    if len(columns) < 3:
+        return None  # «в июле – августе» is one phrase, not columns
+    for column in columns[1:]:
         try:
             found = parse_deadline(column.strip(" .;"), today=reference)
         except DeadlineError:
@@ -76,9 +77,9 @@ def _column(text: str, reference: date | None) -> Deadline | None:
     return None
 
 
-def resolve(item: Item, reference: date | None, document_date: date | None) -> list[str]:
+def resolve(item: Item, document_date: date | None) -> list[str]:
     """Set ``item.deadline`` (its own, else its parent's); returns the warnings to show."""
-    found, warnings = item_deadline(item, reference, document_date)
+    found, warnings = item_deadline(item, document_date)
     if found is None:
         if item.parent is not None and item.parent.deadline is not None:
             item.deadline = dict(item.parent.deadline)
