@@ -681,7 +681,7 @@ def find_deadline(
         return None
     folded = _fold(item_text)
     quoted = [m.span() for m in _QUOTED.finditer(folded)]
-    found: list[tuple[tuple[bool, bool, bool, int, int], Deadline]] = []
+    found: list[tuple[tuple[bool, bool, bool, int, int], tuple[int, int], Deadline]] = []
     for kind, pattern, build in _patterns():
         for match in pattern.finditer(folded):
             if any(start < match.start() < end for start, end in quoted):
@@ -700,8 +700,14 @@ def find_deadline(
                 match.start(),
                 -len(deadline.text),
             )
-            found.append((rank, deadline))
-    return min(found, key=lambda pair: pair[0])[1] if found else None
+            found.append((rank, match.span(), deadline))
+    # «ежегодно в срок до 1 февраля»: the labelled date inside a recurring rule is part of it
+    kept = [
+        (rank, deadline)
+        for rank, (start, end), deadline in found
+        if not any(s <= start and end <= e and (s, e) != (start, end) for _, (s, e), _ in found)
+    ]
+    return min(kept, key=lambda pair: pair[0])[1] if kept else None
 
 
 def _trust(

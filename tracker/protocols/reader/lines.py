@@ -21,6 +21,14 @@ _SPACED = re.compile(r"(?<![\w.])(?:[А-ЯЁа-яё] ){3,}[А-ЯЁа-яё](?![\w
 _PIPE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _LEADING_NUMBER = re.compile(r"^([1-9]\d?)(?:\.[1-9]\d?)*[.)]?\s")
 _INLINE_ITEM = re.compile(r"(?<=[:;.])\s+(?=([1-9]\d?(?:\.[1-9]\d?)+)\.?\s+[А-ЯЁа-яё«])")
+# «… 1. Провести … 2. Руководителям …»: the next top-level number inside the line
+_INLINE_TOP = re.compile(r"(?<=[:;.])\s+(?=([1-9]\d?)[.)]\s+[А-ЯЁ«])")
+# «п. 2. Положения», «ст. 3.»: a reference, not the next item
+_REFERENCE_BEFORE = re.compile(r"(?:^|\s)(?:п|пп|ст|ч|гл|разд|прил|абз|подп|стр|рис|табл|№)\.?\s*$")
+# «… слушали Горину Н.П. Решили: рекомендовать …»: a cue of the directives inside the line
+_INLINE_CUE = re.compile(
+    r"(?<=[.!?])\s+(?=(?:решили|постановили|решение|приказываю|постановляю)\s*:)", re.IGNORECASE
+)
 
 
 @dataclass
@@ -48,8 +56,9 @@ def split_lines(text: str) -> list[Line]:
         raw = _SPACED.sub(lambda m: m.group().replace(" ", ""), raw)
         if _PIPE_RULE.match(raw):
             raw = ""
-        for piece in _inline_items(raw):
-            lines.append(_line(piece))
+        for part in _INLINE_CUE.split(raw):
+            for piece in _inline_items(part):
+                lines.append(_line(piece))
     return lines
 
 
@@ -66,12 +75,36 @@ def _line(raw: str) -> Line:
 
 
 def _inline_items(raw: str) -> list[str]:
-    """«2. Заведующим ДОУ: 2.1. Провести … 2.2. Обеспечить …» -> the item and its sub-items.
+    """«2. Заведующим ДОУ: 2.1. Провести … 2.2. Обеспечить …» -> the item and its sub-items;
+    «ПРИКАЗЫВАЮ: 1. Провести … 2. Обеспечить …» -> the cue and the items.
 
-    Only numbers under the line's own leading number are split off, so a date («до
-    30.06.2020.») or a reference («пункт 3.2 приказа») stays in the text."""
+    Only numbers under the line's own leading number, or the next top-level numbers in turn,
+    are split off, so a date («до 30.06.2020.») or a reference («пункт 3.2 приказа», «п. 2.»)
+    stays in the text."""
+    if "\t" in raw:
+        return [raw]
+    pieces = _split_top(raw)
+    return [piece for part in pieces for piece in _split_sub(part)]
+
+
+def _split_top(raw: str) -> list[str]:
     leading = _LEADING_NUMBER.match(raw)
-    if leading is None or "\t" in raw:
+    expected = int(leading.group(1)) + 1 if leading and "." not in leading.group(0)[:-2] else 1
+    pieces = []
+    start = 0
+    for match in _INLINE_TOP.finditer(raw):
+        if int(match.group(1)) != expected or _REFERENCE_BEFORE.search(raw[: match.start()]):
+            continue
+        pieces.append(raw[start : match.start()].strip())
+        start = match.end()
+        expected += 1
+    pieces.append(raw[start:].strip())
+    return [p for p in pieces if p] or [raw]
+
+
+def _split_sub(raw: str) -> list[str]:
+    leading = _LEADING_NUMBER.match(raw)
+    if leading is None:
         return [raw]
     prefix = leading.group(1) + "."
     pieces = []
