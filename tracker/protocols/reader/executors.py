@@ -57,6 +57,7 @@ _STOP = re.compile(
 # «1. Подготовка доклада — до 10.08.2023 — Щербакова Т.В.»: a plan's line, the last part is
 # who is responsible
 _DASH_TAIL = re.compile(r"\s[–—]\s+(?P<who>[^–—\n]{2,80}?)\s*[.;]?\s*$")
+_COLUMN = re.compile(r"\s[–—]\s")
 _NUMBER_LIST = re.compile(r"№№?\s*\d{1,4}(?:\s*(?:,|и)\s*(?:№\s*)?\d{1,4}(?![\d.]))+")
 _CLAUSE = re.compile(r";\s*|\.\s+(?=[А-ЯЁа-яё])")
 
@@ -110,8 +111,9 @@ class Executors:
         labelled = LABELLED_EXECUTOR.search(text)
         if labelled:
             return self.from_head(labelled["value"], "", label)
-        tail = _DASH_TAIL.search(text.split("\n", 1)[0])
-        if tail and _responsible_words(tail["who"]):
+        first_line = text.split("\n", 1)[0]
+        tail = _DASH_TAIL.search(first_line)
+        if tail and len(_COLUMN.findall(first_line)) >= 2 and _responsible_words(tail["who"]):
             return self.from_head(tail["who"], "", label)
         return None
 
