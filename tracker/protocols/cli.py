@@ -85,10 +85,11 @@ def summary(result: dict[str, Any]) -> str:
         head += f" № {result['number']}"
     head += f" от {result['date']}" if result["date"] else " (дата не найдена)"
     lines = [head]
+    meeting = result.get("document") in ("protocol", "extract", "reference", None)
     for label, key in (
         ("Название", "title"),
         ("Место", "place"),
-        ("Председатель", "chair"),
+        ("Председатель" if meeting else "Подписал", "chair"),
         ("Секретарь", "secretary"),
         ("Контроль", "controller"),
     ):
