@@ -18,6 +18,7 @@ _MARKUP = re.compile(
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
 # Four or more single letters with single spaces between them: «Р Е Ш И Л», «п р и к а з».
 _SPACED = re.compile(r"(?<![\w.])(?:[А-ЯЁа-яё] ){3,}[А-ЯЁа-яё](?![\w.])")
+_LIST_TAB = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*[.)]?|[а-я]\)|[-–—•·])\t")
 _PIPE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _LEADING_NUMBER = re.compile(r"^([1-9]\d?)(?:\.[1-9]\d?)*[.)]?\s")
 _INLINE_ITEM = re.compile(r"(?<=[:;.])\s+(?=([1-9]\d?(?:\.[1-9]\d?)+)\.?\s+[А-ЯЁа-яё«])")
@@ -54,6 +55,8 @@ def split_lines(text: str) -> list[Line]:
         raw = _MARKUP.sub("", _CONTROL.sub("", raw)).replace("\u00a0", " ").strip(" ")
         raw = re.sub(r"^#{1,6}\s+", "", raw)
         raw = _SPACED.sub(lambda m: m.group().replace(" ", ""), raw)
+        if raw.count("\t") == 1:
+            raw = _LIST_TAB.sub(r"\1 ", raw)  # «2.<tab>Текст» pasted from a Word list
         if _PIPE_RULE.match(raw):
             raw = ""
         for part in _INLINE_CUE.split(raw):
@@ -81,8 +84,8 @@ def _inline_items(raw: str) -> list[str]:
     Only numbers under the line's own leading number, or the next top-level numbers in turn,
     are split off, so a date («до 30.06.2020.») or a reference («пункт 3.2 приказа», «п. 2.»)
     stays in the text."""
-    if "\t" in raw:
-        return [raw]
+    if "\t" in raw.strip():
+        return [raw]  # a table row
     pieces = _split_top(raw)
     return [piece for part in pieces for piece in _split_sub(part)]
 

@@ -390,7 +390,7 @@ def decision_at_start(body: str, text: str, strong: bool) -> str | None:
 
 def _accepted(strength: str, found: re.Match[str], text: str, strong: bool) -> str | None:
     rest = text[found.end("word") :]
-    tail = rest.strip()
+    tail = re.sub(r"^\([^)]{0,40}\)\s*", "", rest.strip())  # «Решили (единогласно):»
     colon = tail.startswith((":", "–", "—", "-"))
     tail = tail.lstrip(":.–—- ").strip()
     written = text[: found.end("word")]
@@ -440,7 +440,10 @@ def decision_anywhere(body: str, text: str) -> tuple[str, str | None] | None:
         for found in cue.pattern.finditer(body):
             rest = text[found.start("rest") :].strip()
             written = text[found.start("word") : found.end("word")]
-            if found["colon"] or (not rest and written.isupper()) or re.match(r"1[.)]\s", rest):
+            alone = not rest and body.strip() == found["word"]  # «приказываю» on its own line
+            if found["colon"] or alone or (not rest and written.isupper()):
+                return rest, cue.document
+            if re.match(r"1[.)]\s", rest):
                 return rest, cue.document
     return None
 
