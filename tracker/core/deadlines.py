@@ -762,7 +762,16 @@ def unread_deadline(item_text: str) -> tuple[str, str] | None:
     warning on the item instead of silence. ``why`` is the message parse_deadline gives."""
     if not isinstance(item_text, str):
         return None
-    match = _UNREAD.search(_fold(item_text))
+    folded = _fold(item_text)
+    quoted = [m.span() for m in _QUOTED.finditer(folded)]
+    match = next(
+        (
+            m
+            for m in _UNREAD.finditer(folded)
+            if not any(start < m.start() < end for start, end in quoted)
+        ),
+        None,
+    )
     if match is None:
         return None
     words = item_text[match.start() : match.end()].strip(" ,:–—-")

@@ -104,8 +104,7 @@ class _Reader:
         end = scan.header_end if scan.header_end is not None else len(self.lines)
         lines = [line for line in self.lines[:end] if line.text][:40]
         document, kind_line = header.document_kind(written)
-        if document is None and scan.document_hint in ("prikaz", "resolution"):
-            document = scan.document_hint
+        document = document or scan.document_hint
         found = header.document_date(lines)
         if found is not None:
             self.document_date = found.last
@@ -182,11 +181,14 @@ class _Reader:
         if self.directory is None and items:
             self.warn("Справочник организаций не передан: исполнители не сопоставлены.")
         for item in items:
-            for warning in deadlines.resolve(item, self.document_date):
+            warnings = deadlines.resolve(item, self.document_date)
+            if item.role == "control":
+                reading.controller = reading.controller or tasks.controller(item.text)
+            if item.role in ("note", "control"):
+                continue  # nobody reports on it: its words about time are no deadline to read
+            for warning in warnings:
                 item.warnings.append(warning)
                 self.warn(f"{item.label()}: {warning}")
-            found = tasks.controller(item.text) if item.role == "control" else None
-            reading.controller = reading.controller or found
         return [_decision(item) for item in items]
 
     def _block_label(self, scan: Scan, reading: Reading, position: int) -> str:
