@@ -735,6 +735,97 @@ def test_labels_in_parentheses_roman_headings_and_heard_without_agenda():
     assert "Повестка не найдена: вопросы составлены по блокам «СЛУШАЛИ»." in result["warnings"]
 
 
+@pytest.mark.parametrize(
+    ("item", "executor"),
+    [
+        (
+            "Рекомендовать управлению образования (Иванова И.И.) разработать план.",
+            "управлению образования (Иванова И.И.)",
+        ),
+        ("Поручить МКУ «ИМЦ» (Петров П.П.) провести семинар.", "МКУ «ИМЦ» (Петров П.П.)"),
+        ("Обязать руководителей учреждений провести проверку.", "руководителей учреждений"),
+        ("Предложить Совету ветеранов принять участие в уроках.", "Совету ветеранов"),
+        ("Руководителям ОО обеспечить явку.", "Руководителям ОО"),
+        (
+            "Отделу образования (Иванова И.И.) в срок до 01.03.2024 представить отчёт.",
+            "Отделу образования (Иванова И.И.)",
+        ),
+        ("Провести семинар. Ответственный: Сидорова С.С.", "Сидорова С.С."),
+        (
+            "Перевести условно 4 обучающихся; учителям-предметникам организовать ликвидацию "
+            "задолженности.",
+            "учителям-предметникам",
+        ),
+    ],
+)
+def test_verb_first_and_addressee_first_items_name_their_executor(item, executor):
+    order = f"ПРИКАЗ\n15.01.2024 № 3\nПРИКАЗЫВАЮ:\n1. {item}\n"
+    decision = read_protocol(order)["decisions"][0]
+    assert [e["text"] for e in decision["executors"]] == [executor]
+    assert decision["needs_report"]
+
+
+def test_an_addressee_item_covers_its_sub_items_only():
+    order = (
+        "ПРИКАЗ\n15.01.2024 № 3\nПРИКАЗЫВАЮ:\n1. Провести конкурс до 01.03.2024.\n"
+        "2. Руководителям ОУ:\n2.1. обеспечить участие;\n1) подготовить работы;\n"
+        "3. Организовать выставку работ.\n"
+        "4. Контроль за исполнением приказа возложить на заместителя начальника Иванову И.И.\n"
+        "Начальник управления образования          П.П. Петров\n"
+    )
+    result = read_protocol(order)
+    decisions = {d["number"]: d for d in result["decisions"]}
+    assert list(decisions) == ["1", "2", "2.1", "2.1.1)", "3", "4"]
+    assert decisions["2"]["needs_report"] is False  # a heading: its sub-items carry it
+    for number in ("2.1", "2.1.1)"):
+        assert [e["text"] for e in decisions[number]["executors"]] == ["Руководителям ОУ"]
+    assert decisions["3"]["executors"] == [] and decisions["1"]["executors"] == []
+    assert decisions["4"]["needs_report"] is False and decisions["4"]["executors"] == []
+    assert result["controller"] == "заместителя начальника Иванову И.И."
+    assert result["chair"] == "П.П. Петров"
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "Принять к сведению информацию.",
+        "Информацию о ходе подготовки принять к сведению.",
+        "Утвердить прилагаемый план мероприятий.",
+        "Признать утратившим силу приказ от 01.09.2023 № 140.",
+        "Настоящий приказ вступает в силу со дня подписания.",
+        "Контроль за исполнением приказа оставляю за собой.",
+    ],
+)
+def test_what_is_not_a_task_is_kept_but_needs_no_report(item):
+    order = f"ПРИКАЗ\n15.01.2024 № 3\nПРИКАЗЫВАЮ:\n1. {item}\n"
+    decision = read_protocol(order)["decisions"][0]
+    assert (decision["needs_report"], decision["executors"]) == (False, [])
+
+
+@pytest.mark.parametrize(
+    ("cue", "document"),
+    [
+        ("ПРИКАЗЫВАЮ:", "prikaz"),
+        ("приказываю:", "prikaz"),
+        ("постановляю:", "resolution"),
+        ("Администрация района ПОСТАНОВЛЯЕТ:", "resolution"),
+        ("Дума решила:", "decision"),
+        ("Совет РЕШИЛА:", "decision"),
+        ("Собрание РЕШИЛО:", "decision"),
+        ("Совет депутатов Р Е Ш И Л:", "decision"),
+        ("коллегия РЕШАЕТ:", "decision"),
+        ("коллегия постановляет:", "resolution"),
+        ("Совещание приняло следующие решения:", None),
+    ],
+)
+def test_every_cue_opens_the_directives(cue, document):
+    text = f"Заслушав информацию, {cue}\n1. Руководителям ОО провести собрания до 01.03.2024.\n"
+    result = read_protocol(text)
+    assert result["document"] == document
+    assert [d["number"] for d in result["decisions"]] == ["1"]
+    assert result["decisions"][0]["deadline"]["date"] == "2024-03-01"
+
+
 def test_a_year_less_date_takes_the_document_year_never_today():
     dated = "ПРИКАЗ\n15.12.1998 № 7\nПРИКАЗЫВАЮ:\n1. Руководителям ОО сдать отчёты до 1 марта.\n"
     decision = read_protocol(dated)["decisions"][0]

@@ -34,7 +34,7 @@ def controller(text: str) -> str | None:
     if found["self"]:
         return SELF
     written = " ".join(text.split())
-    return trim(written[found.start("on") : found.end("on")]) or None
+    return trim(written[found.start("on") :]) or None  # trim keeps «И.И.» whole
 
 
 def role(item: Item, named: bool) -> str:
