@@ -730,3 +730,41 @@ def test_api_answer_for_seed_001_matches_its_openapi_schema(petrozavodsk, api, c
     assert ProtocolReadingSchema().validate(answer) == {}
     body = operation["requestBody"]["content"]
     assert set(body) == {"application/json", "multipart/form-data"}
+
+
+ORDER = """УПРАВЛЕНИЕ ОБРАЗОВАНИЯ АДМИНИСТРАЦИИ ПЕТРОЗАВОДСКОГО ГОРОДСКОГО ОКРУГА
+ПРИКАЗ
+05.02.2024                                                   № 45
+О мерах по повышению объективности оценочных процедур
+По итогам анализа результатов ВПР 2023 года ПРИКАЗЫВАЮ:
+1. Информацию о результатах ВПР 2023 года принять к сведению.
+2. Руководителям МОУ «Средняя школа № 3» и МОУ «Средняя школа № 6» разработать планы \
+в срок до 01.03.2024.
+3. Поручить МОУ «Средняя школа № 10» (Иванова И.И.) провести семинар в течение месяца.
+4. Контроль за исполнением приказа оставляю за собой.
+Начальник управления образования                          С.А. Пахомова
+"""
+
+
+def test_page_cli_and_api_give_the_same_reading(petrozavodsk, api, app, tmp_path):
+    """One reading everywhere: the import page (services.read), `flask protocol parse --json`
+    and `POST /api/v1/protocols/parse`."""
+    department = petrozavodsk["ptz-uo"]
+    page = services.read(db.session, department, ORDER)
+    path = tmp_path / "приказ.txt"
+    path.write_text(ORDER, encoding="utf-8")
+    cli = app.test_cli_runner().invoke(
+        args=["protocol", "parse", str(path), "--json", "--department", "ptz-uo"]
+    )
+    from_api = api(staff_001(), json={"organization_id": department.id, "text": ORDER}).json
+    assert json.loads(cli.output) == page == from_api
+    assert (page["document"], page["kind"], page["number"]) == ("prikaz", "prikaz", "45")
+    assert page["controller"] == "С.А. Пахомова"
+    decisions = {d["number"]: d for d in page["decisions"]}
+    assert [decisions[n]["needs_report"] for n in "1234"] == [False, True, True, False]
+    assert {e["organization_id"] for e in decisions["2"]["executors"]} == {
+        petrozavodsk["ptz-sch3"].id,
+        petrozavodsk["ptz-sch6"].id,
+    }
+    assert decisions["3"]["deadline"]["date"] == "2024-03-05"  # a month from 05.02.2024
+    assert nothing_created()
