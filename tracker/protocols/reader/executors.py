@@ -58,6 +58,8 @@ _STOP = re.compile(
 # who is responsible
 _DASH_TAIL = re.compile(r"\s[–—]\s+(?P<who>[^–—\n]{2,80}?)\s*[.;]?\s*$")
 _COLUMN = re.compile(r"\s[–—]\s")
+# «Подготовить справку до 10.02.2024 (Петрова О.В.).»: who, in parentheses at the end
+_NAME_IN_PARENTHESES = re.compile(r"\((?P<who>[^()]{4,80})\)\s*[.;]?\s*$")
 _NUMBER_LIST = re.compile(r"№№?\s*\d{1,4}(?:\s*(?:,|и)\s*(?:№\s*)?\d{1,4}(?![\d.]))+")
 _CLAUSE = re.compile(r";\s*|\.\s+(?=[А-ЯЁа-яё])")
 
@@ -115,6 +117,9 @@ class Executors:
         tail = _DASH_TAIL.search(first_line)
         if tail and len(_COLUMN.findall(first_line)) >= 2 and _responsible_words(tail["who"]):
             return self.from_head(tail["who"], "", label)
+        named = _NAME_IN_PARENTHESES.search(text)
+        if named and NAME_RE.match(named["who"]):
+            return self.from_head(named["who"], "", label)
         return None
 
     def _verb_led(self, text: str, label: str) -> Found | None:

@@ -23,7 +23,7 @@ _PIPE_RULE = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?$")
 _LEADING_NUMBER = re.compile(r"^([1-9]\d?)(?:\.[1-9]\d?)*[.)]?\s")
 _INLINE_ITEM = re.compile(r"(?<=[:;.])\s+(?=([1-9]\d?(?:\.[1-9]\d?)+)\.?\s+[А-ЯЁа-яё«])")
 # «… 1. Провести … 2. Руководителям …»: the next top-level number inside the line
-_INLINE_TOP = re.compile(r"(?<=[:;.])\s+(?=([1-9]\d?)[.)]\s+[А-ЯЁ«])")
+_INLINE_TOP = re.compile(r"(?<=[:;.])\s+(?=([1-9]\d?)(?:\.\s+[А-ЯЁ«]|\)\s+[А-ЯЁа-яё«]))")
 # «п. 2. Положения», «ст. 3.»: a reference, not the next item
 _REFERENCE_BEFORE = re.compile(r"(?:^|\s)(?:п|пп|ст|ч|гл|разд|прил|абз|подп|стр|рис|табл|№)\.?\s*$")
 # «… слушали Горину Н.П. Решили: рекомендовать …»: a cue of the directives inside the line
