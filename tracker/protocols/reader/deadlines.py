@@ -63,11 +63,13 @@ def _from_text(text: str, document_date: date | None):
 
 def _column(text: str, reference: date | None) -> Deadline | None:
     """«Организация выставки — август 2023 г. — руководители ОО»: a plan's line whose columns are
-    set apart by dashes; a column that is all deadline is the deadline."""
-    columns = re.split(r"\s[–—]\s", text.split("\n", 1)[0])
+    set apart by dashes, or a plan's row pasted a cell per line; a column or line that is all
+    deadline is the deadline."""
+    lines = text.split("\n")
+    columns = re.split(r"\s[–—]\s", lines[0])
     if len(columns) < 3:
-        return None  # «в июле – августе» is one phrase, not columns
-    for column in columns[1:]:
+        columns = [""]  # «в июле – августе» is one phrase, not columns
+    for column in [*columns[1:], *lines[1:]]:  # or a line of its own: «март 2022 г.»
         try:
             found = parse_deadline(column.strip(" .;"), today=reference)
         except DeadlineError:

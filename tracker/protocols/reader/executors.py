@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from itertools import pairwise
 
+from tracker.core.deadlines import DeadlineError, parse_deadline
 from tracker.protocols.matching import (
     AMBIGUOUS,
     MATCHED,
@@ -27,6 +29,7 @@ from tracker.protocols.matching import (
     DirectoryEntry,
     fold,
     group_kinds,
+    lemma,
     morph,
 )
 from tracker.protocols.reader import tasks
@@ -36,6 +39,8 @@ from tracker.protocols.reader.numbering import Item
 from tracker.protocols.reader.result import Candidate, Executor
 from tracker.protocols.reader.words import (
     NAME_RE,
+    ORGAN_WORDS,
+    ROLE_WORDS,
     addressee_start,
     first_infinitive,
     has_infinitive,
@@ -120,6 +125,20 @@ class Executors:
         named = _NAME_IN_PARENTHESES.search(text)
         if named and NAME_RE.match(named["who"]):
             return self.from_head(named["who"], "", label)
+        return self._cell_line(text, label)
+
+    def _cell_line(self, text: str, label: str) -> Found | None:
+        """A plan's row pasted a cell per line («Проведение семинара / март 2022 / Иванова
+        И.И.»): the line after the deadline's names who is responsible."""
+        lines = [line.strip() for line in text.split("\n")]
+        for previous, line in pairwise(lines[1:]):
+            if (
+                _deadline_words(previous)
+                and len(line) <= 80
+                and _responsible_words(line)
+                and not _deadline_words(line)
+            ):
+                return self.from_head(line, "", label)
         return None
 
     def _verb_led(self, text: str, label: str) -> Found | None:
@@ -288,11 +307,20 @@ def _responsible_words(words: str) -> bool:
     образования»), not a deadline or a result."""
     if has_infinitive(words) or re.search(r"\d{1,2}[./]\d{1,2}|\d{4}", words):
         return False
-    return (
-        bool(NAME_RE.match(words.strip()))
-        or starts_new_executor(words)
-        or group_kinds(words) is not None
+    if NAME_RE.match(words.strip()) or starts_new_executor(words) or group_kinds(words):
+        return True
+    # «классные руководители», «рабочая группа»: a position or body among the first words
+    return any(
+        lemma(word) in ROLE_WORDS | ORGAN_WORDS | {"группа", "комиссия"}
+        for word in re.findall(r"[а-яё]+", fold(words))[:3]
     )
+
+
+def _deadline_words(line: str) -> bool:
+    try:
+        return parse_deadline(line.strip(" .;")).kind != "none"
+    except DeadlineError:
+        return False
 
 
 def _looks_like_org(text: str) -> bool:

@@ -62,7 +62,31 @@ def split_lines(text: str) -> list[Line]:
         for part in _INLINE_CUE.split(raw):
             for piece in _inline_items(part):
                 lines.append(_line(piece))
-    return lines
+    return _numbers_joined(lines)
+
+
+_NUMBER_ONLY = re.compile(r"^(?:[1-9]\d?(?:\.[1-9]\d?)*[.)]?|[а-я]\))$")
+
+
+def _numbers_joined(lines: list[Line]) -> list[Line]:
+    """«1.» alone on a line and the measure on the next (a table pasted from a PDF, a cell per
+    line) are one item: «1. Проведение семинара»."""
+    joined: list[Line] = []
+    pending: Line | None = None
+    for line in lines:
+        if pending is not None and line.text:
+            if line.text[:1].isalpha() or line.text[:1] in '«"':
+                line = _line(f"{pending.text} {line.text}")
+            else:
+                joined.append(pending)
+            pending = None
+        if _NUMBER_ONLY.match(line.text) and len(line.cells) == 1:
+            pending = line
+            continue
+        joined.append(line)
+    if pending is not None:
+        joined.append(pending)
+    return joined
 
 
 def _line(raw: str) -> Line:

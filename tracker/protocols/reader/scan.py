@@ -340,7 +340,10 @@ class Scan:
             return False
         plain_text = re.sub(r"[_/]+", " ", text)
         if NAME_ONLY.fullmatch(plain_text):
-            return not _previous_text(self.lines, index).endswith(":")
+            # a name alone: a signature, unless items follow (a plan's cell per line)
+            return not _previous_text(self.lines, index).endswith(":") and not _items_follow(
+                self.lines, index
+            )
         if (line.wide_gap or role_word(text)) and NAME_AT_END.search(plain_text):
             return True
         if not role_word(text):
@@ -476,6 +479,11 @@ def _previous_text(lines: list[Line], index: int) -> str:
         if line.text:
             return line.text
     return ""
+
+
+def _items_follow(lines: list[Line], index: int) -> bool:
+    following = [line.text for line in lines[index + 1 :] if line.text][:6]
+    return any(item_marker(text) is not None for text in following)
 
 
 def _name_follows(lines: list[Line], index: int) -> bool:
