@@ -42,6 +42,7 @@ def _from_cell(cell: str, document_date: date | None):
     try:
         found = parse_deadline(cell, today=document_date)
     except DeadlineError as error:
+        log.debug("the cell %r is not a deadline as a whole: %s", cell, error)
         found = find_deadline(cell, today=document_date, document_date=document_date)
         if found is None:
             return None, [str(error)]
@@ -72,7 +73,8 @@ def _column(text: str, reference: date | None) -> Deadline | None:
     for column in [*columns[1:], *lines[1:]]:  # or a line of its own: «март 2022 г.»
         try:
             found = parse_deadline(column.strip(" .;"), today=reference)
-        except DeadlineError:
+        except DeadlineError as error:
+            log.debug("not a deadline column %r: %s", column, error)
             continue
         if found.kind != "none":
             return found

@@ -17,6 +17,7 @@ opening with «1. Руководителям общеобразовательн�
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import replace
 from itertools import pairwise
@@ -48,6 +49,8 @@ from tracker.protocols.reader.words import (
     starts_new_executor,
     trim,
 )
+
+log = logging.getLogger(__name__)
 
 MAX_FRAGMENTS = 200  # executors named in one item
 # Where the addressee's words end and the circumstances of the order begin.
@@ -319,7 +322,8 @@ def _responsible_words(words: str) -> bool:
 def _deadline_words(line: str) -> bool:
     try:
         return parse_deadline(line.strip(" .;")).kind != "none"
-    except DeadlineError:
+    except DeadlineError as error:
+        log.debug("%r is no deadline: %s", line, error)
         return False
 
 
