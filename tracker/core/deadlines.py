@@ -635,6 +635,25 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str], Builder], ...]:
     )
 
 
+# What a pattern cannot match without: find_deadline skips a pattern whose words are absent
+# from the item (most items hold no «ежемесячно», «по пятницам» or «в течение»).
+_NEEDS: dict[str, re.Pattern[str]] = {
+    "ongoing": re.compile(r"постоян|систематич|регулярн", re.IGNORECASE),
+    "within": re.compile(r"течени|пределах|дневн|недельн|месячн", re.IGNORECASE),
+    "relative": re.compile(r"дн|сут|недел", re.IGNORECASE),
+    "recurring": re.compile(
+        r"еже|кажд|раз\s|числа|по\s+(?:понед|вторн|сред|четв|пятн|субб|воскр)", re.IGNORECASE
+    ),
+}
+
+
+def _skipped(kind: str, folded: str, figures: bool) -> bool:
+    needs = _NEEDS.get(kind)
+    if needs is not None:
+        return needs.search(folded) is None
+    return not figures  # dates, ranges, periods have figures
+
+
 def _fold(text: str) -> str:
     return text.replace("ё", "е").replace("Ё", "Е")  # keeps offsets: find_deadline slices by them
 
@@ -682,7 +701,10 @@ def find_deadline(
     folded = _fold(item_text)
     quoted = [m.span() for m in _QUOTED.finditer(folded)]
     found: list[tuple[tuple[bool, bool, bool, int, int], tuple[int, int], Deadline]] = []
+    figures = re.search(r"[0-9]", folded) is not None
     for kind, pattern, build in _patterns():
+        if _skipped(kind, folded, figures):
+            continue
         for match in pattern.finditer(folded):
             if any(start < match.start() < end for start, end in quoted):
                 continue  # «Мы вместе ежедневно строим будущее!» is a title

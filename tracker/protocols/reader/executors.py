@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
+from copy import copy
 from itertools import pairwise
 
 from tracker.core.deadlines import DeadlineError, parse_deadline
@@ -96,7 +96,7 @@ class Executors:
             item: Item = value
             found = own[id(item)] or _inherited(item, carried, opening, fallback)
             if found is not None:
-                item.executors, item.group = [replace(e) for e in found[0]], found[1]
+                item.executors, item.group = [copy(e) for e in found[0]], found[1]
                 item.own_executors = own[id(item)] is not None
             item.role = tasks.role(item, bool(item.executors))
             if item.role in ("note", "control"):
