@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle
+.PHONY: run test lint format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+# Debian's Dovecot for the IMAP test (the test starts a private instance; no service is started).
+dovecot:
+	@test -x /usr/sbin/dovecot || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+	    --no-install-recommends dovecot-imapd; }
+
 db: $(VENV)/.runtime
 	mkdir -p var
 	$(BIN)/flask db upgrade
@@ -50,7 +57,7 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: $(VENV)/.dev chromium translations
+test: $(VENV)/.dev chromium dovecot translations
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -72,3 +79,6 @@ bench-roadmaps: $(VENV)/.dev
 
 bench-cycle: $(VENV)/.dev
 	cd bench && ../$(BIN)/python cycle.py
+
+bench-inbound: $(VENV)/.dev
+	cd bench && ../$(BIN)/python inbound.py

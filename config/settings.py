@@ -76,6 +76,23 @@ class BaseConfig:
         # Without a broker, send in a background thread of the process that committed.
         self.TRACKER_DELIVER_INLINE = env_bool("TRACKER_DELIVER_INLINE", False)
 
+        # Replies to letters (tracker.inbound): empty domain — letters carry no reply address.
+        self.TRACKER_INBOUND_DOMAIN = env("TRACKER_INBOUND_DOMAIN", "")
+        self.TRACKER_INBOUND_LOCAL = env("TRACKER_INBOUND_LOCAL", "reply")
+        self.TRACKER_INBOUND_PLUS = env_bool("TRACKER_INBOUND_PLUS", True)
+        self.TRACKER_INBOUND_TOKEN_DAYS = env_int("TRACKER_INBOUND_TOKEN_DAYS", 90)
+        self.TRACKER_INBOUND_HOST = env("TRACKER_INBOUND_HOST", "127.0.0.1")
+        self.TRACKER_INBOUND_PORT = env_int("TRACKER_INBOUND_PORT", 2525)
+        self.TRACKER_INBOUND_TLS_CERT = env("TRACKER_INBOUND_TLS_CERT", "")
+        self.TRACKER_INBOUND_TLS_KEY = env("TRACKER_INBOUND_TLS_KEY", "")
+        self.TRACKER_IMAP_HOST = env("TRACKER_IMAP_HOST", "")
+        self.TRACKER_IMAP_PORT = env_int("TRACKER_IMAP_PORT", 993)
+        self.TRACKER_IMAP_USER = env("TRACKER_IMAP_USER", "")
+        self.TRACKER_IMAP_PASSWORD = env("TRACKER_IMAP_PASSWORD", "")
+        self.TRACKER_IMAP_FOLDER = env("TRACKER_IMAP_FOLDER", "INBOX")
+        self.TRACKER_IMAP_CAFILE = env("TRACKER_IMAP_CAFILE", "")
+        self.TRACKER_IMAP_MINUTES = env_int("TRACKER_IMAP_MINUTES", 5)
+
         self.BABEL_DEFAULT_LOCALE = env("TRACKER_LOCALE", "ru")
         self.BABEL_DEFAULT_TIMEZONE = self.TRACKER_TIMEZONE
         self.BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "tracker" / "translations")

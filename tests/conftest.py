@@ -384,3 +384,29 @@ def mailbox(app, smtp_sink):
     )
     yield sink
     app.config.update(saved)
+
+
+# --- replies by mail (tracker.inbound) ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def inbound_server(app, database_url, smtp_sink):
+    """`flask mail inbound` in its own process, filing into the tests' database."""
+    from tests.inbound_helpers import InboundServer, server_env
+
+    server = InboundServer(server_env(app, database_url, smtp_sink[1]))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def inbound(app, inbound_server, mailbox):
+    """Replies are on: this process writes letters with reply addresses, the server files them."""
+    from tests.inbound_helpers import DOMAIN
+
+    if inbound_server.process is None:
+        inbound_server.start()
+    app.config["TRACKER_INBOUND_DOMAIN"] = DOMAIN
+    yield inbound_server
+    app.config["TRACKER_INBOUND_DOMAIN"] = ""

@@ -58,6 +58,9 @@ def test_docker_compose_is_consistent_with_config():
     }
     assert not unknown
     assert set(compose["volumes"]) >= {"pgdata", "uploads"}
+    # Replies by mail: the SMTP server is a service of its own, writing files where web reads.
+    inbound = services["inbound"]
+    assert inbound["command"][:3] == ["flask", "mail", "inbound"] and "healthcheck" in inbound
 
 
 def test_screenshots_named_in_the_readme_exist():

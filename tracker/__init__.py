@@ -40,6 +40,7 @@ def register_models() -> None:
     from tracker.core import models as _c  # noqa: F401
     from tracker.cycle import models as _cy  # noqa: F401
     from tracker.evaluations import models as _e  # noqa: F401
+    from tracker.inbound import models as _i  # noqa: F401
     from tracker.meetings import models as _m  # noqa: F401
     from tracker.notify import models as _n  # noqa: F401
     from tracker.orgs import models as _o  # noqa: F401
@@ -47,7 +48,7 @@ def register_models() -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from tracker import notify
+    from tracker import inbound, notify
     from tracker.core import web
     from tracker.core.models import render_migration_item
     from tracker.extensions import babel, csrf, db, limiter, login, mail, migrate
@@ -70,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     login.init_app(app)
     web.init_app(app)
     notify.init_app(app)
+    inbound.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -79,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.core.views import bp as core_bp
     from tracker.cycle.views import bp as cycle_bp
     from tracker.evaluations.views import bp as evaluations_bp
+    from tracker.inbound.views import bp as inbound_bp
     from tracker.meetings.views import bp as meetings_bp
     from tracker.notify.views import bp as notify_bp
     from tracker.orgs.views import bp as orgs_bp
@@ -97,11 +100,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(protocols_bp)
     app.register_blueprint(roadmaps_bp)
     app.register_blueprint(cycle_bp)
+    app.register_blueprint(inbound_bp)
     init_api(app)
 
 
 def register_cli(app: Flask) -> None:
     from tracker.demo.cli import demo_cli
+    from tracker.inbound.cli import mail_cli
     from tracker.notify.cli import reminders_cli, scheduler_cli
     from tracker.orgs.cli import users_cli
     from tracker.protocols.cli import protocol_cli
@@ -111,3 +116,4 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(protocol_cli)
+    app.cli.add_command(mail_cli)

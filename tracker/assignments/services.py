@@ -107,8 +107,10 @@ def transition(
     actor: User | None,
     *,
     comment: str | None = None,
+    via: str | None = None,
 ) -> Assignment:
-    """Apply one move from the table; the only place an assignment's status changes."""
+    """Apply one move from the table; the only place an assignment's status changes.
+    `via` names the channel when it is not the page (a report by mail: "mail")."""
     move = MOVES.get(action)
     if move is None:
         raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
@@ -148,6 +150,7 @@ def transition(
         f"assignment.{action}",
         assignment,
         **{"from": before, "to": assignment.status, "comment": comment},
+        **({"via": via} if via else {}),
     )
     return assignment
 
@@ -197,6 +200,7 @@ def submit_report(
     actor: User,
     text: str,
     uploads: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+    via: str | None = None,
 ) -> ExecutionReport:
     """An execution report with files; the assignment moves to «отчёт представлен»."""
     text = (text or "").strip()
@@ -230,13 +234,18 @@ def submit_report(
                 execution_report_id=report.id,
             )
         )
-    transition(session, assignment, "report", actor)
+    transition(session, assignment, "report", actor, via=via)
     notifications.report_submitted(assignment, report)
     return report
 
 
 def request_extension(
-    session: Session, assignment: Assignment, actor: User, reason: str, proposed: date
+    session: Session,
+    assignment: Assignment,
+    actor: User,
+    reason: str,
+    proposed: date,
+    via: str | None = None,
 ) -> ExtensionRequest:
     if not may(actor, "report", assignment):
         raise NotAllowed(_("Недостаточно прав для этого действия."))
@@ -267,7 +276,13 @@ def request_extension(
     )
     session.add(request)
     session.flush()
-    audit.record(actor, "assignment.extension_requested", assignment, proposed=proposed.isoformat())
+    audit.record(
+        actor,
+        "assignment.extension_requested",
+        assignment,
+        proposed=proposed.isoformat(),
+        **({"via": via} if via else {}),
+    )
     return request
 
 

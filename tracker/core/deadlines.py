@@ -292,6 +292,11 @@ _PERIOD = rf"""
     )?  # none: the whole year
     \s*,?\s*(?<![0-9/–-])(?P<year>[0-9]{{4}})(?![0-9]|[/–-][0-9])(?P<yword>{_YEAR_WORD})?
 """
+# «до конца марта»: a month's end without the year, which then comes from ``today``.
+_MONTH_END = rf"""
+    (?P<cue>до\s+конца|к\s+концу|не\s+позднее\s+конца)\s+(?P<month>{_alternation(_MONTHS)})(?!\w)
+    (?!\s*,?\s*[0-9]{{4}})
+"""
 _ONGOING = r"""
     (?:постоянно(?!\s+действующ)|на\s+постоянной\s+основе|в\s+постоянном\s+режиме
       |систематически|регулярно)(?!\w)
@@ -514,6 +519,21 @@ def _build_period(m: re.Match[str], source: str, today: date | None) -> Deadline
     return Deadline(text, "month", date(year, month, calendar.monthrange(year, month)[1]))
 
 
+def _build_month_end(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    text = _words(m, source)
+    if today is None:
+        raise DeadlineError(
+            _(
+                "В сроке «%(text)s» не указан год: напишите, например, %(example)s.",
+                text=text,
+                example="«до конца марта 2024 года»",
+            )
+        )
+    month = _MONTHS[m["month"].lower()]
+    last = calendar.monthrange(today.year, month)[1]
+    return Deadline(text, "month", date(today.year, month, last))
+
+
 def _ordinal(figure: str | None, word: str | None) -> int:
     """«II» / «2» / «втор(ое)» -> 2."""
     if figure:
@@ -619,6 +639,7 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str], Builder], ...]:
         ("within", _WITHIN, _build_within),
         ("month", _PERIOD, _build_period),
         ("month", _YEAR_RANGE, _build_year_range),
+        ("month", _MONTH_END, _build_month_end),
         ("ongoing", _ONGOING, _build_ongoing),
         ("recurring", _MONTHLY_DAY, _build_monthly_day),
         ("recurring", _DAY_OF_EACH_MONTH, _build_monthly_day),
@@ -647,11 +668,14 @@ _NEEDS: dict[str, re.Pattern[str]] = {
 }
 
 
+_MONTH_END_WORD = re.compile(r"конц", re.IGNORECASE)  # «до конца марта» has no figures
+
+
 def _skipped(kind: str, folded: str, figures: bool) -> bool:
     needs = _NEEDS.get(kind)
     if needs is not None:
         return needs.search(folded) is None
-    return not figures  # dates, ranges, periods have figures
+    return not figures and not _MONTH_END_WORD.search(folded)  # dates and periods have figures
 
 
 def _fold(text: str) -> str:

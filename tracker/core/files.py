@@ -109,11 +109,16 @@ def max_file_size() -> int:
 
 def read_upload(upload: FileStorage) -> tuple[str, bytes, str]:
     """(safe file name, bytes, extension) of one uploaded file, or FileRejected."""
-    original = (upload.filename or "").strip()
+    return check_file(upload.filename or "", upload.stream.read(max_file_size() + 1))
+
+
+def check_file(original: str, data: bytes) -> tuple[str, bytes, str]:
+    """The checks of an upload on a file from elsewhere (a letter's attachment): name, size,
+    type by content. Returns (safe file name, bytes, extension), or raises FileRejected."""
+    original = original.strip()
     if not original:
         raise FileRejected(_("Файл без имени."))
     limit = max_file_size()
-    data = upload.stream.read(limit + 1)
     if len(data) > limit:
         raise FileRejected(
             _(

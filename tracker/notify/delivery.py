@@ -19,6 +19,7 @@ from tracker.core import clock
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.models import OutboxMessage
+from tracker.notify.replies import reply_address, token_for
 from tracker.notify.services import message_id_for
 
 log = logging.getLogger(__name__)
@@ -105,12 +106,15 @@ def _compose(row: OutboxMessage) -> Message:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     domain = parseaddr(sender)[1].partition("@")[2] or "tracker.local"
     recipient_name = row.recipient.full_name if row.recipient else ""
+    # A letter about one assignment can be answered to report on it (tracker.inbound).
+    token = token_for(row)
     msg = MailMessage(
         subject=row.subject,
         sender=sender,
         recipients=[formataddr((recipient_name, row.recipient_email))],
         body=row.body_text,
         html=row.body_html,
+        reply_to=reply_address(token) if token else None,
         extra_headers={
             "X-Tracker-Key": row.key,
             "List-Unsubscribe": f"<{external_url('notify.settings')}>",

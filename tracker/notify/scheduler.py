@@ -85,4 +85,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         misfire_grace_time=DELIVERY_INTERVAL_SECONDS * 10,
         **common,
     )
+    # Jobs the parts above notify register (the IMAP poll of tracker.inbound).
+    for register in app.extensions.get("scheduler_jobs", []):
+        register(app, scheduler)
     return scheduler

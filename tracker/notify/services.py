@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.core import clock
 from tracker.core.i18n import _
 from tracker.notify.models import OutboxMessage
+from tracker.notify.replies import token_for
 from tracker.orgs.models import User
 
 
@@ -36,7 +37,7 @@ def render_mail(template: str, **context: Any) -> tuple[str, str, str]:
 def queue_mail(
     session: Session,
     *,
-    recipient: User,
+    recipient: User | str,
     kind: str,
     key: str,
     template: str,
@@ -46,15 +47,17 @@ def queue_mail(
     occurrence: str | None = None,
     send_after: datetime | None = None,
 ) -> OutboxMessage | None:
-    """Add one outbox row; None if a row with this key exists (a re-run adds nothing)."""
+    """Add one outbox row; None if a row with this key exists (a re-run adds nothing).
+    `recipient` is a user, or a bare address (the answer to a stranger's letter)."""
     if session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return None
-    subject, text, html = render_mail(template, recipient=recipient, **context)
+    user = recipient if isinstance(recipient, User) else None
+    subject, text, html = render_mail(template, recipient=user, **context)
     message = OutboxMessage(
         key=key,
         kind=kind,
-        recipient_id=recipient.id,
-        recipient_email=recipient.email,
+        recipient_id=user.id if user else None,
+        recipient_email=user.email if user else recipient,
         assignment_id=assignment_id,
         road_map_id=road_map_id,
         occurrence=occurrence,
@@ -73,9 +76,11 @@ def queue_mail(
 
 
 def message_id_for(message: OutboxMessage, domain: str) -> str:
-    """A stable Message-ID: the same outbox row always gets the same one."""
+    """A stable Message-ID: the same outbox row always gets the same one. A replyable letter's
+    carries its reply token, so a reply is matched by In-Reply-To when the plus part is lost."""
     digest = hashlib.sha256(message.key.encode()).hexdigest()[:32]
-    return f"<{digest}@{domain}>"
+    token = token_for(message)
+    return f"<{digest}.{token.text}@{domain}>" if token else f"<{digest}@{domain}>"
 
 
 def resend(session: Session, message: OutboxMessage, actor: User) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from calendar import monthrange
 from dataclasses import replace
 from datetime import date
 
@@ -101,15 +102,19 @@ def resolve(item: Item, document_date: date | None) -> list[str]:
 def roll_year(found: Deadline, document_date: date | None) -> Deadline:
     """«до 1 марта» written in December means next March: move a year-less date forward."""
     if (
-        found.kind != "date"
+        found.kind not in ("date", "month")
         or found.due_date is None
         or document_date is None
         or found.due_date >= document_date
         or re.search(r"\d{4}|\d{1,2}[./]\d{1,2}[./]\d{2}(?!\d)", found.text)
     ):
         return found
+    due = found.due_date
     try:
-        return replace(found, due_date=found.due_date.replace(year=found.due_date.year + 1))
+        if found.kind == "month":  # the month's last day, a year on (29 February included)
+            year = due.year + 1
+            return replace(found, due_date=date(year, due.month, monthrange(year, due.month)[1]))
+        return replace(found, due_date=due.replace(year=due.year + 1))
     except ValueError:  # 29 February has no next year
         log.debug("%s kept in %s: no such day a year later", found.text, found.due_date.year)
         return found

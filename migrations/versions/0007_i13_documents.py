@@ -1,16 +1,16 @@
 """documents read from orders, decrees and decisions: their meeting kinds; decisions that need
 no report («принять к сведению», «утвердить», headings)
 
-Revision ID: 0006_i13
-Revises: 0005
+Revision ID: 0007_i13
+Revises: 0006_i17
 Create Date: 2026-12-05
 
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_i13"
-down_revision = "0005"
+revision = "0007_i13"
+down_revision = "0006_i17"
 branch_labels = None
 depends_on = None
 
