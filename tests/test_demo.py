@@ -58,11 +58,33 @@ def world_matches_the_documents():
         "2023-02-27",
     )
     assert len(point2.assignments) == 15
+    # The reader's rule: «1.1. Принять к сведению информацию» is kept but nobody reports on it,
+    # «1.2. Осуществлять в системе: – … – …» is one assignment per school, not one per dash.
+    decisions = {d.number: d for d in ptz.decisions}
+    assert decisions["1.1"].needs_report is False and decisions["1.1"].assignments == []
+    assert len(decisions["1.2"].assignments) == 15 and "– сопоставление" in decisions["1.2"].text
+    assert None not in decisions  # no dash left as a decision of its own
+    total = sum(len(d.assignments) for d in ptz.decisions)
+    assert total == 8 * 15  # 1.2, 1.3, 1.3.1, 1.4, 2, 3, 4, 5 (225 before, 15 of them «1.1»)
+    assert_demo_follows_the_reader(ptz)
     krh = db.session.scalar(sa.select(Meeting).where(Meeting.key == "krh-2023-12-22"))
     words = {d.deadline_text: (d.deadline_kind, d.due_date) for d in krh.decisions}
     assert words["Срок: январь 2024 года"][0] == "month"
     assert str(words["Срок: январь 2024 года"][1]) == "2024-01-31"
     assert words["Срок: постоянно"] == ("ongoing", None)
+
+
+def assert_demo_follows_the_reader(meeting):
+    """The demo meeting of seed 001 has the decisions the reader makes of the seed's text."""
+    from pathlib import Path
+
+    from tracker.protocols.reader import read_protocol
+
+    seed = Path(__file__).parent / "fixtures" / "seeds" / "001_petrozavodsk_protocol_2023-01-31.txt"
+    read = read_protocol(seed.read_text(encoding="utf-8"))["decisions"]
+    assert [(d["number"], d["needs_report"]) for d in read] == [
+        (d.number, d.needs_report) for d in meeting.decisions
+    ]
 
 
 def director_sees_only_their_school(client_for):

@@ -146,25 +146,29 @@ def test_confirm_builds_the_meeting_in_order_with_parents_and_assignments(petroz
     assert meeting.chair == "С.А.Пахомова" and meeting.secretary == "С.В. Червова"
     assert [a.position for a in meeting.agenda_items] == [1, 2, 3]
     decisions = meeting.decisions
-    assert len(decisions) == 15
+    assert len(decisions) == 10
     by_number = {d.number: d for d in decisions if d.number}
     assert by_number["1.3.1"].parent is by_number["1.3"]
     assert by_number["1.1"].parent is by_number["1"]
-    dashes = [d for d in decisions if d.number is None]
-    assert len(dashes) == 5 and all(d.parent is by_number["1.2"] for d in dashes)
+    # «1.2. Осуществлять в системе: – … – …» is one obligation: its dashes are in its text
+    assert not [d for d in decisions if d.number is None]
+    assert "– сопоставление результатов по учебным годам" in by_number["1.2"].text
     assert by_number["2"].parent is None and by_number["2"].due_date == date(2023, 2, 27)
     assert by_number["1.4"].deadline_kind == "ongoing"
     assert by_number["3"].deadline_kind == "relative" and by_number["3"].deadline_offset_days == 3
     assert all(d.controller_id == staff.id for d in decisions)
-    # the heading gets nothing; every other item one assignment per school
+    # the heading gets nothing, «1.1. Принять к сведению информацию» nothing (kept, marked as
+    # needing no report); every other item one assignment per school, 1.2 included (not six)
     assert by_number["1"].assignments == []
-    assert count(Assignment) == 14 * 15
+    assert by_number["1.1"].assignments == [] and by_number["1.1"].needs_report is False
+    assert len(by_number["1.2"].assignments) == 15
+    assert count(Assignment) == 8 * 15
     point_2 = by_number["2"].assignments
     assert {a.organization_id for a in point_2} == {
         petrozavodsk[f"ptz-sch{n}"].id for n in SCHOOLS_001
     }
     assert {a.due_date for a in point_2} == {date(2023, 2, 27)}
-    assert services.created_counts(db.session, meeting) == (15, 210)
+    assert services.created_counts(db.session, meeting) == (10, 120)
     assert db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "meeting.import"))
 
 
@@ -175,7 +179,7 @@ def test_confirm_leaves_out_items_and_moves_their_children_up(petrozavodsk, ctx)
     reading["decisions"][0]["skip"] = True  # the heading «Руководителям …:»
     meeting = services.confirm(db.session, department, staff_001(), reading)
     numbers = [d.number for d in meeting.decisions]
-    assert "1" not in numbers and len(numbers) == 14
+    assert "1" not in numbers and len(numbers) == 9
     assert next(d for d in meeting.decisions if d.number == "1.1").parent is None
 
 
@@ -558,7 +562,8 @@ def test_cli_summary_and_department(app, petrozavodsk, tmp_path):
     result = runner.invoke(args=["protocol", "parse", str(seed), "--department", "ptz-uo"])
     assert result.exit_code == 0, result.output
     assert "Протокол от 2023-01-31" in result.output
-    assert "Пунктов решения: 15" in result.output
+    assert "Пунктов решения: 10, из них с отчётом: 8" in result.output
+    assert "1.1 Принять к сведению информацию. [без отчёта]" in result.output
     assert re.search(
         r"2 Разработать\(скорректировать\).*\[15 исп\.\] — в срок до 27\.02\.2023", result.output
     )
@@ -630,7 +635,7 @@ def test_api_upload_as_multipart(petrozavodsk, api):
         },
     )
     assert response.status_code == 200, response.json
-    assert len(response.json["decisions"]) == 15
+    assert len(response.json["decisions"]) == 10
     broken = api(
         staff_001(),
         data={
@@ -723,9 +728,47 @@ def test_api_answer_for_seed_001_matches_its_openapi_schema(petrozavodsk, api, c
         answer["decisions"][0]["executors"][0]
     )
     assert set(components["ProtocolDeadline"]["properties"]) == set(
-        answer["decisions"][11]["deadline"]
+        answer["decisions"][6]["deadline"]
     )
     # the same marshmallow schema loads it back without errors
     assert ProtocolReadingSchema().validate(answer) == {}
     body = operation["requestBody"]["content"]
     assert set(body) == {"application/json", "multipart/form-data"}
+
+
+ORDER = """УПРАВЛЕНИЕ ОБРАЗОВАНИЯ АДМИНИСТРАЦИИ ПЕТРОЗАВОДСКОГО ГОРОДСКОГО ОКРУГА
+ПРИКАЗ
+05.02.2024                                                   № 45
+О мерах по повышению объективности оценочных процедур
+По итогам анализа результатов ВПР 2023 года ПРИКАЗЫВАЮ:
+1. Информацию о результатах ВПР 2023 года принять к сведению.
+2. Руководителям МОУ «Средняя школа № 3» и МОУ «Средняя школа № 6» разработать планы \
+в срок до 01.03.2024.
+3. Поручить МОУ «Средняя школа № 10» (Иванова И.И.) провести семинар в течение месяца.
+4. Контроль за исполнением приказа оставляю за собой.
+Начальник управления образования                          С.А. Пахомова
+"""
+
+
+def test_page_cli_and_api_give_the_same_reading(petrozavodsk, api, app, tmp_path):
+    """One reading everywhere: the import page (services.read), `flask protocol parse --json`
+    and `POST /api/v1/protocols/parse`."""
+    department = petrozavodsk["ptz-uo"]
+    page = services.read(db.session, department, ORDER)
+    path = tmp_path / "приказ.txt"
+    path.write_text(ORDER, encoding="utf-8")
+    cli = app.test_cli_runner().invoke(
+        args=["protocol", "parse", str(path), "--json", "--department", "ptz-uo"]
+    )
+    from_api = api(staff_001(), json={"organization_id": department.id, "text": ORDER}).json
+    assert json.loads(cli.output) == page == from_api
+    assert (page["document"], page["kind"], page["number"]) == ("prikaz", "prikaz", "45")
+    assert page["controller"] == "С.А. Пахомова"
+    decisions = {d["number"]: d for d in page["decisions"]}
+    assert [decisions[n]["needs_report"] for n in "1234"] == [False, True, True, False]
+    assert {e["organization_id"] for e in decisions["2"]["executors"]} == {
+        petrozavodsk["ptz-sch3"].id,
+        petrozavodsk["ptz-sch6"].id,
+    }
+    assert decisions["3"]["deadline"]["date"] == "2024-03-05"  # a month from 05.02.2024
+    assert nothing_created()

@@ -324,11 +324,59 @@ def test_find_tolerates_other_types():
         ("Срок: 27.02.2023", date(2023, 2, 27)),
         ("Срок исполнения – до 27.02.2023", date(2023, 2, 27)),
         ("29.02.2024", date(2024, 2, 29)),
+        ("до 01.03.1997", date(1997, 3, 1)),
+        ("с 30 марта по 20 апреля 2015 года", date(2015, 4, 20)),
+        ("с 21 по 30 декабря 2021 года", date(2021, 12, 30)),
+        ("25–27 декабря 2019 года", date(2019, 12, 27)),
+        ("с 01.02 по 15.02.2024", date(2024, 2, 15)),
+        ("срок готовности программы – 1 ноября 2014 г.", date(2014, 11, 1)),
+        ("срок исполнения: 22 октября 2021 г.", date(2021, 10, 22)),
     ],
 )
 def test_parse_date(text: str, due: date):
     deadline = parse_deadline(text)
     assert deadline == Deadline(text.strip(), "date", due)
+
+
+@pytest.mark.parametrize(
+    ("text", "due"),
+    [
+        ("в течение 10 дней", date(2024, 5, 25)),
+        ("в течение 10 дней со дня подписания настоящего приказа", date(2024, 5, 25)),
+        ("в течение двух недель", date(2024, 5, 29)),
+        ("в течение 2-х недель", date(2024, 5, 29)),
+        ("в 2-недельный срок", date(2024, 5, 29)),
+        ("в двухнедельный срок", date(2024, 5, 29)),
+        ("в трёхдневный срок", date(2024, 5, 18)),
+        ("в 10-дневный срок", date(2024, 5, 25)),
+        ("в течение недели", date(2024, 5, 22)),
+        ("в течение суток", date(2024, 5, 16)),
+        ("в течение месяца", date(2024, 6, 15)),
+        ("в месячный срок", date(2024, 6, 15)),
+        ("в течение трёх месяцев", date(2024, 8, 15)),
+    ],
+)
+def test_parse_span_counts_from_the_reference_day(text: str, due: date):
+    """«в течение 10 дней» counts from ``today``: the document's date when read from one."""
+    assert parse_deadline(text, today=TODAY) == Deadline(text, "date", due)
+
+
+def test_find_reads_bare_dates_and_in_periods_only_on_or_after_the_document_date():
+    day = date(2024, 1, 11)
+    assert find_deadline("Провести экзамен 12 апреля 2024 года", document_date=day).due_date == (
+        date(2024, 4, 12)
+    )
+    assert find_deadline("Провести экзамен 12 апреля 2024 года") is None  # no document date
+    assert find_deadline("Провести 10 января 2024 года", document_date=day) is None  # before it
+    assert find_deadline("Организовать питание с 02.09.2024", document_date=day) is None
+    assert find_deadline("приказом от 27.11.2024 № 678", document_date=day) is None
+    assert find_deadline("Провести в апреле 2024 года", document_date=day).due_date == date(
+        2024, 4, 30
+    )
+    assert find_deadline("Итоги 2023 года: в 2023 году", document_date=day) is None
+    found = find_deadline("в 2024 году, в срок до 01.03.2024 назначить", document_date=day)
+    assert found.due_date == date(2024, 3, 1)  # a cue wins over «в 2024 году»
+    assert find_deadline("«Мы вместе ежедневно строим будущее!»") is None
 
 
 def test_parse_date_without_year_uses_today_only_when_given():
@@ -360,6 +408,12 @@ def test_parse_date_without_year_uses_today_only_when_given():
         ("первое полугодие 2024", date(2024, 6, 30)),
         ("в первом полугодии 2024 года", date(2024, 6, 30)),
         ("2 полугодие 2024", date(2024, 12, 31)),
+        ("январь – февраль 2021 г.", date(2021, 2, 28)),
+        ("в мае – июне 2022 года", date(2022, 6, 30)),
+        ("июль – август 2015", date(2015, 8, 31)),
+        ("февраль, апрель 2015 г.", date(2015, 4, 30)),
+        ("2023–2024 гг.", date(2024, 12, 31)),
+        ("в течение 1998 года", date(1998, 12, 31)),
     ],
 )
 def test_parse_month_or_period(text: str, due: date):
@@ -407,6 +461,20 @@ def test_parse_ongoing(text: str):
         ("каждую пятницу", "FREQ=WEEKLY;BYDAY=FR"),
         ("каждый понедельник", "FREQ=WEEKLY;BYDAY=MO"),
         ("еженедельно в среду", "FREQ=WEEKLY;BYDAY=WE"),
+        ("еженедельно по пятницам", "FREQ=WEEKLY;BYDAY=FR"),
+        ("по понедельникам", "FREQ=WEEKLY;BYDAY=MO"),
+        ("ежедневно", "FREQ=DAILY"),
+        ("ежегодно до 1 июля", "FREQ=YEARLY;BYMONTH=7;BYMONTHDAY=1"),
+        ("ежегодно в срок до 15.01", "FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=15"),
+        ("ежемесячно в срок до 5 числа", "FREQ=MONTHLY;BYMONTHDAY=5"),
+        (
+            "ежеквартально в срок до 3 числа месяца, следующего за отчётным кварталом",
+            "FREQ=YEARLY;BYMONTH=1,4,7,10;BYMONTHDAY=3",
+        ),
+        (
+            "ежеквартально в срок до 3 числа следующего за отчетным кварталом",
+            "FREQ=YEARLY;BYMONTH=1,4,7,10;BYMONTHDAY=3",
+        ),
     ],
 )
 def test_parse_recurring(text: str, rule: str):
@@ -469,20 +537,23 @@ GENERIC = (
         ("29.02.2023", "Даты 29.02.2023 не существует"),
         ("до 32 января 2024", "Даты 32.01.2024 не существует"),
         ("27.13.2023", "Даты 27.13.2023 не существует"),
-        ("27.02.1999", "вне допустимого диапазона"),
+        ("27.02.1989", "вне допустимого диапазона"),
         ("до 27.02", "не указан год"),
         ("завтра", GENERIC),
         ("asap", GENERIC),
         ("ASAP!!!", GENERIC),
         ("Lorem ipsum dolor sit amet", GENERIC),
         ("как можно скорее", GENERIC),
-        ("ежедневно", GENERIC),
         ("2024", GENERIC),
         ("до января 2024", GENERIC),  # «before January» or «by its end»? never guess
         ("на 2022-2024 годы", GENERIC),
         ("в течение года", "укажите год"),
         ("до конца года", "укажите год"),
-        ("в течение месяца", "укажите год"),
+        ("в течение месяца", "не привязан к дате"),  # no document date to count from
+        ("в течение 5 дней после её подписания", "отсчитывается от события"),
+        ("в течение месяца после получения справки", "отсчитывается от события"),
+        ("в течение 5 рабочих дней", "в рабочих днях"),
+        ("ежегодно до 29 февраля", GENERIC),
         ("в течение учебного года", "Учебный год не задаёт дату"),
         ("в течение 2023/2024 учебного года", "Учебный год не задаёт дату"),
         ("в течение 10 дней", "не привязан к дате"),

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from tracker.core.models import MAX_ID
+from tracker.meetings.models import MEETING_KINDS
 
 
 class Id(fields.Int):
@@ -61,7 +62,7 @@ class MeetingSchema(Schema):
     organization_id = Id(required=True)
     kind = fields.Str(
         load_default="protocol",
-        validate=validate.OneOf(["protocol", "extract", "reference", "order"]),
+        validate=validate.OneOf(list(MEETING_KINDS)),
     )
     number = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
     held_on = fields.Date(required=True)
@@ -124,6 +125,9 @@ class DecisionSchema(Schema):
     controller_id = Id(allow_none=True)
     direction_id = Id(allow_none=True)
     cycle_stage = fields.Str(allow_none=True)
+    needs_report = fields.Bool(
+        metadata={"description": "false: решение без отчёта («принять к сведению», «утвердить»)"}
+    )
     deadline = fields.Function(lambda d: DeadlineSchema().dump(d))
     # Only the assignments the user may see (set by the resource).
     assignments = fields.List(fields.Nested(AssignmentSchema), attribute="visible_assignments")
@@ -269,19 +273,56 @@ class ProtocolDecisionSchema(Schema):
     executors = fields.List(fields.Nested(ProtocolExecutorSchema), required=True)
     executor_group = fields.Str(allow_none=True, required=True)
     deadline = fields.Nested(ProtocolDeadlineSchema, allow_none=True, required=True)
+    needs_report = fields.Bool(
+        required=True,
+        metadata={
+            "description": "false: заголовок, «принять к сведению», «утвердить …», контроль — "
+            "поручений не будет"
+        },
+    )
+    warnings = fields.List(
+        fields.Str(), required=True, metadata={"description": "Что в пункте не прочитано"}
+    )
 
 
 class ProtocolReadingSchema(Schema):
     kind = fields.Str(
         allow_none=True,
         required=True,
-        validate=validate.OneOf(["protocol", "extract", "reference"]),
+        validate=validate.OneOf(list(MEETING_KINDS)),
+        metadata={"description": "Вид совещания, которым станет документ"},
+    )
+    document = fields.Str(
+        allow_none=True,
+        required=True,
+        validate=validate.OneOf(
+            [
+                "protocol",
+                "extract",
+                "reference",
+                "order",
+                "prikaz",
+                "resolution",
+                "decision",
+                "plan",
+            ]
+        ),
+        metadata={
+            "description": "Вид документа: протокол, выписка, справка, распоряжение (order), "
+            "приказ (prikaz), постановление (resolution), решение (decision), план (plan)"
+        },
     )
     number = fields.Str(allow_none=True, required=True)
     date = fields.Str(allow_none=True, required=True, metadata={"format": "date"})
+    title = fields.Str(allow_none=True, required=True)
     place = fields.Str(allow_none=True, required=True)
     chair = fields.Str(allow_none=True, required=True)
     secretary = fields.Str(allow_none=True, required=True)
+    controller = fields.Str(
+        allow_none=True,
+        required=True,
+        metadata={"description": "«Контроль … возложить на …»: кто контролирует исполнение"},
+    )
     attendees = fields.List(fields.Nested(ProtocolAttendeeSchema), required=True)
     agenda = fields.List(fields.Nested(ProtocolAgendaItemSchema), required=True)
     decisions = fields.List(fields.Nested(ProtocolDecisionSchema), required=True)

@@ -4,12 +4,17 @@ See DESIGN.md, «Deadlines as written». Pure logic: no Flask, no database (erro
 translated through tracker.core.i18n, imported only when a message is made).
 
 Semantics chosen here (never guess):
-- a date without a year needs ``today``; impossible dates, «до января 2024» («before» or
-  «by the end of»?), «в течение года» and school years without a date are errors;
+- ``today`` is the reference day: the document's date when there is one. A date without a year
+  takes its year; «в течение 10 дней», «в 2-недельный срок», «в месячный срок» count from it.
+  Without it those are errors, as are impossible dates, «до января 2024» («before» or «by the
+  end of»?), «в течение года», school years and periods after some other event;
+- a period written as a range («с 1 по 28 февраля 2005 года», «январь – февраль 2021 г.»,
+  «2023–2024 гг.») is due on its last day;
 - periods (month, quarter, half-year, year) are due on their last day;
 - recurring rules are due on the last day of each period: «ежемесячно» is
   ``FREQ=MONTHLY;BYMONTHDAY=-1``, «ежеквартально» ``FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1``,
-  «еженедельно» ``FREQ=WEEKLY;BYDAY=SU``;
+  «еженедельно» ``FREQ=WEEKLY;BYDAY=SU``, «ежедневно» ``FREQ=DAILY``; «ежегодно до 1 июля» is
+  ``FREQ=YEARLY;BYMONTH=7;BYMONTHDAY=1``;
 - relative deadlines count calendar days; working days are rejected (no production calendar yet).
 """
 
@@ -166,6 +171,8 @@ def _weekdays() -> dict[str, str]:
         forms[name] = codes[number]
         if name.endswith("а"):  # accusative: «каждую пятницу», «в среду»
             forms[name[:-1] + "у"] = codes[number]
+        # dative plural: «по пятницам», «по средам», «по воскресеньям»
+        forms[(name[:-1] + "ям" if name.endswith("е") else name.rstrip("а") + "ам")] = codes[number]
     return forms
 
 
@@ -205,6 +212,23 @@ _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 _ORDINALS = {"перв": 1, "втор": 2, "трет": 3, "четверт": 4}
 _STRONG_PERIOD_CUES = ("в течение", "до конца", "к концу", "не позднее конца")
 _NONE_WORDS = re.compile(r"[-–—]+|нет|без\s+срока|не\s+(?:установлен|указан)[оа]?", re.IGNORECASE)
+# «в 2-недельный срок», «в трёхдневный срок»: the count before «-дневный» written as a word
+_COMPOUND_COUNTS = {
+    "одно": 1,
+    "двух": 2,
+    "трех": 3,
+    "четырех": 4,
+    "пяти": 5,
+    "шести": 6,
+    "семи": 7,
+    "восьми": 8,
+    "девяти": 9,
+    "десяти": 10,
+    "пятнадцати": 15,
+    "двадцати": 20,
+    "тридцати": 30,
+}
+_EARLIEST_YEAR = 1990  # archives hold papers from the 1990s on
 
 
 @cache
@@ -235,12 +259,15 @@ def _alternation(words: Iterable[str]) -> str:
 # dates and periods so that «приказ от 10.01.2022» is not taken for a deadline.
 
 _LABEL = r"""
-    (?:(?P<label>(?:в\s+)?(?:следующие\s+)?сроки?(?:\s+(?:исполнения|выполнения))?)(?!\w)
+    (?:(?P<label>(?:(?:в|установить)\s+)?(?:следующие\s+)?сроки?
+          (?:\s+(?:исполнения|выполнения|готовности|представления|предоставления|проведения
+                 |реализации|сдачи|окончания)(?:\s+[^\W\d_]+){0,2}?)?)(?!\w)
        \s*(?:[:–—-]\s*)?)?
 """
 _YEAR_WORD = r"(?:\s*(?:год(?:а|у)?(?!\w)|гг?\.|г(?!\w)))"
 _DAY = r"(?P<day>[0-9]{1,2})(?:\s*-?\s*(?:го|е))?\s+числа"
 _FOLLOWING = r"\s*,?\s*следующего\s+за\s+отчетным(?:\s+(?:месяцем|кварталом|периодом))?"
+_IN_TIME = r"(?:в\s+срок\s+)?(?:до|не\s+позднее)"  # «ежемесячно в срок до 5 числа»
 _EVENT = r"(?P<event>[^\W\d_][^.;,()\n]{0,150}?)(?=\s*(?:[.;,()\n]|$))"
 
 _DATE = rf"""
@@ -256,7 +283,8 @@ _DATE = rf"""
 """
 _PERIOD = rf"""
     (?:(?P<cue>в\s+течение|до\s+конца|к\s+концу|не\s+позднее\s+конца|в|во)\s+)?
-    (?: (?P<month>{_alternation(_MONTHS)})(?!\w)  # январь, января, январе
+    (?: (?:(?P<first>{_alternation(_MONTHS)})(?:\s*[-–—,]\s*|\s+и\s+))?  # «январь – февраль»
+        (?P<month>{_alternation(_MONTHS)})(?!\w)  # январь, января, январе
       | (?P<q>iv|i{{1,3}}|[1-4])(?:\s*-?\s*(?:й|го|м|ом))?\s+квартал(?:а|е|у|ом)?(?!\w)
       | (?P<qw>перв|втор|трет|четверт)(?:ый|ий|ого|его|ом|ем|ому|ему)\s+квартал(?:а|е|у|ом)?(?!\w)
       | (?P<h>i{{1,2}}|[12])(?:\s*-?\s*(?:е|го|м|ом))?\s+полугоди[еяию](?:м)?(?!\w)
@@ -274,13 +302,51 @@ _ONGOING = r"""
       |систематически|регулярно)(?!\w)
 """
 _MONTHLY_DAY = rf"""
-    (?:ежемесячно|каждый\s+месяц)\s*,?\s*до\s+{_DAY}
+    (?:ежемесячно|каждый\s+месяц)\s*,?\s*{_IN_TIME}\s+{_DAY}
     (?:\s+(?:каждого\s+|текущего\s+)?месяца)?(?:{_FOLLOWING})?
 """
 _DAY_OF_EACH_MONTH = rf"до\s+{_DAY}\s+(?:каждого\s+месяца|ежемесячно)(?:{_FOLLOWING})?"
-_QUARTERLY_DAY = rf"ежеквартально\s*,?\s*до\s+{_DAY}\s+месяца{_FOLLOWING}"
+_QUARTERLY_DAY = rf"ежеквартально\s*,?\s*{_IN_TIME}\s+{_DAY}(?:\s+месяца)?{_FOLLOWING}"
+_YEARLY_DAY = rf"""
+    (?:ежегодно|каждый\s+год)\s*,?\s*(?:в\s+срок\s+)?(?:до|к|не\s+позднее)\s+
+    [«"]?(?P<day>[0-9]{{1,2}})[»"]?
+    (?:\s+(?P<month>{_alternation(_MONTHS)})(?!\w)|\.(?P<num>[0-9]{{1,2}})(?![0-9.]))
+"""
+_DAILY = r"(?:ежедневно|каждый\s+день)(?!\w)"
+_DATE_RANGE = rf"""
+    (?:(?:в\s+период|в\s+срок)\s+)?с\s+(?P<d1>[0-9]{{1,2}})
+    (?:\s+(?:{_alternation(_MONTHS)})(?:\s+[0-9]{{4}})?|[./][0-9]{{1,2}}(?:[./](?:[0-9]{{4}}|[0-9]{{2}}))?)?
+    \s+(?:по|до)\s+
+    (?: (?P<d>[0-9]{{1,2}})[./](?P<m>[0-9]{{1,2}})(?:[./](?P<y>[0-9]{{4}}|[0-9]{{2}}))?(?![0-9])
+      | (?P<wd>[0-9]{{1,2}})\s+(?P<wm>{_alternation(_MONTHS)})(?!\w)
+        (?:\s+(?P<wy>[0-9]{{4}})(?![0-9]))?
+    ){_YEAR_WORD}?
+  | (?P<r1>[0-9]{{1,2}})\s*[-–—]\s*(?P<rd>[0-9]{{1,2}})\s+(?P<rm>{_alternation(_MONTHS)})(?!\w)
+    (?:\s+(?P<ry>[0-9]{{4}})(?![0-9]))?{_YEAR_WORD}?
+"""
+_YEAR_RANGE = r"""
+    (?:(?P<cue>в\s+течение|до\s+конца|в|во)\s+)?
+    (?<![0-9])[0-9]{4}\s*[-–—]\s*(?P<year>[0-9]{4})(?![0-9])
+    \s*(?:гг\.?|годы|годов|годах|года|г\.)
+"""
+_WITHIN = r"""
+    (?: (?:в\s+течение|в\s+пределах)\s+
+        (?:(?P<num>[0-9]{1,3}(?:-?х)?|[^\W\d_]+?)\s+)??
+        (?P<unit>дней|дня|день|суток|сутки|недели|неделю|недель|месяцев|месяца|месяц)(?!\w)
+      | в\s+(?P<cnum>[0-9]{1,3}\s*-?\s*|[^\W\d_]+?)?(?P<cunit>дневный|недельный|месячный)\s+срок
+    )
+    (?P<since>\s*,?\s*(?:со\s+дня|с\s+момента|с\s+даты|после|с)\s+[^.;,()\n]{1,80})?
+"""
+# «со дня подписания настоящего приказа»: the document itself starts the count
+_SINCE_DOCUMENT = re.compile(
+    r"(?:со\s+дня|с\s+момента|с\s+даты)\s+(?:его\s+)?(?:подписания|издания|принятия|утверждения"
+    r"|опубликования|получения\s+настоящ|вступления\s+в\s+силу)(?:\s+настоящ\w+(?:\s+\w+)?)?\s*$"
+    r"|настоящ",
+    re.IGNORECASE,
+)
 _WEEKDAY = rf"""
-    (?:кажд(?:ый|ую|ое)|еженедельно\s+(?:в|во))\s+(?P<weekday>{_alternation(_WEEKDAYS)})(?!\w)
+    (?:кажд(?:ый|ую|ое)|еженедельно\s+(?:в|во|по)|(?:еженедельно\s+)?по)
+    \s+(?P<weekday>{_alternation(_WEEKDAYS)})(?!\w)
 """
 _EVERY = r"""
     (?P<every>еженедельно|ежемесячно|ежеквартально|ежеполугодно|ежегодно
@@ -310,9 +376,13 @@ def _words(m: re.Match[str], source: str, group: int | str = 0) -> str:
 
 def _year(value: str) -> int:
     year = int(value) + (2000 if len(value) == 2 else 0)
-    if not 2000 <= year <= 2099:
+    if not _EARLIEST_YEAR <= year <= 2099:
         raise DeadlineError(
-            _("Год %(year)s вне допустимого диапазона: укажите год 2000–2099.", year=value)
+            _(
+                "Год %(year)s вне допустимого диапазона: укажите год %(first)s–2099.",
+                year=value,
+                first=_EARLIEST_YEAR,
+            )
         )
     return year
 
@@ -320,33 +390,116 @@ def _year(value: str) -> int:
 def _build_date(m: re.Match[str], source: str, today: date | None) -> Deadline:
     text = _words(m, source)
     if m["iy"]:
-        day, month, year = int(m["id"]), int(m["im"]), _year(m["iy"])
+        return _dated(text, m["id"], int(m["im"]), m["iy"], today)
+    month = int(m["m"]) if m["m"] else _MONTHS[m["wm"].lower()]
+    return _dated(text, m["d"] or m["wd"], month, m["y"] or m["wy"], today)
+
+
+def _build_date_range(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    """«с 1 по 28 февраля 2005 года», «25–27 декабря 2019 года»: due on the last day."""
+    if m["rd"]:
+        return _dated(_words(m, source), m["rd"], _MONTHS[m["rm"].lower()], m["ry"], today)
+    if m["wd"]:
+        return _dated(_words(m, source), m["wd"], _MONTHS[m["wm"].lower()], m["wy"], today)
+    return _dated(_words(m, source), m["d"], int(m["m"]), m["y"], today)
+
+
+def _dated(text: str, day: str, month: int, year_text: str | None, today: date | None) -> Deadline:
+    if year_text:
+        year = _year(year_text)
+    elif today is not None:
+        year = today.year
     else:
-        day = int(m["d"] or m["wd"])
-        month = int(m["m"]) if m["m"] else _MONTHS[m["wm"].lower()]
-        year_text = m["y"] or m["wy"]
-        if year_text:
-            year = _year(year_text)
-        elif today is not None:
-            year = today.year
-        else:
-            raise DeadlineError(
-                _(
-                    "В сроке «%(text)s» не указан год: напишите, например, %(example)s.",
-                    text=text,
-                    example="«до 27.02.2023»",
-                )
+        raise DeadlineError(
+            _(
+                "В сроке «%(text)s» не указан год: напишите, например, %(example)s.",
+                text=text,
+                example="«до 27.02.2023»",
             )
+        )
     try:
-        return Deadline(text, "date", date(year, month, day))
+        return Deadline(text, "date", date(year, month, int(day)))
     except ValueError:
         raise DeadlineError(
             _(
                 "Даты %(date)s не существует: проверьте день и месяц в сроке «%(text)s».",
-                date=f"{day:02d}.{month:02d}.{year}",
+                date=f"{int(day):02d}.{month:02d}.{year}",
                 text=text,
             )
         ) from None
+
+
+def _build_year_range(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    year = _year(m["year"])
+    return Deadline(_words(m, source), "month", date(year, 12, 31))
+
+
+def _build_within(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    """«в течение 10 дней», «в 2-недельный срок»: counted from ``today`` (the document's date)."""
+    text = _words(m, source)
+    since = m["since"]
+    if since and not _SINCE_DOCUMENT.search(since.strip()):
+        raise DeadlineError(
+            _(
+                "Срок «%(text)s» отсчитывается от события, дата которого неизвестна: укажите "
+                "дату, например %(date)s.",
+                text=text,
+                date="«до 27.02.2023»",
+            )
+        )
+    if today is None:
+        raise DeadlineError(
+            _(
+                "Срок %(words)s не привязан к дате: укажите дату, например %(date)s.",
+                words="«в течение …»",
+                date="«до 27.02.2023»",
+            )
+        )
+    unit = (m["unit"] or m["cunit"]).lower()
+    count = _span_count(m["num"] if m["unit"] else m["cnum"], text)
+    try:
+        if unit.startswith("меся"):
+            month = today.month - 1 + count
+            year, month = today.year + month // 12, month % 12 + 1
+            due = date(year, month, min(today.day, calendar.monthrange(year, month)[1]))
+        else:
+            due = today + timedelta(days=count * (7 if unit.startswith("недел") else 1))
+    except (ValueError, OverflowError):
+        raise DeadlineError(_unreadable(text)) from None
+    return Deadline(text, "date", due)
+
+
+def _span_count(written: str | None, text: str) -> int:
+    """The count in «в течение двух недель», «в 10-дневный срок»; none written means one."""
+    words = re.sub(r"(?<=[0-9])-?х$", "", (written or "").strip(" -").lower().replace("ё", "е"))
+    if not words:
+        return 1
+    if words.isdigit():
+        count = int(words)
+    elif words in _COMPOUND_COUNTS:
+        count = _COMPOUND_COUNTS[words]
+    elif words in _number_words():
+        count = _number_words()[words]
+    else:
+        raise DeadlineError(_unreadable(text))
+    if not 1 <= count <= 366:
+        raise DeadlineError(_unreadable(text))
+    return count
+
+
+def _build_yearly_day(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    month = _MONTHS[m["month"].lower()] if m["month"] else int(m["num"])
+    day = int(m["day"])
+    try:
+        date(2001, month, day)  # a year without 29 February: a rule must meet every year
+    except ValueError:
+        raise DeadlineError(_unreadable(_words(m, source))) from None
+    rule = f"FREQ=YEARLY;BYMONTH={month};BYMONTHDAY={day}"
+    return Deadline(_words(m, source), "recurring", None, rule=rule)
+
+
+def _build_daily(m: re.Match[str], source: str, today: date | None) -> Deadline:
+    return Deadline(_words(m, source), "recurring", None, rule="FREQ=DAILY")
 
 
 def _build_period(m: re.Match[str], source: str, today: date | None) -> Deadline:
@@ -477,15 +630,22 @@ Builder = Callable[[re.Match[str], str, date | None], Deadline]
 
 @cache
 def _patterns() -> tuple[tuple[str, re.Pattern[str], Builder], ...]:
-    """(kind, compiled pattern, builder), compiled on first use (number words need pymorphy3)."""
+    """(pattern name, compiled pattern, builder), compiled on first use (number words need
+    pymorphy3). The name says how find_deadline trusts a match: «date» and «month» need a cue or
+    a label (or, with a document date, a full date or «в …» period on or after it)."""
     table: list[tuple[str, str, Builder]] = [
         ("date", _DATE, _build_date),
+        ("range", _DATE_RANGE, _build_date_range),
+        ("within", _WITHIN, _build_within),
         ("month", _PERIOD, _build_period),
+        ("month", _YEAR_RANGE, _build_year_range),
         ("month", _MONTH_END, _build_month_end),
         ("ongoing", _ONGOING, _build_ongoing),
         ("recurring", _MONTHLY_DAY, _build_monthly_day),
         ("recurring", _DAY_OF_EACH_MONTH, _build_monthly_day),
         ("recurring", _QUARTERLY_DAY, _build_quarterly_day),
+        ("recurring", _YEARLY_DAY, _build_yearly_day),
+        ("recurring", _DAILY, _build_daily),
         ("recurring", _WEEKDAY, _build_weekday),
         ("recurring", _EVERY, _build_every),
         ("relative", _relative(), _build_relative),
@@ -496,6 +656,28 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str], Builder], ...]:
     )
 
 
+# What a pattern cannot match without: find_deadline skips a pattern whose words are absent
+# from the item (most items hold no «ежемесячно», «по пятницам» or «в течение»).
+_NEEDS: dict[str, re.Pattern[str]] = {
+    "ongoing": re.compile(r"постоян|систематич|регулярн", re.IGNORECASE),
+    "within": re.compile(r"течени|пределах|дневн|недельн|месячн", re.IGNORECASE),
+    "relative": re.compile(r"дн|сут|недел", re.IGNORECASE),
+    "recurring": re.compile(
+        r"еже|кажд|раз\s|числа|по\s+(?:понед|вторн|сред|четв|пятн|субб|воскр)", re.IGNORECASE
+    ),
+}
+
+
+_MONTH_END_WORD = re.compile(r"конц", re.IGNORECASE)  # «до конца марта» has no figures
+
+
+def _skipped(kind: str, folded: str, figures: bool) -> bool:
+    needs = _NEEDS.get(kind)
+    if needs is not None:
+        return needs.search(folded) is None
+    return not figures and not _MONTH_END_WORD.search(folded)  # dates and periods have figures
+
+
 def _fold(text: str) -> str:
     return text.replace("ё", "е").replace("Ё", "Е")  # keeps offsets: find_deadline slices by them
 
@@ -504,7 +686,10 @@ def _fold(text: str) -> str:
 
 
 def parse_deadline(text: str | None, *, today: date | None = None) -> Deadline:
-    """Read a whole string typed as a deadline; raise DeadlineError if it is not one."""
+    """Read a whole string typed as a deadline; raise DeadlineError if it is not one.
+
+    ``today`` is the reference day (the document's date): it dates «до 1 марта» and starts
+    «в течение 10 дней»."""
     written = (text or "").strip()
     body = re.sub(r"[\s.;,]+$", "", _fold(written))
     if not body or _NONE_WORDS.fullmatch(body):
@@ -519,30 +704,128 @@ def parse_deadline(text: str | None, *, today: date | None = None) -> Deadline:
     raise DeadlineError(_unreadable(written))
 
 
-def find_deadline(item_text: str, *, today: date | None = None) -> Deadline | None:
+_QUOTED = re.compile(r"«[^«»\n]{4,}»|\"[^\"\n]{4,}\"")
+# A full date right after these words starts something or names a paper, it is no deadline.
+_NOT_A_DUE_DATE = re.compile(r"(?:(?<!\w)(?:с|со|от|начиная\s+с)|№|N)\s*[«\"]?\s*$", re.IGNORECASE)
+
+
+def find_deadline(
+    item_text: str, *, today: date | None = None, document_date: date | None = None
+) -> Deadline | None:
     """Find the deadline words inside a decision item's text; None if there are none.
 
-    When several are found: one after a «Срок» label wins, then a dated one over an ongoing
-    one, then the earliest and longest. Words that look like a deadline but cannot be read
-    (an impossible date, a date without a year and no ``today``) are skipped.
-    """
+    When several are found: one after a «Срок» label wins, then one with a cue («до», «в
+    течение») over one without, then a dated one over an ongoing one, then the earliest and
+    longest. Dates and periods need a cue or a label, so that «приказ от 10.01.2022» is not
+    taken for a deadline; given ``document_date``, a full date written bare («провести 12
+    апреля 2024 года») or a period after «в» («в апреле 2024 года») on or after it counts too.
+    Words that look like a deadline but cannot be read are skipped (see unread_deadline)."""
     if not isinstance(item_text, str):
         return None
     folded = _fold(item_text)
-    found: list[tuple[tuple[bool, bool, int, int], Deadline]] = []
+    quoted = [m.span() for m in _QUOTED.finditer(folded)]
+    found: list[tuple[tuple[bool, bool, bool, int, int], tuple[int, int], Deadline]] = []
+    figures = re.search(r"[0-9]", folded) is not None
     for kind, pattern, build in _patterns():
+        if _skipped(kind, folded, figures):
+            continue
         for match in pattern.finditer(folded):
-            cue = (match["cue"] or "").lower() if "cue" in pattern.groupindex else ""
-            weak = cue in ("", "в", "во") and kind in ("date", "month")
-            if weak and not match["label"]:
-                continue  # «от 10.01.2022», «в 2022 году» are not deadlines
+            if any(start < match.start() < end for start, end in quoted):
+                continue  # «Мы вместе ежедневно строим будущее!» is a title
             try:
                 deadline = build(match, item_text, today)
             except DeadlineError:
                 continue
-            rank = (not match["label"], kind == "ongoing", match.start(), -len(deadline.text))
-            found.append((rank, deadline))
-    return min(found, key=lambda pair: pair[0])[1] if found else None
+            trust = _trust(kind, match, folded, deadline, document_date)
+            if trust is None:
+                continue
+            rank = (
+                not match["label"],
+                trust == "weak",
+                deadline.kind == "ongoing",
+                match.start(),
+                -len(deadline.text),
+            )
+            found.append((rank, match.span(), deadline))
+    # «ежегодно в срок до 1 февраля»: the labelled date inside a recurring rule is part of it
+    kept = [
+        (rank, deadline)
+        for rank, (start, end), deadline in found
+        if not any(s <= start and end <= e and (s, e) != (start, end) for _, (s, e), _ in found)
+    ]
+    return min(kept, key=lambda pair: pair[0])[1] if kept else None
+
+
+def _trust(
+    kind: str, match: re.Match[str], folded: str, deadline: Deadline, document_date: date | None
+) -> str | None:
+    """«strong», «weak» (taken only for want of better) or None (not a deadline)."""
+    if kind not in ("date", "month") or match["label"]:
+        return "strong"
+    cue = " ".join((match["cue"] or "").lower().split())
+    if cue not in ("", "в", "во"):
+        return "strong"
+    due = deadline.due_date
+    if document_date is None or due is None or due < document_date:
+        return None
+    if kind == "month":
+        return "weak" if cue else None
+    full = bool(match["y"] or match["wy"] or match["iy"])
+    before = folded[max(0, match.start() - 12) : match.start()]
+    return "weak" if full and not cue and not _NOT_A_DUE_DATE.search(before) else None
+
+
+# Words that say «when» without a date this module can read: an item holding them gets a
+# warning instead of a silent «no deadline». One entry per wording.
+_UNREAD = re.compile(
+    r"""
+    незамедлительно|немедленно|срочно|в\s+кратчайши[ей]\s+срок\w*
+  | по\s+мере\s+необходимости|до\s+особого\s+распоряжения|по\s+особому\s+распоряжению
+  | в\s+установленн\w+\s+срок\w*|в\s+сроки?,\s+установленн\w+[^.;\n]{0,40}
+  | (?:по|согласно|в\s+соответствии\s+с)\s+(?:отдельному\s+|утвержденному\s+)?график\w*
+  | в\s+течение\s+[^.;,()\n]{1,50}
+  | в\s+[^\s.;,()]*\s*(?:дневн|недельн|месячн)\w*\s+срок
+  | (?:до|к)\s+(?:начал[аоу]|конц[аеу]|окончани[юяе]|завершени[юяе])\s+[^.;,()\n]{1,40}
+  | по\s+(?:окончании|завершении)\s+[^.;,()\n]{1,40}
+  | после\s+(?:проведения|окончания|завершения|получения|подписания)\s+[^.;,()\n]{1,40}
+  | (?:в|во)\s+(?:i{1,3}|iv|[1-4]|перв\w+|втор\w+|трет\w+|четверт\w+)\s*-?\w*\s+
+    (?:четверт\w+|полугоди\w+|квартал\w*)
+  | (?:в|до|на)\s+[0-9]{4}\s*[/-]\s*[0-9]{2,4}\s+учебн\w+\s+год\w*
+  | (?:в|до|на)\s+(?:текущ|нов|следующ)\w+\s+учебн\w+\s+год\w*
+  | (?:не\s+позднее|до|к)\s+[0-9]{1,2}[./][0-9]{1,2}(?:[./][0-9]{2,4})?
+  | (?:не\s+позднее|до|к)\s+[«"]?[0-9]{1,2}[»"]?\s+[а-я]+(?:\s+[0-9]{4})?
+  | срок\w*(?:\s+(?:исполнения|выполнения))?\s*[:–—-]\s*[^.;\n]{1,60}
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+def unread_deadline(item_text: str) -> tuple[str, str] | None:
+    """(words, why) for words in an item that look like a deadline; None if there are none.
+
+    For the reader of a document: call it when find_deadline found nothing, so that
+    «незамедлительно», «по мере необходимости» or «в течение 5 рабочих дней после …» become a
+    warning on the item instead of silence. ``why`` is the message parse_deadline gives."""
+    if not isinstance(item_text, str):
+        return None
+    folded = _fold(item_text)
+    quoted = [m.span() for m in _QUOTED.finditer(folded)]
+    match = next(
+        (
+            m
+            for m in _UNREAD.finditer(folded)
+            if not any(start < m.start() < end for start, end in quoted)
+        ),
+        None,
+    )
+    if match is None:
+        return None
+    words = item_text[match.start() : match.end()].strip(" ,:–—-")
+    try:
+        parse_deadline(words)
+    except DeadlineError as error:
+        return words, str(error)
+    return words, _unreadable(words)
 
 
 def resolve_relative(deadline: Deadline, event_date: date) -> Deadline:

@@ -186,7 +186,7 @@ def load_meetings(
                 report,
             )
         for decision in meeting.decisions:
-            if not meetings.is_heading(decision):
+            if decision.needs_report and not meetings.is_heading(decision):
                 organizations, people = executors_of[decision.id]
                 made = meetings.fan_out(session, decision, organizations, people)
                 report.count("assignments", len(made))
@@ -227,6 +227,7 @@ def _add_decision(
         deadline_text=item.get("deadline"),
         executor_group=item.get("executor_group"),
         controller=controller,
+        needs_report=item.get("needs_report", True),
     )
     executors_of[decision.id] = executors
     report.count("decisions")

@@ -11,7 +11,9 @@ from tracker.core.models import DEADLINE_KINDS, DeadlineColumns, Timestamped, on
 from tracker.cycle.models import CYCLE_STAGES
 from tracker.extensions import db
 
-MEETING_KINDS = ("protocol", "extract", "reference", "order")
+# «order» is a распоряжение; «prikaz» a приказ, «resolution» a постановление, «decision» a решение
+# of a council, duma or collegium.
+MEETING_KINDS = ("protocol", "extract", "reference", "order", "prikaz", "resolution", "decision")
 
 
 class Meeting(Timestamped, db.Model):
@@ -106,6 +108,8 @@ class Decision(DeadlineColumns, Timestamped, db.Model):
         sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
     )
     cycle_stage: Mapped[str | None] = mapped_column(sa.String(20))
+    # False: a decision nobody reports on («принять к сведению», «утвердить прилагаемый …»)
+    needs_report: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
 
     meeting = relationship("Meeting", back_populates="decisions")
     parent = relationship("Decision", remote_side=[id], back_populates="children")

@@ -78,9 +78,13 @@ def add_decision(
     controller: User | None = None,
     direction_id: int | None = None,
     cycle_stage: str | None = None,
+    needs_report: bool = True,
     actor: User | None = None,
 ) -> Decision:
-    """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable)."""
+    """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable).
+
+    ``needs_report`` False: a decision nobody reports on («принять к сведению», «утвердить
+    прилагаемый …»); the caller creates no assignments for it."""
     if not text.strip():
         raise MeetingError(_("Текст пункта решения не может быть пустым."))
     check_controller(meeting, controller)
@@ -106,6 +110,7 @@ def add_decision(
         controller=controller,
         direction_id=direction_id,
         cycle_stage=cycle_stage,
+        needs_report=needs_report,
     )
     apply_deadline(decision, deadline)
     session.add(decision)

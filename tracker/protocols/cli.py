@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from flask.cli import AppGroup
 
-from tracker.core import clock
 from tracker.extensions import db
 from tracker.orgs.models import Organization
 from tracker.protocols import services
@@ -61,57 +59,70 @@ def parse(path: str, as_json: bool, department_ref: str | None) -> None:
         department = _department(department_ref)
         result = services.read(db.session, department, text)
     else:
-        result = read_protocol(
-            text,
-            services.directory_for(db.session, None),
-            today=clock.today(current_app.config["TRACKER_TIMEZONE"]),
-        )
+        result = read_protocol(text, services.directory_for(db.session, None))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
     else:
         click.echo(summary(result))
 
 
+DOCUMENTS = {
+    "protocol": "Протокол",
+    "extract": "Выписка из протокола",
+    "reference": "Справка",
+    "order": "Распоряжение",
+    "prikaz": "Приказ",
+    "resolution": "Постановление",
+    "decision": "Решение",
+    "plan": "План мероприятий",
+    None: "Документ (вид не распознан)",
+}
+
+
 def summary(result: dict[str, Any]) -> str:
-    kinds = {
-        "protocol": "Протокол",
-        "extract": "Выписка из протокола",
-        "reference": "Справка",
-        None: "Документ (вид не распознан)",
-    }
-    head = kinds.get(result["kind"], str(result["kind"]))
+    head = DOCUMENTS.get(result.get("document"), str(result.get("document")))
     if result["number"]:
         head += f" № {result['number']}"
     head += f" от {result['date']}" if result["date"] else " (дата не найдена)"
     lines = [head]
-    if result["place"]:
-        lines.append(f"Место: {result['place']}")
-    for label, key in (("Председатель", "chair"), ("Секретарь", "secretary")):
-        if result[key]:
+    meeting = result.get("document") in ("protocol", "extract", "reference", None)
+    for label, key in (
+        ("Название", "title"),
+        ("Место", "place"),
+        ("Председатель" if meeting else "Подписал", "chair"),
+        ("Секретарь", "secretary"),
+        ("Контроль", "controller"),
+    ):
+        if result.get(key):
             lines.append(f"{label}: {result[key]}")
     lines.append(
         f"Присутствовали: {len(result['attendees'])}, вопросов повестки: {len(result['agenda'])}"
     )
     decisions = result["decisions"]
-    executors = [e for d in decisions for e in d["executors"]]
+    executors = [e for d in decisions if d["needs_report"] for e in d["executors"]]
     found = sum(1 for e in executors if e["organization_id"] is not None)
     ambiguous = sum(1 for e in executors if e["kind"] == "ambiguous")
+    tasks = sum(1 for d in decisions if d["needs_report"])
     lines.append(
-        f"Пунктов решения: {len(decisions)}; исполнителей найдено: {found}, неоднозначно: "
-        f"{ambiguous}, не найдено: {len(executors) - found - ambiguous}"
+        f"Пунктов решения: {len(decisions)}, из них с отчётом: {tasks}; исполнителей найдено: "
+        f"{found}, неоднозначно: {ambiguous}, не найдено: {len(executors) - found - ambiguous}"
     )
-    for decision in decisions:
-        deadline = decision["deadline"]
-        due = ""
-        if deadline:
-            due = f" — {deadline['text']}"
-            if deadline["date"]:
-                due += f" ({deadline['date']})"
-        number = decision["number"] or "-"
-        text = " ".join(decision["text"].split())
-        text = text if len(text) <= 70 else text[:69] + "…"
-        lines.append(f"  {number} {text} [{len(decision['executors'])} исп.]{due}")
+    lines.extend(_decision_line(decision) for decision in decisions)
     if result["warnings"]:
         lines.append("Замечания:")
         lines.extend(f"  - {warning}" for warning in result["warnings"])
     return "\n".join(lines)
+
+
+def _decision_line(decision: dict[str, Any]) -> str:
+    deadline = decision["deadline"]
+    due = ""
+    if deadline:
+        due = f" — {deadline['text']}"
+        if deadline["date"]:
+            due += f" ({deadline['date']})"
+    number = decision["number"] or "-"
+    text = " ".join(decision["text"].split())
+    text = text if len(text) <= 70 else text[:69] + "…"
+    report = f"[{len(decision['executors'])} исп.]" if decision["needs_report"] else "[без отчёта]"
+    return f"  {number} {text} {report}{due}"

@@ -8,6 +8,7 @@ user sent is validated again by the service: the client is trusted for nothing.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -84,6 +85,7 @@ class DecisionRowForm(SubForm):
     text = TextAreaField(_l("Текст пункта"), validators=[Optional(), Length(max=20000)])
     deadline_text = StringField(_l("Срок — как написано"), validators=[Optional(), Length(max=500)])
     organization_ids = SelectMultipleField(_l("Исполнители"), coerce=int, validators=[Optional()])
+    needs_report = BooleanField(_l("Нужен отчёт"))
     skip = BooleanField(_l("Не включать пункт"))
 
     reference_day: date | None = None
@@ -119,6 +121,7 @@ class ReviewForm(Form):
         structure = {
             "organization_id": department_id,
             "warnings": list(reading.get("warnings") or []),
+            "controller": reading.get("controller"),
             "agenda": list(reading.get("agenda") or []),
             "missing": [
                 name
@@ -134,6 +137,7 @@ class ReviewForm(Form):
                     "executor_group": d.get("executor_group"),
                     "executors": d.get("executors") or [],
                     "heading": index in headings,
+                    "needs_report": d.get("needs_report") is not False and index not in headings,
                 }
                 for index, d in enumerate(reading["decisions"])
             ],
@@ -152,17 +156,19 @@ class ReviewForm(Form):
         )
         for index, decision in enumerate(reading["decisions"]):
             deadline = decision.get("deadline") or {}
+            task = structure["rows"][index]["needs_report"]
             self.decisions.append_entry(
                 {
                     "text": decision.get("text") or "",
                     "deadline_text": deadline.get("text") or "",
-                    "organization_ids": []
-                    if index in headings
-                    else [
+                    "organization_ids": [
                         e["organization_id"]
                         for e in decision.get("executors") or []
                         if e.get("organization_id") is not None
-                    ],
+                    ]
+                    if task
+                    else [],
+                    "needs_report": task,
                     "skip": False,
                 }
             )
@@ -187,12 +193,24 @@ class ReviewForm(Form):
     def posted_organization_ids(self) -> list[int]:
         return [i for row in self.decisions for i in (row.form.organization_ids.data or [])]
 
+    def planned_assignments(self, structure: dict[str, Any]) -> Counter[int]:
+        """How many assignments confirming creates, per organization id: one per executor of
+        every kept item that needs a report (headings and notes get none)."""
+        planned: Counter[int] = Counter()
+        for row, carried in zip(self.decisions, structure["rows"], strict=True):
+            form = row.form
+            if form.skip.data or not form.needs_report.data or carried.get("heading"):
+                continue
+            planned.update(dict.fromkeys(form.organization_ids.data or [], 1))
+        return planned
+
     def reading(self, structure: dict[str, Any]) -> dict[str, Any]:
         """The reading as the user confirmed it, in the reader's shape (see services.confirm)."""
         decisions = []
         for row, carried in zip(self.decisions, structure["rows"], strict=True):
             form = row.form
-            ids = [] if carried.get("heading") else list(dict.fromkeys(form.organization_ids.data))
+            task = bool(form.needs_report.data) and not carried.get("heading")
+            ids = list(dict.fromkeys(form.organization_ids.data)) if task else []
             decisions.append(
                 {
                     "number": carried.get("number"),
@@ -202,6 +220,7 @@ class ReviewForm(Form):
                     "text": form.text.data or "",
                     "deadline": {"text": form.deadline_text.data or ""},
                     "executors": [{"organization_id": i} for i in ids],
+                    "needs_report": task,
                     "skip": bool(form.skip.data),
                 }
             )

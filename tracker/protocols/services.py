@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.core import audit, clock
+from tracker.core import audit
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.core.i18n import _
 from tracker.meetings.models import MEETING_KINDS, Decision, Meeting
@@ -90,12 +90,8 @@ def directory_for(session: Session, department: Organization | None) -> Director
 
 
 def read(session: Session, department: Organization, text: str) -> dict[str, Any]:
-    """The reader's draft of a ``department``'s protocol (see read_protocol); writes nothing.
-
-    Dates written without a year are dated by the department's today."""
-    return read_protocol(
-        text, directory_for(session, department), today=clock.today(department.timezone)
-    )
+    """The reader's draft of a ``department``'s document (see read_protocol); writes nothing."""
+    return read_protocol(text, directory_for(session, department))
 
 
 _KIND_LINE = re.compile(
@@ -231,6 +227,7 @@ class _Planned:
     deadline_text: str
     parent: int | None  # index of the nearest kept ancestor
     organizations: list[Organization]
+    needs_report: bool
 
 
 def confirm(
@@ -241,9 +238,10 @@ def confirm(
     ``reading`` has the reader's shape (read_protocol), as the user confirmed it, plus
     ``title`` (the meeting's name) and, per decision, an optional ``skip`` (leave the item out:
     its sub-items move up to its parent). Executors are confirmed when they carry an
-    ``organization_id``; every one must be the department or under it. Headings get no
-    assignments of their own. Raises MeetingError (a Russian message naming the item) and
-    creates nothing if anything is wrong; flushes, never commits."""
+    ``organization_id``; every one must be the department or under it. Headings and decisions
+    with ``needs_report`` false («принять к сведению») get no assignments of their own. Raises
+    MeetingError (a Russian message naming the item) and creates nothing if anything is wrong;
+    flushes, never commits."""
     if department.kind != "department":
         raise MeetingError(_("Протокол загружается в орган управления образованием."))
     if not isinstance(reading, Mapping):
@@ -283,12 +281,13 @@ def confirm(
             deadline_text=item.deadline_text,
             executor_group=item.executor_group,
             controller=actor,
+            needs_report=item.needs_report,
             actor=actor,
         )
     assignments = 0
     for item in planned:
         decision = created[item.index]
-        if item.organizations and not _heading(decision):
+        if item.needs_report and item.organizations and not _heading(decision):
             assignments += len(fan_out(session, decision, item.organizations, actor=actor))
     audit.record(actor, "meeting.import", meeting, decisions=len(planned), assignments=assignments)
     return meeting
@@ -399,9 +398,18 @@ def _plan(
                 deadline_text=_deadline_text(decision.get("deadline"), label, held_on),
                 parent=parent,
                 organizations=_organizations(decision.get("executors"), label, allowed, department),
+                needs_report=_needs_report(decision.get("needs_report"), label),
             )
         )
     return planned
+
+
+def _needs_report(value: Any, label: str) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, bool):
+        raise MeetingError(_("%(label)s: «нужен отчёт» — ожидается да или нет.", label=label))
+    return value
 
 
 def _deadline_text(value: Any, label: str, held_on: date) -> str:

@@ -82,7 +82,8 @@ def start():
             reading = services.read(db.session, department, text)
             if reading["decisions"]:
                 review = ReviewForm(formdata=None)
-                structure = review.fill(reading, department.id, services.suggest_title(text))
+                title = reading.get("title") or services.suggest_title(text)
+                structure = review.fill(reading, department.id, title)
                 return _review(review, structure, department)
             errors.append(
                 _(
@@ -179,6 +180,8 @@ def _review(
         }
         for index, (row, carried) in enumerate(zip(form.decisions, structure["rows"], strict=True))
     ]
+    names = {o.id: o.short_name for o in candidates}
+    planned = form.planned_assignments(structure)
     return render_template(
         "protocols/review.html",
         form=form,
@@ -186,5 +189,13 @@ def _review(
         department=department,
         rows=rows,
         errors=errors or [],
-        names={o.id: o.short_name for o in candidates},
+        names=names,
+        planned=[
+            (names.get(i, str(i)), n) for i, n in sorted(planned.items(), key=_by_name(names))
+        ],
+        planned_total=sum(planned.values()),
     )
+
+
+def _by_name(names: dict[int, str]):
+    return lambda pair: natural_key(names.get(pair[0], ""))

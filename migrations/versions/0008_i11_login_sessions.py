@@ -1,15 +1,15 @@
 """login sessions: logout ends the session on the server and voids its «remember me» cookie
 
-Revision ID: 0007_i11
-Revises: 0006_i17
+Revision ID: 0008_i11
+Revises: 0007_i13
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0007_i11"
-down_revision = "0006_i17"
+revision = "0008_i11"
+down_revision = "0007_i13"
 branch_labels = None
 depends_on = None
 
