@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound
+.PHONY: run test lint format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound bench-import bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +67,9 @@ clean:
 screenshots: $(VENV)/.dev chromium translations
 	$(BIN)/python docs/make_screenshots.py
 
-# Benchmarks on PostgreSQL (BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres).
+# Benchmarks on PostgreSQL (BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres;
+# BENCH_DB_PREFIX prefixes their databases' names). Each also writes bench/out/<bench>.json;
+# `bench/compare.py a.json b.json` sets two runs side by side.
 bench: $(VENV)/.dev
 	cd bench && ../$(BIN)/python execution_control.py
 
@@ -82,3 +84,10 @@ bench-cycle: $(VENV)/.dev
 
 bench-inbound: $(VENV)/.dev
 	cd bench && ../$(BIN)/python inbound.py
+
+bench-import: $(VENV)/.dev
+	cd bench && ../$(BIN)/python protocol_import.py
+
+# 50 simulated users of mixed roles for 60 s (locust, headless), beside the same run on /health.
+bench-load: $(VENV)/.dev
+	cd bench && ../$(BIN)/python load.py

@@ -40,12 +40,12 @@ def register_models() -> None:
     from tracker.assignments import models as _a  # noqa: F401
     from tracker.auth import models as _au  # noqa: F401
     from tracker.core import models as _c  # noqa: F401
+    from tracker.core import tenancy as _t  # noqa: F401
     from tracker.cycle import models as _cy  # noqa: F401
     from tracker.evaluations import models as _e  # noqa: F401
     from tracker.inbound import models as _i  # noqa: F401
     from tracker.meetings import models as _m  # noqa: F401
     from tracker.notify import models as _n  # noqa: F401
-    from tracker.orgs import models as _o  # noqa: F401
     from tracker.roadmaps import models as _r  # noqa: F401
 
 

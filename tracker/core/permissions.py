@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
+from tracker.core.tenancy import Organization, User
 from tracker.extensions import db
-from tracker.orgs.models import Organization, User
 
 OWN, SUBTREE, BELOW = "own", "subtree", "below"
 READERS = {"admin": SUBTREE, "staff": SUBTREE, "director": OWN, "school_staff": OWN}
@@ -106,8 +106,8 @@ def can_anywhere(user: User | None, action: str) -> bool:
 def visible_to(user: User | None, model: type, action: str | None = None) -> sa.ColumnElement[bool]:
     """The WHERE clause that limits a listing of `model` to what `user` may see."""
     from tracker.assignments.models import Assignment
+    from tracker.core.tenancy import Membership
     from tracker.meetings.models import Decision, Meeting
-    from tracker.orgs.models import Membership
 
     if model is Organization:
         return in_scope(user, action or "organization.view", Organization.id)
@@ -187,7 +187,7 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
 def wholly_in_scope(actor: User | None, action: str = "user.manage") -> sa.ColumnElement[bool]:
     """Users every one of whose memberships lies where `actor` may do `action`: an administrator
     acts on a person (password, mail, roles) only if no other region's role comes with them."""
-    from tracker.orgs.models import Membership
+    from tracker.core.tenancy import Membership
 
     inside = sa.select(Membership.user_id).where(
         in_scope(actor, action, Membership.organization_id)
