@@ -10,11 +10,13 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
@@ -116,20 +118,96 @@ def app(database_url: str, tmp_root: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+# --- each test's data: a rolled-back transaction, or truncation ------------------------------
+# A test runs on one connection whose outer transaction is rolled back at its end: every session
+# the test and its requests open joins it through a SAVEPOINT (`commit()` releases it), and so
+# does the audit log's "own transaction" (`db.engine.begin()`). A test whose data must really be
+# committed, to be seen by another thread or process (the live server of the browser tests, the
+# Celery worker, the mail server, concurrent sessions), is marked `commits`, or uses one of the
+# fixtures below, and gets the old way: real commits and every table truncated afterwards.
+COMMITTING_FIXTURES = {"live_server", "page", "inbound_server", "inbound"}
+
+
+def commits(item: pytest.Item) -> bool:
+    return bool(item.get_closest_marker("commits")) or bool(
+        COMMITTING_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+class TestSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session, bound to the test's connection whatever the model."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+class OneConnection:
+    """Routes the app's database work to one connection until `close()`."""
+
+    def __init__(self, app: Flask, connection: sa.Connection) -> None:
+        self.app = app
+        self.connection = connection
+        self.engine = db._app_engines[app][None]
+        self.sessions = db._make_scoped_session(
+            {
+                "class_": TestSession,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
+        )
+        self.saved = db.session
+        db.session = self.sessions
+        self.engine.begin = self.savepoint  # the audit log's own transaction
+
+    @contextmanager
+    def savepoint(self) -> Iterator[sa.Connection]:
+        with self.connection.begin_nested():
+            yield self.connection
+
+    def close(self) -> None:
+        for session in list(self.sessions.registry.registry.values()):
+            session.close()
+        self.sessions.registry.clear()
+        db.session = self.saved
+        del self.engine.begin
+
+
+# The connection of a module that shares one world among its tests (see `module_world`).
+MODULE_CONNECTION: dict[Flask, sa.Connection] = {}
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request) -> Iterator[None]:
-    """Each test starts with empty tables, an unfrozen clock and a fresh rate limiter."""
+    """Each test starts with the data it was given (a world of its module or none), an unfrozen
+    clock and a fresh rate limiter."""
     from tracker.core import clock
 
-    yield
-    clock.freeze(None)
-    if "app" not in request.fixturenames:
-        return
-    application: Flask = request.getfixturevalue("app")
-    with application.app_context():
-        db.session.remove()
-        truncate_all()
-        limiter.reset()
+    application: Flask | None = None
+    if "app" in request.fixturenames:
+        application = request.getfixturevalue("app")
+    rollback = application is not None and not commits(request.node)
+    if rollback:
+        with application.app_context():
+            shared = MODULE_CONNECTION.get(application)
+            connection = shared or db.engine.connect()
+            transaction = connection.begin_nested() if shared else connection.begin()
+            routed = OneConnection(application, connection)
+    try:
+        yield
+    finally:
+        clock.freeze(None)
+        if application is not None:
+            with application.app_context():
+                if rollback:
+                    routed.close()
+                    if transaction.is_active:
+                        transaction.rollback()
+                    if not shared:
+                        connection.close()
+                else:
+                    db.session.remove()
+                    truncate_all()
+                limiter.reset()
 
 
 def truncate_all() -> None:
@@ -166,6 +244,45 @@ def world(ctx):
     from tests.factories import build_world
 
     return build_world()
+
+
+@pytest.fixture(scope="module")
+def module_world(app: Flask) -> Iterator[dict[str, tuple[type, int]]]:
+    """One world for a whole module (its tests only add to it): built once in a transaction that
+    each test's own one nests in and that is rolled back after the module. A module opts in by
+    defining `world` as `shared_world`."""
+    from tests.factories import build_world
+
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        routed = OneConnection(app, connection)
+        try:
+            world = build_world()
+            ids = {
+                name: (type(value), value.id)
+                for name, value in vars(world).items()
+                if hasattr(value, "id")
+            }
+        finally:
+            routed.close()
+    MODULE_CONNECTION[app] = connection
+    try:
+        yield ids
+    finally:
+        del MODULE_CONNECTION[app]
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def shared_world(module_world, ctx, request):
+    """The module's world, loaded into this test's session."""
+    from tests.factories import World
+
+    if commits(request.node):
+        pytest.fail("a test that commits cannot share its module's world", pytrace=False)
+    return World(**{name: db.session.get(cls, id_) for name, (cls, id_) in module_world.items()})
 
 
 class Client:
