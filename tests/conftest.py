@@ -135,10 +135,28 @@ def commits(item: pytest.Item) -> bool:
 
 
 class TestSession(FlaskSQLAlchemySession):
-    """Flask-SQLAlchemy's session, bound to the test's connection whatever the model."""
+    """Flask-SQLAlchemy's session, bound to the test's connection whatever the model. What the
+    audit log wrote in "its own transaction" meanwhile (`OwnTransaction`) is written again when
+    this session's savepoint is rolled back: a real own transaction would have outlived it."""
 
     def get_bind(self, *args, **kwargs):
         return self.bind
+
+    def commit(self) -> None:
+        super().commit()
+        self.info.pop("outliving", None)
+
+    def rollback(self) -> None:
+        super().rollback()
+        self._write_again()
+
+    def close(self) -> None:
+        super().close()
+        self._write_again()
+
+    def _write_again(self) -> None:
+        for statement in self.info.pop("outliving", []):
+            self.bind.execute(statement)
 
 
 class OneConnection:
@@ -157,12 +175,11 @@ class OneConnection:
         )
         self.saved = db.session
         db.session = self.sessions
-        self.engine.begin = self.savepoint  # the audit log's own transaction
+        self.engine.begin = self.own_transaction  # the audit log's
 
     @contextmanager
-    def savepoint(self) -> Iterator[sa.Connection]:
-        with self.connection.begin_nested():
-            yield self.connection
+    def own_transaction(self) -> Iterator[OwnTransaction]:
+        yield OwnTransaction(self.connection)
 
     def close(self) -> None:
         for session in list(self.sessions.registry.registry.values()):
@@ -170,6 +187,24 @@ class OneConnection:
         self.sessions.registry.clear()
         db.session = self.saved
         del self.engine.begin
+
+
+class OwnTransaction:
+    """What `db.engine.begin()` gives while a test runs on one connection: that connection, where
+    a row written inside the current session's savepoint is written again if that savepoint is
+    rolled back (as a row committed in a transaction of its own would stay)."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def execute(self, statement, *args, **kwargs):
+        around = db.session()
+        if not args and not kwargs and around.in_transaction():
+            around.info.setdefault("outliving", []).append(statement)
+        return self.connection.execute(statement, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.connection, name)
 
 
 # The connection of a module that shares one world among its tests (see `module_world`).
