@@ -29,8 +29,26 @@ from tracker.extensions import db, limiter
 register_models()
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under `pytest -n N` (pytest-xdist) each worker ("gw0", "gw1"...) has its own PostgreSQL
+# database (the configured name + "_gw1") and Redis database (the configured number + 1).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def for_this_worker(url: str, kind: str) -> str:
+    if not WORKER:
+        return url
+    number = int(WORKER.removeprefix("gw"))
+    head, _, last = url.rpartition("/")
+    if kind == "redis":
+        return f"{head}/{(int(last or 0) + number) % 16}"
+    name, sep, query = last.partition("?")
+    return f"{head}/{name}_{WORKER}{sep}{query}"
+
+
+PG_URL = for_this_worker(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"), "postgres"
+)
+REDIS_URL = for_this_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), "redis")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 BACKENDS = ("sqlite", "postgresql")
 
@@ -42,8 +60,25 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def create_worker_database() -> None:
+    """A worker's database, made on the same server beside the configured one."""
+    url = sa.make_url(normalize_db_url(PG_URL))
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            found = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            )
+            if not found:
+                conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        engine.dispose()
+
+
 def postgres_available() -> str | None:
     try:
+        if WORKER:
+            create_worker_database()
         engine = sa.create_engine(normalize_db_url(PG_URL))
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -147,12 +182,27 @@ class TestSession(FlaskSQLAlchemySession):
         self.info.pop("outliving", None)
 
     def rollback(self) -> None:
-        super().rollback()
-        self._write_again()
+        if self._only_read():
+            super().commit()
+        else:
+            super().rollback()
+            self._write_again()
 
     def close(self) -> None:
+        if self._only_read():
+            super().commit()
         super().close()
         self._write_again()
+
+    def _only_read(self) -> bool:
+        """Nothing of this session's own to undo: its rollback only ends its snapshot. Then the
+        savepoint is released, not rolled back, so that what other sessions (a request, the
+        scheduler) committed meanwhile, nested in it on the one connection, stays."""
+        return (
+            self.in_transaction()
+            and not self.info.get("wrote")
+            and not (self.new or self.dirty or self.deleted)
+        )
 
     def _write_again(self) -> None:
         for statement in self.info.pop("outliving", []):
@@ -173,9 +223,26 @@ class OneConnection:
                 "join_transaction_mode": "create_savepoint",
             }
         )
+        sa.event.listen(self.sessions, "after_flush", self.wrote)
+        sa.event.listen(self.sessions, "do_orm_execute", self.executes)
+        sa.event.listen(self.sessions, "after_transaction_end", self.ended)
         self.saved = db.session
         db.session = self.sessions
         self.engine.begin = self.own_transaction  # the audit log's
+
+    @staticmethod
+    def wrote(session: TestSession, *_args) -> None:
+        session.info["wrote"] = True
+
+    @staticmethod
+    def executes(state: sa.orm.ORMExecuteState) -> None:
+        if not state.is_select:
+            state.session.info["wrote"] = True
+
+    @staticmethod
+    def ended(session: TestSession, transaction: sa.orm.SessionTransaction) -> None:
+        if transaction.parent is None:
+            session.info.pop("wrote", None)
 
     @contextmanager
     def own_transaction(self) -> Iterator[OwnTransaction]:
