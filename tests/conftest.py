@@ -183,14 +183,14 @@ class TestSession(FlaskSQLAlchemySession):
 
     def rollback(self) -> None:
         if self._only_read():
-            super().commit()
+            self.commit()
         else:
             super().rollback()
             self._write_again()
 
     def close(self) -> None:
         if self._only_read():
-            super().commit()
+            self.commit()
         super().close()
         self._write_again()
 
