@@ -14,6 +14,7 @@ def create_app(config: Any = None) -> Flask:
     """Build the application. `config` is a config object, a mapping of overrides, or None
     (then TRACKER_ENV picks development, testing or production)."""
     from config import config_for
+    from tracker.core.logs import configure_logging
 
     app = Flask(
         __name__,
@@ -26,6 +27,7 @@ def create_app(config: Any = None) -> Flask:
         app.config.update(config)
     settings.validate()
 
+    configure_logging(app)
     register_extensions(app)
     register_models()
     register_blueprints(app)
