@@ -3,6 +3,11 @@ part registered (none is guessed), and core imports no part (import-linter, run 
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -10,6 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from tracker import register_models
 from tracker.core.permissions import VISIBILITY, visible_to
 from tracker.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def organization_models(registry) -> list[type]:
@@ -46,3 +53,56 @@ def test_a_model_without_a_rule_is_found_and_refused():
     assert Stray not in VISIBILITY
     with pytest.raises(TypeError, match="no visibility rule is registered for Stray"):
         visible_to(None, Stray)
+
+
+def lint_imports(tree: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def copy_of_the_tree(tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    shutil.copytree(
+        ROOT / "tracker",
+        tree / "tracker",
+        ignore=shutil.ignore_patterns("__pycache__", "static", "translations"),
+    )
+    shutil.copy(ROOT / ".importlinter", tree / ".importlinter")
+    return tree
+
+
+def test_the_import_contracts_hold():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "module, upward",
+    [
+        ("core/clock.py", "tracker.meetings.models"),  # core imports a part
+        ("core/permissions.py", "tracker.api"),  # core imports the API
+        ("assignments/services.py", "tracker.demo.loader"),  # a part imports the demo
+    ],
+)
+def test_an_upward_import_breaks_the_contract(tmp_path, module, upward):
+    tree = copy_of_the_tree(tmp_path)
+    assert lint_imports(tree).returncode == 0  # the copy alone keeps every contract
+    path = tree / "tracker" / module
+    path.write_text(path.read_text(encoding="utf-8") + f"\n\nimport {upward}  # noqa\n")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "BROKEN" in result.stdout and upward in result.stdout
+
+
+def test_a_new_package_must_be_placed_in_a_layer(tmp_path):
+    tree = copy_of_the_tree(tmp_path)
+    (tree / "tracker" / "stray").mkdir()
+    (tree / "tracker" / "stray" / "__init__.py").write_text("")
+    result = lint_imports(tree)
+    assert result.returncode != 0
+    assert "tracker.stray" in result.stdout

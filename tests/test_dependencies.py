@@ -20,6 +20,7 @@ USED_WITHOUT_IMPORT = {
     "pymorphy3-dicts-ru": ("tracker/protocols/reader/words.py", "pymorphy3"),
     "email-validator": ("tracker/orgs/forms.py", "Email("),  # WTForms' Email() needs it
     "ruff": ("Makefile", "ruff check"),
+    "import-linter": ("Makefile", "lint-imports"),
     "pip-tools": ("Makefile", "pip-compile"),
     "locust": ("bench/load.py", '"locust"'),
 }
