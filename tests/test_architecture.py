@@ -7,13 +7,14 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from tracker import register_models
-from tracker.core.permissions import VISIBILITY, visible_to
+from tracker.core.permissions import VISIBILITY, register_owned, visible_to
 from tracker.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,3 +107,23 @@ def test_a_new_package_must_be_placed_in_a_layer(tmp_path):
     result = lint_imports(tree)
     assert result.returncode != 0
     assert "tracker.stray" in result.stdout
+
+
+def test_what_a_user_keeps_for_themselves_is_seen_by_them_alone():
+    class Base(DeclarativeBase):
+        pass
+
+    class Note(Base):
+        __tablename__ = "notes"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        user_id: Mapped[int] = mapped_column(sa.Integer)
+
+    register_owned(Note, Note.user_id)
+    try:
+        owner = SimpleNamespace(id=7, is_authenticated=True, memberships=[])
+        assert str(visible_to(owner, Note).compile(compile_kwargs={"literal_binds": True})) == (
+            "notes.user_id = 7"
+        )
+        assert visible_to(None, Note).compare(sa.false())
+    finally:
+        del VISIBILITY[Note]

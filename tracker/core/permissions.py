@@ -117,10 +117,11 @@ class Visibility:
     lives in another table; `view`, when given, replaces the plain check for `action` (a school
     also sees the decisions it has assignments in)."""
 
-    action: str
+    action: str | None
     column: Any
     through: Callable[[sa.ColumnElement[bool]], sa.ColumnElement[bool]] | None = None
     view: Callable[[User | None], sa.ColumnElement[bool]] | None = None
+    owner: Any = None  # for what a user keeps for themselves: the user-id column
 
 
 VISIBILITY: dict[type, Visibility | str] = {}
@@ -139,6 +140,11 @@ def register_visibility(
     VISIBILITY[model] = Visibility(action, column, through, view)
 
 
+def register_owned(model: type, user_column: Any) -> None:
+    """A model each user keeps for themselves (a saved filter): only its owner sees it."""
+    VISIBILITY[model] = Visibility(None, None, owner=user_column)
+
+
 def register_unlisted(model: type, reason: str) -> None:
     """A model with an organization column that is never listed on its own (it is reached only
     through the object it belongs to); `visible_to` refuses it with `reason`."""
@@ -152,6 +158,10 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
         raise TypeError(f"no visibility rule is registered for {model.__name__}")
     if isinstance(rule, str):
         raise TypeError(f"{model.__name__} is not listed on its own: {rule}")
+    if rule.owner is not None:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return sa.false()
+        return rule.owner == user.id
     if rule.view is not None and action in (None, rule.action):
         return rule.view(user)
     condition = in_scope(user, action or rule.action, rule.column)
