@@ -136,3 +136,28 @@ class ExtensionRequest(db.Model):
     assignment = relationship("Assignment", back_populates="extensions")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+SAVED_FILTER_PAGES = ("board", "my")
+
+
+class SavedFilter(db.Model):
+    """A person's named filter of the board or of «Мои поручения»: the page's query arguments,
+    re-written from the validated filter, so opening it is the same as filling the form again."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (
+        one_of("page", SAVED_FILTER_PAGES),
+        sa.UniqueConstraint("user_id", "page", "name", name="uq_saved_filters_user_page_name"),
+    )
+    # Only its owner lists or opens it (see core.permissions.visible_to).
+    owned_by_user = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    page: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    query: Mapped[str] = mapped_column(sa.String(2000), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)

@@ -178,6 +178,9 @@ def visible_to(user: User | None, model: type, action: str | None = None) -> sa.
         return sa.or_(
             in_scope(user, "cycle.view", Indicator.organization_id), Indicator.id.in_(asked)
         )
+    if getattr(model, "owned_by_user", False):
+        user_id = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+        return model.user_id == user_id if user_id is not None else sa.false()
     org_column = getattr(model, "organization_id", None)
     if org_column is None:
         raise TypeError(f"visible_to does not know how to filter {model.__name__}")
