@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core import clock
 from tracker.core.models import Timestamped, UTCDateTime, one_of
+from tracker.core.permissions import register_owned, register_visibility
 from tracker.extensions import db
 
 # назначено → в работе → отчёт представлен → исполнено | на доработке; отменено
@@ -150,9 +151,6 @@ class SavedFilter(db.Model):
         one_of("page", SAVED_FILTER_PAGES),
         sa.UniqueConstraint("user_id", "page", "name", name="uq_saved_filters_user_page_name"),
     )
-    # Only its owner lists or opens it (see core.permissions.visible_to).
-    owned_by_user = True
-
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
@@ -161,3 +159,7 @@ class SavedFilter(db.Model):
     name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     query: Mapped[str] = mapped_column(sa.String(2000), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+
+register_visibility(Assignment, "assignment.view", Assignment.organization_id)
+register_owned(SavedFilter, SavedFilter.user_id)
