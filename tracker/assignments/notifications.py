@@ -7,11 +7,11 @@ from typing import Any
 
 from tracker.core.i18n import _
 from tracker.core.permissions import can
+from tracker.core.tenancy import User
 from tracker.core.urls import app_path, external_url
 from tracker.extensions import db
 from tracker.notify.events import Event, department_staff, executors, is_muted, tell
 from tracker.notify.services import queue_mail
-from tracker.orgs.models import User
 
 
 def _readers(assignment, recipients: list[User | None]) -> list[User]:

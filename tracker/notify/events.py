@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.core import clock
+from tracker.core.tenancy import Membership, User
 from tracker.notify.models import Notification
 from tracker.notify.services import queue_mail
-from tracker.orgs.models import Membership, User
 
 _muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
 

@@ -10,6 +10,7 @@ from tracker.assignments.models import Assignment
 from tracker.core import audit, clock
 from tracker.core.audit import record_denied
 from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to, wholly_in_scope
+from tracker.core.tenancy import Organization, User
 from tracker.core.urls import safe_next
 from tracker.extensions import db
 from tracker.notify import services
@@ -17,7 +18,6 @@ from tracker.notify.events import event_mail, mark_read, unread_count
 from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, SettingsForm
 from tracker.notify.models import CalendarDay, Notification, OutboxMessage, ReminderPolicy
 from tracker.notify.reminders import notify_mode, policy_for
-from tracker.orgs.models import Organization, User
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("notify", __name__)
