@@ -1,15 +1,15 @@
 """saved filters: a person's named filters of the board and of «Мои поручения»
 
-Revision ID: 0009_i14b
-Revises: 0008_i11
+Revision ID: 0010_i14b
+Revises: 0009_i14a
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0009_i14b"
-down_revision = "0008_i11"
+revision = "0010_i14b"
+down_revision = "0009_i14a"
 branch_labels = None
 depends_on = None
 
