@@ -11,7 +11,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport
+from tracker.assignments.models import (
+    OPEN_STATES,
+    Assignment,
+    ExecutionReport,
+    ExtensionRequest,
+)
 from tracker.core import clock
 from tracker.core.permissions import visible_to
 from tracker.core.tenancy import Organization, User
@@ -102,6 +107,11 @@ def assignments_query(session: Session, user: User | None, f: BoardFilter) -> sa
         query = query.where(Assignment.assignee_id == f.assignee_id)
     if f.status == "overdue" or f.overdue:
         query = query.where(overdue_clause(session, f.at))
+    elif f.status == "extension_pending":
+        pending = sa.select(ExtensionRequest.assignment_id).where(
+            ExtensionRequest.state == "pending"
+        )
+        query = query.where(Assignment.id.in_(pending))
     elif f.status:
         query = query.where(Assignment.status == f.status)
     if f.due_within is not None:
