@@ -42,8 +42,10 @@ def _send(assignment, event: str, ref: object, recipients: list[User], **context
         )
 
 
-def assignment_created(assignment) -> None:
-    _send(assignment, "created", assignment.id, executors(db.session, assignment))
+def assignment_created(assignment, recipients: list[User] | None = None) -> None:
+    """`recipients`: the executors when the caller has looked them up for many at once."""
+    people = executors(db.session, assignment) if recipients is None else recipients
+    _send(assignment, "created", assignment.id, people)
 
 
 def report_submitted(assignment, report) -> None:
