@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport
@@ -45,7 +46,16 @@ class BoardFilter:
 
 
 def local_today_by_zone(session: Session) -> dict[str, date]:
-    zones = session.scalars(sa.select(Organization.timezone).distinct())
+    """Today's date in each organization's zone. The zones are read once per request (a page
+    asks for «overdue» in its count, rows and figures)."""
+    if has_request_context():
+        zones = g.get("organization_zones")
+        if zones is None:
+            zones = g.organization_zones = list(
+                session.scalars(sa.select(Organization.timezone).distinct())
+            )
+    else:
+        zones = list(session.scalars(sa.select(Organization.timezone).distinct()))
     return {tz: clock.today(tz) for tz in zones}
 
 
@@ -134,6 +144,67 @@ def board_rows(
         )
     )
     return list(session.scalars(query.limit(limit).offset(offset)).unique())
+
+
+def page_rows(
+    session: Session, user: User | None, f: BoardFilter, limit: int, offset: int = 0
+) -> list[Assignment]:
+    """One page of the board's order with only what a list row shows: the decision's number,
+    text and deadline words, the meeting's date (not its attendees or minutes)."""
+    lean = (
+        contains_eager(Assignment.decision).load_only(
+            Decision.id,
+            Decision.meeting_id,
+            Decision.number,
+            Decision.text,
+            Decision.deadline_text,
+            Decision.position,
+        ),
+        contains_eager(Assignment.decision)
+        .contains_eager(Decision.meeting)
+        .load_only(Meeting.id, Meeting.held_on),
+        contains_eager(Assignment.organization),
+    )
+    query = (
+        assignments_query(session, user, f)
+        .options(*lean)
+        .order_by(
+            Meeting.held_on.desc().nulls_last(),
+            Decision.meeting_id,
+            Decision.position,
+            Organization.short_name,
+            Assignment.id,
+        )
+    )
+    return list(session.scalars(query.limit(limit).offset(offset)).unique())
+
+
+def by_id(
+    session: Session,
+    user: User | None,
+    f: BoardFilter,
+    limit: int,
+    after_id: int | None = None,
+    offset: int = 0,
+) -> list[Assignment]:
+    """A page in the order of ids (keyset: the ones after `after_id`), with the decision's
+    meeting and deadline words and the organization's name and zone: what the API's row says.
+    The primary key's index gives the order, so a page costs the same deep in the list."""
+    query = (
+        assignments_query(session, user, f)
+        .options(
+            contains_eager(Assignment.decision).load_only(
+                Decision.id, Decision.meeting_id, Decision.deadline_text
+            ),
+            contains_eager(Assignment.organization).load_only(
+                Organization.id, Organization.short_name, Organization.timezone
+            ),
+        )
+        .order_by(Assignment.id)
+    )
+    if after_id is not None:
+        query = query.where(Assignment.id > after_id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
 
 
 def count(session: Session, user: User | None, f: BoardFilter) -> int:
