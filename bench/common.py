@@ -51,7 +51,7 @@ def municipality(session, schools: int, now):
     department and its schools in id order."""
     import sqlalchemy as sa
 
-    from tracker.orgs.models import Organization
+    from tracker.core.tenancy import Organization
 
     region = Organization(kind="region", short_name="Область", full_name="Область", path="")
     session.add(region)

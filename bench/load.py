@@ -30,8 +30,8 @@ HERE = Path(__file__).resolve().parent
 def accounts(app) -> tuple[list[str], list[str]]:
     """More staff in the first department and a director in each of its first schools."""
     from tracker.auth.services import hasher
+    from tracker.core.tenancy import Membership, Organization, User
     from tracker.extensions import db
-    from tracker.orgs.models import Membership, Organization, User
 
     password_hash = hasher.hash(PASSWORD)
     staff, directors = ["staff1@bench.test"], ["director1@bench.test"]

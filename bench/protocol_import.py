@@ -24,10 +24,10 @@ def main() -> None:
     url = fresh_database("bench_import")
     app = make_app(url)
     from tracker.assignments.models import Assignment
+    from tracker.core.tenancy import Membership, User
     from tracker.demo.loader import LoadReport, load_organizations
     from tracker.extensions import db
     from tracker.meetings.models import Meeting
-    from tracker.orgs.models import Membership, User
     from tracker.protocols import services
 
     protocol_reader.TARGET_BYTES = TARGET_BYTES

@@ -11,11 +11,11 @@ import sqlalchemy as sa
 from tests.statements import counted, page_statements
 from tracker.assignments.models import Assignment
 from tracker.core.models import AuditLog
+from tracker.core.tenancy import Membership, User
 from tracker.demo.loader import LoadReport, load_organizations
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Meeting
-from tracker.orgs.models import Membership, User
 from tracker.protocols import services
 
 SMALL_PROTOCOL = """ПРОТОКОЛ № 7

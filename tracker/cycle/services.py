@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, load_only
 from tracker.core import audit, clock
 from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
+from tracker.core.tenancy import Organization, User
 from tracker.cycle.models import (
     BETTER,
     CYCLE_STAGES,
@@ -31,7 +32,6 @@ from tracker.cycle.models import (
     MonitoringCampaign,
     Recommendation,
 )
-from tracker.orgs.models import Organization, User
 
 STAGE_LABELS = {
     "goals": _l("Цели"),

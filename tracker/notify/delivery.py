@@ -206,8 +206,12 @@ def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) ->
         try:
             for message_id in message_ids:
                 task.apply_async((message_id,), retry=False)
-        except Exception as error:
-            log.warning("broker unavailable, %d rows stay pending: %s", len(message_ids), error)
+        except Exception:
+            log.warning(
+                "broker unavailable, outbox rows %s stay pending for the sweep",
+                list(message_ids),
+                exc_info=True,
+            )
         return
 
     def run() -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from zoneinfo import ZoneInfo
 
 from tracker.core import office
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tracker.roadmaps.models import RoadMap, RoadMapAction
@@ -320,6 +323,9 @@ def _from_xlsx(data: bytes) -> list[list[str]]:
     try:
         workbook = office.xlsx_workbook(data)
     except Exception:  # openpyxl raises many kinds on a damaged package
+        log.warning(
+            "road map import: a workbook of %d bytes does not open", len(data), exc_info=True
+        )
         raise RoadMapImportError(
             _accepted(
                 _(
@@ -355,6 +361,11 @@ def _from_xlsx(data: bytes) -> list[list[str]]:
     except RoadMapImportError:
         raise
     except Exception:
+        log.warning(
+            "road map import: the sheets of a %d-byte workbook do not read",
+            len(data),
+            exc_info=True,
+        )
         raise RoadMapImportError(
             _accepted(
                 _(
@@ -376,6 +387,9 @@ def _from_docx(data: bytes) -> list[list[str]]:
     try:
         document = office.docx_document(data)
     except Exception:  # python-docx raises many kinds on a damaged package
+        log.warning(
+            "road map import: a Word file of %d bytes does not open", len(data), exc_info=True
+        )
         raise RoadMapImportError(
             _accepted(
                 _(
@@ -407,6 +421,11 @@ def _from_docx(data: bytes) -> list[list[str]]:
     except RoadMapImportError:
         raise
     except Exception:
+        log.warning(
+            "road map import: the tables of a %d-byte Word file do not read",
+            len(data),
+            exc_info=True,
+        )
         raise RoadMapImportError(
             _accepted(
                 _(

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.models import DEADLINE_KINDS, DeadlineColumns, Timestamped, UTCDateTime, one_of
+from tracker.core.permissions import register_visibility
 from tracker.extensions import db
 
 # черновик → на согласовании → на доработке → согласовано
@@ -137,3 +138,6 @@ class RoadMapVersion(db.Model):
     action_comments: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
 
     road_map = relationship("RoadMap", back_populates="versions")
+
+
+register_visibility(RoadMap, "roadmap.view", RoadMap.organization_id)

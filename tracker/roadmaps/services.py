@@ -19,8 +19,8 @@ from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.core.i18n import _
 from tracker.core.permissions import can
+from tracker.core.tenancy import Organization, User
 from tracker.meetings.services import apply_deadline
-from tracker.orgs.models import Organization, User
 from tracker.roadmaps import notifications
 from tracker.roadmaps.models import RoadMap, RoadMapAction, RoadMapVersion
 

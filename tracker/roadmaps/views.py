@@ -18,9 +18,9 @@ from tracker.core import clock, files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
+from tracker.core.tenancy import Organization
 from tracker.cycle.models import Direction, Goal
 from tracker.extensions import db
-from tracker.orgs.models import Organization
 from tracker.roadmaps import documents, queries, services
 from tracker.roadmaps.forms import (
     ImportForm,
