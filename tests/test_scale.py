@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import copy
 from datetime import date
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from tests.statements import counted, page_statements
+from tracker.assignments import queries
 from tracker.assignments.models import Assignment
 from tracker.core.models import AuditLog
 from tracker.core.tenancy import Membership, User
-from tracker.demo.loader import LoadReport, load_organizations
+from tracker.cycle import services as cycle
+from tracker.cycle.models import Direction, Measurement
+from tracker.demo.loader import LoadReport, load_directions, load_organizations
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Meeting
@@ -159,3 +163,79 @@ def test_api_list_pages_by_id_after_the_last_one(world, api):
     # deep offsets are refused with the way forward named
     deep = api(world.staff, "GET", "/api/v1/assignments?offset=10001")
     assert deep.status_code == 422
+
+
+def _cycle_data(world, direction, n: int, start: int) -> None:
+    """`n` indicators of the direction with values for both schools, `n` goals over them and
+    `n` analyses with a recommendation to each school."""
+    indicators = [
+        cycle.create_indicator(
+            db.session,
+            world.staff,
+            world.dept,
+            code=f"П-{start + i}",
+            name=f"Показатель {start + i}",
+            direction_id=direction.id,
+            target_value=Decimal(50),
+        )
+        for i in range(n)
+    ]
+    for indicator in indicators:
+        for school in (world.school, world.sibling):
+            for period in ("2022", "2023"):
+                db.session.add(
+                    Measurement(
+                        indicator_id=indicator.id,
+                        organization_id=school.id,
+                        period=period,
+                        value=Decimal(40 + start),
+                    )
+                )
+    for i in range(n):
+        cycle.create_goal(
+            db.session,
+            world.staff,
+            world.dept,
+            f"Цель {start + i}",
+            direction_id=direction.id,
+            indicators=indicators,
+        )
+        cycle.create_analysis(
+            db.session,
+            world.staff,
+            world.dept,
+            title=f"Анализ {start + i}",
+            direction_id=direction.id,
+            recommendations=[(world.school, "Провести семинар"), (world.sibling, "Посетить уроки")],
+        )
+    db.session.commit()
+
+
+def test_direction_page_statements_do_not_grow_with_indicators_goals_and_analyses(
+    app, world, client_for
+):
+    load_directions(db.session, LoadReport())
+    db.session.commit()
+    direction = db.session.scalars(sa.select(Direction).order_by(Direction.id)).first()
+    client = client_for(world.staff)
+    url = f"/cycle/directions/{direction.id}?department_id={world.dept.id}"
+    _cycle_data(world, direction, 1, 0)
+    few = page_statements(app, client, url)
+    _cycle_data(world, direction, 5, 10)
+    assert page_statements(app, client, url) == few
+
+
+def test_board_search_by_words_and_any_text_is_safe(app, world, client_for):
+    _decisions(world, 12)  # «Разработать документ 1» … «документ 12», each to two schools
+    staff = world.staff
+    assert queries.count(db.session, staff, queries.BoardFilter(q="ДОКУМЕНТ")) == 24
+    # «документ 1» finds 1, 10, 11 and 12 (a word prefix on PostgreSQL, a substring on SQLite)
+    assert queries.count(db.session, staff, queries.BoardFilter(q="документ 1")) == 8
+    assert queries.count(db.session, staff, queries.BoardFilter(q="разработать документ 7")) == 2
+    client = client_for(staff)
+    for hostile in ("') | !документ & :*", "\\", "&&&", "документ:* | *", "'; DROP TABLE x; --"):
+        response = client.get("/board", query_string={"q": hostile})
+        assert response.status_code == 200, hostile
+    if db.engine.dialect.name == "postgresql":
+        # Russian stems: another case ending of the same word finds it
+        assert queries.count(db.session, staff, queries.BoardFilter(q="документы")) == 24

@@ -4,6 +4,7 @@ Every query starts from `visible_to`, so pages, exports, feeds and the API show 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
@@ -72,7 +73,33 @@ def overdue_clause(session: Session, at: date | None = None) -> sa.ColumnElement
     return sa.and_(open_, sa.or_(*per_zone)) if per_zone else sa.false()
 
 
-def search_clause(q: str) -> sa.ColumnElement[bool]:
+# PostgreSQL's own full-text search, Russian stems: «педсовет» finds «ПЕДСОВЕТЕ»
+SEARCH_CONFIG = "russian"
+_WORD = re.compile(r"\w+")
+
+
+def search_vector(column: Any) -> sa.ColumnElement[Any]:
+    """The indexed expression (migration 0009_i16 builds a GIN index on exactly this)."""
+    return sa.func.to_tsvector(sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"), column)
+
+
+def search_clause(session: Session, q: str) -> sa.ColumnElement[bool]:
+    """Decisions and execution reports that hold the words of `q`. On PostgreSQL each word is
+    a stem prefix in a tsquery («докум» finds «документ»), answered from the GIN indexes; on
+    SQLite (and for a query without letters or digits) a plain case-insensitive substring."""
+    words = _WORD.findall(q.lower())[:16]
+    if words and session.get_bind().dialect.name == "postgresql":
+        # \w+ leaves no tsquery syntax (& | ! ( ) : * ' \) in a word: the words are safe
+        query = sa.func.to_tsquery(
+            sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"),
+            " & ".join(f"{word}:*" for word in words),
+        )
+        in_reports = sa.select(ExecutionReport.assignment_id).where(
+            search_vector(ExecutionReport.text).bool_op("@@")(query)
+        )
+        return sa.or_(
+            search_vector(Decision.text).bool_op("@@")(query), Assignment.id.in_(in_reports)
+        )
     pattern = f"%{q.strip().lower()}%"
     in_reports = sa.select(ExecutionReport.assignment_id).where(
         sa.func.lower(ExecutionReport.text).like(pattern)
@@ -119,7 +146,7 @@ def assignments_query(session: Session, user: User | None, f: BoardFilter) -> sa
     if f.period_end:
         query = query.where(Assignment.due_date <= f.period_end)
     if f.q and f.q.strip():
-        query = query.where(search_clause(f.q))
+        query = query.where(search_clause(session, f.q))
     return query
 
 
