@@ -295,6 +295,7 @@ def request_extension(
     )
     session.add(request)
     session.flush()
+    notifications.extension_requested(assignment, request)
     audit.record(
         actor,
         "assignment.extension_requested",

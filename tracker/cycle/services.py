@@ -875,7 +875,7 @@ def effectiveness_figures(
     """What the review rests on, from the data: the indicator's mean before and after, whether
     the target is reached, and how much of the measures was done on time."""
     from tracker.assignments.models import Assignment
-    from tracker.roadmaps.models import RoadMap, RoadMapAction
+    from tracker.roadmaps.models import ActionStatus, RoadMap, RoadMapAction
 
     figures: dict[str, Any] = {}
     if indicator is not None:
@@ -914,7 +914,7 @@ def effectiveness_figures(
             .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
             .where(
                 RoadMap.assignment_id.in_([a.id for a in live]),
-                RoadMapAction.status != "dropped",
+                RoadMapAction.status != ActionStatus.DROPPED,
             )
         ).all()
         if live
@@ -924,7 +924,7 @@ def effectiveness_figures(
     figures["actions_on_time"] = sum(
         1
         for status, done_on, due in actions
-        if status == "done" and (due is None or done_on <= due)
+        if status == ActionStatus.DONE and (due is None or done_on <= due)
     )
     return figures
 
