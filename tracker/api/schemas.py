@@ -437,3 +437,26 @@ class RoadMapVersionSchema(Schema):
     review_comment = fields.Str(allow_none=True)
     action_comments = fields.Dict()
     snapshot = fields.Dict()
+
+
+class InboxRowSchema(Schema):
+    kind = fields.Str(metadata={"description": "report, extension, overdue, due, returned, …"})
+    object_id = fields.Int(metadata={"description": "the assignment, request, map or campaign"})
+    title = fields.Str()
+    detail = fields.Str()
+    link = fields.Str(metadata={"description": "the page to open, a path inside the app"})
+    due_date = fields.Date(allow_none=True)
+    state = fields.Str(allow_none=True)
+
+
+class InboxSectionSchema(Schema):
+    key = fields.Str()
+    title = fields.Function(lambda s: str(s.title))
+    count = fields.Int(metadata={"description": "all items; `items` holds the first ten"})
+    items = fields.List(fields.Nested(InboxRowSchema), attribute="rows")
+
+
+class InboxSchema(Schema):
+    role = fields.Str(metadata={"description": "staff or school"})
+    total = fields.Int()
+    sections = fields.List(fields.Nested(InboxSectionSchema))

@@ -34,6 +34,9 @@ class BoardFilter:
     at: date | None = None  # evaluate «overdue» as of this local date
     period_start: date | None = None  # deadlines within the period (figures)
     period_end: date | None = None
+    tab: str | None = None  # "open" (not closed yet) or "done"
+    due_period: str | None = None  # one of DUE_PERIODS
+    group: str | None = None  # "decision": grouped by meeting and decision, else by deadline
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_args(self) -> dict[str, Any]:
@@ -44,6 +47,10 @@ class BoardFilter:
             if f.name != "extra" and value not in (None, False, ""):
                 out[f.name] = value.isoformat() if isinstance(value, date) else value
         return out
+
+
+TABS = ("open", "done")
+DUE_PERIODS = ("overdue", "week", "month", "later", "none")
 
 
 def local_today_by_zone(session: Session) -> dict[str, date]:
@@ -141,6 +148,12 @@ def assignments_query(session: Session, user: User | None, f: BoardFilter) -> sa
             Assignment.due_date >= start,
             Assignment.due_date <= start + timedelta(days=f.due_within),
         )
+    if f.tab == "open":
+        query = query.where(Assignment.status.notin_(("done", "cancelled")))
+    elif f.tab == "done":
+        query = query.where(Assignment.status == "done")
+    if f.due_period:
+        query = query.where(due_period_clause(session, f.due_period, f.at))
     if f.period_start:
         query = query.where(Assignment.due_date >= f.period_start)
     if f.period_end:
@@ -148,6 +161,20 @@ def assignments_query(session: Session, user: User | None, f: BoardFilter) -> sa
     if f.q and f.q.strip():
         query = query.where(search_clause(session, f.q))
     return query
+
+
+def due_period_clause(session: Session, period: str, at: date | None) -> sa.ColumnElement[bool]:
+    """«просрочено», «в ближайшие 7 дней», «в ближайшие 30 дней», «позже», «без срока»."""
+    if period == "overdue":
+        return overdue_clause(session, at)
+    if period == "none":
+        return Assignment.due_date.is_(None)
+    start = at or clock.today(clock_zone())
+    if period == "later":
+        return Assignment.due_date > start + timedelta(days=30)
+    days = 7 if period == "week" else 30
+    end = start + timedelta(days=days)
+    return sa.and_(Assignment.due_date >= start, Assignment.due_date <= end)
 
 
 def clock_zone() -> str:
@@ -307,17 +334,29 @@ def figures(session: Session, user: User | None, f: BoardFilter) -> list[Figures
     return sorted(result, key=lambda x: natural_key(x.organization.short_name))
 
 
-def my_assignments(session: Session, user: User, at: date | None = None) -> list[Assignment]:
-    """What the user's organizations must do: overdue first, then the soonest deadline."""
-    f = BoardFilter(at=at)
-    query = assignments_query(session, user, f).where(
-        Assignment.status.notin_(("done", "cancelled"))
-    )
-    overdue = overdue_clause(session, at)
-    query = query.order_by(
-        sa.case((overdue, 0), else_=1),
-        Assignment.due_date.is_(None),
-        Assignment.due_date,
-        Decision.position,
-    ).options(*EAGER, selectinload(Assignment.reports))
-    return list(session.scalars(query).unique())
+def my_assignments(
+    session: Session, user: User, f: BoardFilter, limit: int = 50, offset: int = 0
+) -> list[Assignment]:
+    """What the user's organizations must do, one page of it: by default overdue first, then
+    the soonest deadline; grouped, by meeting (newest first) and decision. A fixed number of
+    statements whatever the page's length: everything a row shows is loaded with it."""
+    query = assignments_query(session, user, f)
+    if f.group == "decision":
+        query = query.order_by(
+            Meeting.held_on.desc().nulls_last(),
+            Decision.meeting_id,
+            Decision.position,
+            Decision.id,
+            Organization.short_name,
+            Assignment.id,
+        )
+    else:
+        query = query.order_by(
+            sa.case((overdue_clause(session, f.at), 0), else_=1),
+            Assignment.due_date.is_(None),
+            Assignment.due_date,
+            Decision.position,
+            Assignment.id,
+        )
+    query = query.options(*EAGER, selectinload(Assignment.assignee))
+    return list(session.scalars(query.limit(limit).offset(offset)).unique())

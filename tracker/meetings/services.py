@@ -358,25 +358,18 @@ def visible_meetings(session: Session, user: User, limit: int | None = None) -> 
     return list(session.scalars(query))
 
 
-def visible_decisions(
-    session: Session, user: User, meeting: Meeting | None = None, limit: int | None = None
-) -> list[Decision]:
-    query = sa.select(Decision).where(visible_to(user, Decision))
-    if meeting is not None:
-        query = query.where(Decision.meeting_id == meeting.id).order_by(Decision.position)
-    else:
-        query = query.join(Meeting, isouter=True).order_by(
-            Meeting.held_on.desc(), Decision.position
-        )
-    if limit:
-        query = query.limit(limit)
+def visible_decisions(session: Session, user: User, meeting: Meeting) -> list[Decision]:
+    query = (
+        sa.select(Decision)
+        .where(visible_to(user, Decision), Decision.meeting_id == meeting.id)
+        .order_by(Decision.position)
+    )
     return list(session.scalars(query.options(selectinload(Decision.meeting))))
 
 
 def home_overview(session: Session, user: User) -> dict[str, Any]:
     return {
-        "meetings": visible_meetings(session, user, limit=20),
-        "decisions": visible_decisions(session, user, limit=30),
+        "meetings": visible_meetings(session, user, limit=10),
         "organizations": session.scalars(
             sa.select(Organization)
             .where(visible_to(user, Organization))
