@@ -86,7 +86,7 @@ _WORD = re.compile(r"\w+")
 
 
 def search_vector(column: Any) -> sa.ColumnElement[Any]:
-    """The indexed expression (migration 0010_i16 builds a GIN index on exactly this)."""
+    """The indexed expression (migration 0011_i16 builds a GIN index on exactly this)."""
     return sa.func.to_tsvector(sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"), column)
 
 

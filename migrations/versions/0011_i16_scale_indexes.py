@@ -1,15 +1,15 @@
 """scale: full-text search of decisions and reports (GIN, Russian), measurements covered for the
 cycle's aggregates, organizations' time zones indexed
 
-Revision ID: 0010_i16
-Revises: 0009_i14a
+Revision ID: 0011_i16
+Revises: 0010_i14b
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_i16"
-down_revision = "0009_i14a"
+revision = "0011_i16"
+down_revision = "0010_i14b"
 branch_labels = None
 depends_on = None
 
