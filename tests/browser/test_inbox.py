@@ -56,12 +56,22 @@ def test_a_report_reaches_the_controller_who_accepts_it(
     expect(staff.get_by_test_id("unread-count")).to_have_count(0)
     staff.get_by_role("button", name="Принять, снять с контроля").click()
     expect(staff.get_by_test_id("status")).to_contain_text("исполнено")
+    staff.goto("/")
+    expect(staff.get_by_test_id("inbox-reports").get_by_test_id("count")).to_have_text("0")
+    expect(staff.get_by_test_id("inbox-reports").get_by_test_id("empty")).to_be_visible()
 
     # The director is told in turn.
     director.reload()
     expect(director.get_by_test_id("unread-count")).to_contain_text("1")
     director.get_by_test_id("notifications-link").click()
     expect(director.get_by_test_id("notification").first).to_contain_text("Отчёт принят: п. 2")
+    # The director's inbox shows it done, linked to the assignment.
+    director.get_by_role("link", name="Главная").click()
+    accepted = director.get_by_test_id("inbox-accepted")
+    expect(accepted.get_by_test_id("inbox-row")).to_have_count(1)
+    expect(accepted.get_by_test_id("inbox-row")).to_contain_text("исполнено")
+    accepted.get_by_role("link", name="п. 2. Разработать", exact=False).click()
+    expect(director.get_by_test_id("status")).to_contain_text("исполнено")
 
 
 def test_an_extension_request_reaches_the_controller_who_grants_it(
@@ -77,11 +87,17 @@ def test_an_extension_request_reaches_the_controller_who_grants_it(
 
     staff = session_as(browser_instance, live_server, "staff@test.ru")
     expect(staff.get_by_test_id("unread-count")).to_contain_text("1")
+    # The request waits in the staff's inbox too.
+    expect(staff.get_by_test_id("inbox-extensions").get_by_test_id("inbox-row")).to_contain_text(
+        "27.02.2023 → 15.03.2023"
+    )
     staff.get_by_test_id("notifications-link").click()
     staff.get_by_role("link", name="Просят перенести срок", exact=False).click()
     expect(staff.get_by_test_id("extensions")).to_contain_text("Педсовет переносится на март")
     staff.get_by_test_id("extensions").get_by_role("button", name="Перенести").click()
     expect(staff.get_by_test_id("deadline")).to_contain_text("15 марта 2023")
+    staff.goto("/")
+    expect(staff.get_by_test_id("inbox-extensions").get_by_test_id("count")).to_have_text("0")
 
     director.reload()
     director.get_by_test_id("notifications-link").click()

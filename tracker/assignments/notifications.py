@@ -75,10 +75,12 @@ def _point(assignment) -> str:
     return assignment.decision.number or "—"
 
 
-def assignment_created(assignment) -> None:
+def assignment_created(assignment, recipients: list[User] | None = None) -> None:
+    """`recipients`: the executors, when the caller has looked them up for many at once."""
     if is_muted():
         return
-    for user in _readers(assignment, executors(db.session, assignment)):
+    people = executors(db.session, assignment) if recipients is None else recipients
+    for user in _readers(assignment, people):
         queue_mail(
             db.session,
             recipient=user,

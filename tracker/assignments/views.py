@@ -446,13 +446,26 @@ def attachment(attachment_id: int):
     )
 
 
+ORGANIZATION_PAGE = 50  # rows of one organization's page
+
+
 @bp.route("/organizations/<int:org_id>")
 def organization(org_id: int):
-    """One organization's assignments and discipline: who is behind, and on what."""
+    """One organization's assignments and discipline: who is behind, and on what. The figures
+    are one aggregate over all of them; the list shows one page of rows."""
     org = get_visible_or_404(current_user, Organization, org_id)
     at = request.args.get("at", type=_date_arg)
     f = queries.BoardFilter(organization_id=org.id, at=at)
-    rows = queries.board_rows(db.session, current_user, f, limit=500)
+    total = queries.count(db.session, current_user, f)
+    pages = max((total + ORGANIZATION_PAGE - 1) // ORGANIZATION_PAGE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = queries.page_rows(
+        db.session,
+        current_user,
+        f,
+        limit=ORGANIZATION_PAGE,
+        offset=(page - 1) * ORGANIZATION_PAGE,
+    )
     figures = queries.figures(db.session, current_user, f)
     return render_template(
         "assignments/organization.html",
@@ -461,7 +474,10 @@ def organization(org_id: int):
         figures=figures[0] if figures else None,
         overdue_ids=overdue_ids(rows, at),
         labels=services.STATE_LABELS,
-        total=queries.count(db.session, current_user, f),
+        total=total,
+        page=page,
+        pages=pages,
+        at=at,
     )
 
 
