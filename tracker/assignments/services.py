@@ -463,7 +463,7 @@ def bulk_apply(
                 decide_extension(session, pending[-1], actor, action == "grant", comment)
             else:
                 transition(session, assignment, action, actor, comment=comment)
-        except AssignmentError as error:
+        except (AssignmentError, NotAllowed) as error:
             denied = isinstance(error, NotAllowed)
             reason = _("нет права на это действие") if denied else str(error)
             refused.append((assignment_id, f"{row_label(assignment)}: {reason}", denied))
