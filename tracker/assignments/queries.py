@@ -192,21 +192,42 @@ def clock_zone() -> str:
     return current_app.config["TRACKER_TIMEZONE"]
 
 
+BOARD_ORDER = (
+    Meeting.held_on.desc().nulls_last(),
+    Decision.meeting_id,
+    Decision.position,
+    Organization.short_name,
+    Assignment.id,
+)
+
+
 def board_rows(
     session: Session, user: User | None, f: BoardFilter, limit: int = 500, offset: int = 0
 ) -> list[Assignment]:
-    query = (
-        assignments_query(session, user, f)
-        .options(*EAGER)
-        .order_by(
-            Meeting.held_on.desc().nulls_last(),
-            Decision.meeting_id,
-            Decision.position,
-            Organization.short_name,
-            Assignment.id,
+    """One page in the board's order. The database sorts narrow rows (the ids and the keys of
+    the order) and only the page's rows are then loaded whole: sorting twenty thousand joined
+    rows with every column of their decision and meeting cost several times more."""
+    ids = list(
+        session.scalars(
+            assignments_query(session, user, f)
+            .with_only_columns(Assignment.id)
+            .order_by(*BOARD_ORDER)
+            .limit(limit)
+            .offset(offset)
         )
     )
-    return list(session.scalars(query.limit(limit).offset(offset)).unique())
+    if not ids:
+        return []
+    loaded = session.scalars(
+        sa.select(Assignment)
+        .join(Assignment.decision)
+        .join(Assignment.organization)
+        .outerjoin(Decision.meeting)
+        .where(Assignment.id.in_(ids))
+        .options(*EAGER)
+    ).unique()
+    by_id = {a.id: a for a in loaded}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def page_rows(
