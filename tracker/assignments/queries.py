@@ -13,7 +13,12 @@ import sqlalchemy as sa
 from flask import g, has_request_context
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport
+from tracker.assignments.models import (
+    OPEN_STATES,
+    Assignment,
+    ExecutionReport,
+    ExtensionRequest,
+)
 from tracker.core import clock
 from tracker.core.permissions import visible_to
 from tracker.core.tenancy import Organization, User
@@ -148,6 +153,11 @@ def assignments_query(
         query = query.where(Assignment.assignee_id == f.assignee_id)
     if f.status == "overdue" or f.overdue:
         query = query.where(overdue_clause(session, f.at))
+    elif f.status == "extension_pending":
+        pending = sa.select(ExtensionRequest.assignment_id).where(
+            ExtensionRequest.state == "pending"
+        )
+        query = query.where(Assignment.id.in_(pending))
     elif f.status:
         query = query.where(Assignment.status == f.status)
     if f.due_within is not None:
