@@ -419,9 +419,6 @@ def move(road_map_id: int, move: str):
 def _transition(road_map: RoadMap, move: str, **kwargs: Any):
     try:
         services.transition(db.session, road_map, move, current_user, **kwargs)
-    except services.NotAllowed:
-        db.session.rollback()
-        _refuse(road_map, f"roadmap.{move}")
     except services.RoadMapError as error:
         db.session.rollback()
         flash(str(error), "danger")
