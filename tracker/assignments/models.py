@@ -86,7 +86,15 @@ class Assignment(Timestamped, db.Model):
 
 class ExecutionReport(db.Model):
     __tablename__ = "execution_reports"
-    __table_args__ = (one_of("state", REPORT_STATES),)
+    __table_args__ = (
+        one_of("state", REPORT_STATES),
+        # the board's text search finds reports too (see ix_decisions_text_search)
+        sa.Index(
+            "ix_execution_reports_text_search",
+            sa.text("to_tsvector('russian'::regconfig, text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(

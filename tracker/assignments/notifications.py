@@ -15,7 +15,14 @@ from tracker.core.permissions import can
 from tracker.core.tenancy import User
 from tracker.core.urls import app_path, external_url
 from tracker.extensions import db
-from tracker.notify.events import Event, department_staff, executors, is_muted, tell
+from tracker.notify.events import (
+    Event,
+    department_staff,
+    directors_of,
+    executors,
+    is_muted,
+    tell,
+)
 from tracker.notify.services import queue_mail
 
 
@@ -111,11 +118,18 @@ def announce_created(session: Session, assignment_ids: list[int]) -> None:
     assignments = session.scalars(
         sa.select(Assignment).where(Assignment.id.in_(assignment_ids)).order_by(Assignment.id)
     ).all()
+    # The directors of every organization in one query, however many schools.
+    directors = directors_of(session, [a.organization_id for a in assignments if not a.assignee])
     groups: dict[tuple[object, int], list] = defaultdict(list)
     people: dict[int, User] = {}
     for assignment in assignments:
         meeting = assignment.decision.meeting_id or f"decision-{assignment.decision_id}"
-        for user in _readers(assignment, executors(session, assignment)):
+        executors_here = (
+            [assignment.assignee]
+            if assignment.assignee
+            else directors.get(assignment.organization_id, [])
+        )
+        for user in _readers(assignment, executors_here):
             people[user.id] = user
             groups[(meeting, user.id)].append(assignment)
     for (_meeting, user_id), batch in groups.items():

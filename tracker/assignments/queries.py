@@ -4,14 +4,21 @@ Every query starts from `visible_to`, so pages, exports, feeds and the API show 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
-from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport
+from tracker.assignments.models import (
+    OPEN_STATES,
+    Assignment,
+    ExecutionReport,
+    ExtensionRequest,
+)
 from tracker.core import clock
 from tracker.core.permissions import visible_to
 from tracker.core.tenancy import Organization, User
@@ -52,7 +59,16 @@ DUE_PERIODS = ("overdue", "week", "month", "later", "none")
 
 
 def local_today_by_zone(session: Session) -> dict[str, date]:
-    zones = session.scalars(sa.select(Organization.timezone).distinct())
+    """Today's date in each organization's zone. The zones are read once per request (a page
+    asks for «overdue» in its count, rows and figures)."""
+    if has_request_context():
+        zones = g.get("organization_zones")
+        if zones is None:
+            zones = g.organization_zones = list(
+                session.scalars(sa.select(Organization.timezone).distinct())
+            )
+    else:
+        zones = list(session.scalars(sa.select(Organization.timezone).distinct()))
     return {tz: clock.today(tz) for tz in zones}
 
 
@@ -69,7 +85,33 @@ def overdue_clause(session: Session, at: date | None = None) -> sa.ColumnElement
     return sa.and_(open_, sa.or_(*per_zone)) if per_zone else sa.false()
 
 
-def search_clause(q: str) -> sa.ColumnElement[bool]:
+# PostgreSQL's own full-text search, Russian stems: «педсовет» finds «ПЕДСОВЕТЕ»
+SEARCH_CONFIG = "russian"
+_WORD = re.compile(r"\w+")
+
+
+def search_vector(column: Any) -> sa.ColumnElement[Any]:
+    """The indexed expression (migration 0011_i16 builds a GIN index on exactly this)."""
+    return sa.func.to_tsvector(sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"), column)
+
+
+def search_clause(session: Session, q: str) -> sa.ColumnElement[bool]:
+    """Decisions and execution reports that hold the words of `q`. On PostgreSQL each word is
+    a stem prefix in a tsquery («докум» finds «документ»), answered from the GIN indexes; on
+    SQLite (and for a query without letters or digits) a plain case-insensitive substring."""
+    words = _WORD.findall(q.lower())[:16]
+    if words and session.get_bind().dialect.name == "postgresql":
+        # \w+ leaves no tsquery syntax (& | ! ( ) : * ' \) in a word: the words are safe
+        query = sa.func.to_tsquery(
+            sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"),
+            " & ".join(f"{word}:*" for word in words),
+        )
+        in_reports = sa.select(ExecutionReport.assignment_id).where(
+            search_vector(ExecutionReport.text).bool_op("@@")(query)
+        )
+        return sa.or_(
+            search_vector(Decision.text).bool_op("@@")(query), Assignment.id.in_(in_reports)
+        )
     pattern = f"%{q.strip().lower()}%"
     in_reports = sa.select(ExecutionReport.assignment_id).where(
         sa.func.lower(ExecutionReport.text).like(pattern)
@@ -102,6 +144,11 @@ def assignments_query(session: Session, user: User | None, f: BoardFilter) -> sa
         query = query.where(Assignment.assignee_id == f.assignee_id)
     if f.status == "overdue" or f.overdue:
         query = query.where(overdue_clause(session, f.at))
+    elif f.status == "extension_pending":
+        pending = sa.select(ExtensionRequest.assignment_id).where(
+            ExtensionRequest.state == "pending"
+        )
+        query = query.where(Assignment.id.in_(pending))
     elif f.status:
         query = query.where(Assignment.status == f.status)
     if f.due_within is not None:
@@ -122,7 +169,7 @@ def assignments_query(session: Session, user: User | None, f: BoardFilter) -> sa
     if f.period_end:
         query = query.where(Assignment.due_date <= f.period_end)
     if f.q and f.q.strip():
-        query = query.where(search_clause(f.q))
+        query = query.where(search_clause(session, f.q))
     return query
 
 
@@ -161,6 +208,67 @@ def board_rows(
         )
     )
     return list(session.scalars(query.limit(limit).offset(offset)).unique())
+
+
+def page_rows(
+    session: Session, user: User | None, f: BoardFilter, limit: int, offset: int = 0
+) -> list[Assignment]:
+    """One page of the board's order with only what a list row shows: the decision's number,
+    text and deadline words, the meeting's date (not its attendees or minutes)."""
+    lean = (
+        contains_eager(Assignment.decision).load_only(
+            Decision.id,
+            Decision.meeting_id,
+            Decision.number,
+            Decision.text,
+            Decision.deadline_text,
+            Decision.position,
+        ),
+        contains_eager(Assignment.decision)
+        .contains_eager(Decision.meeting)
+        .load_only(Meeting.id, Meeting.held_on),
+        contains_eager(Assignment.organization),
+    )
+    query = (
+        assignments_query(session, user, f)
+        .options(*lean)
+        .order_by(
+            Meeting.held_on.desc().nulls_last(),
+            Decision.meeting_id,
+            Decision.position,
+            Organization.short_name,
+            Assignment.id,
+        )
+    )
+    return list(session.scalars(query.limit(limit).offset(offset)).unique())
+
+
+def by_id(
+    session: Session,
+    user: User | None,
+    f: BoardFilter,
+    limit: int,
+    after_id: int | None = None,
+    offset: int = 0,
+) -> list[Assignment]:
+    """A page in the order of ids (keyset: the ones after `after_id`), with the decision's
+    meeting and deadline words and the organization's name and zone: what the API's row says.
+    The primary key's index gives the order, so a page costs the same deep in the list."""
+    query = (
+        assignments_query(session, user, f)
+        .options(
+            contains_eager(Assignment.decision).load_only(
+                Decision.id, Decision.meeting_id, Decision.deadline_text
+            ),
+            contains_eager(Assignment.organization).load_only(
+                Organization.id, Organization.short_name, Organization.timezone
+            ),
+        )
+        .order_by(Assignment.id)
+    )
+    if after_id is not None:
+        query = query.where(Assignment.id > after_id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
 
 
 def count(session: Session, user: User | None, f: BoardFilter) -> int:

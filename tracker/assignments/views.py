@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from tracker.assignments import queries, services
 from tracker.assignments.forms import (
     BoardFilterForm,
+    BulkForm,
     CommentForm,
     ExtensionDecisionForm,
     ExtensionForm,
@@ -42,9 +43,11 @@ bp = Blueprint("assignments", __name__)
 # The one deadline in force, on every page and in every letter (see services.deadline_in_force).
 bp.add_app_template_global(services.deadline_in_force, "deadline_in_force")
 
-STATUS_CHOICES = [("", _l("— все —")), ("overdue", _l("просрочено"))] + [
-    (k, v) for k, v in services.STATE_LABELS.items()
-]
+STATUS_CHOICES = [
+    ("", _l("— все —")),
+    ("overdue", _l("просрочено")),
+    ("extension_pending", _l("просят перенести срок")),
+] + [(k, v) for k, v in services.STATE_LABELS.items()]
 
 
 @bp.before_request
@@ -120,6 +123,7 @@ def board():
         labels=services.STATE_LABELS,
         saved_filters=saved_filters("board"),
         save_form=SavedFilterForm(),
+        bulk_form=bulk_form() if can_anywhere(current_user, "assignment.control") else None,
     )
 
 
@@ -168,6 +172,65 @@ def mine():
         saved_filters=saved_filters("my"),
         save_form=SavedFilterForm(),
     )
+
+
+def bulk_form() -> BulkForm:
+    form = BulkForm()
+    form.action.choices = [("", _("— выберите —"))] + [
+        (k, str(v)) for k, v in services.BULK_ACTIONS.items()
+    ]
+    return form
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never another host (`//x`, `https://x`) or a backslash trick."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback
+
+
+@bp.route("/bulk", methods=["POST"])
+def bulk():
+    """The ticked rows of the board or of the inbox: all take the action, or none does."""
+    back = local_path(request.form.get("next"), url_for("assignments.board"))
+    form = bulk_form()
+    ids = request.form.getlist("ids", type=int)
+    if not form.validate_on_submit():
+        flash(_("Выберите действие и, если нужно, укажите срок в формате ДД.ММ.ГГГГ."), "danger")
+        return redirect(back)
+    try:
+        done = services.bulk_apply(
+            db.session,
+            current_user,
+            ids,
+            form.action.data,
+            comment=form.comment.data,
+            new_date=form.new_date.data,
+        )
+    except services.BulkRefused as error:
+        db.session.rollback()
+        for assignment_id, _text, denied in error.rows:
+            if denied:
+                record_denied(
+                    current_user, "assignments", assignment_id, f"bulk.{form.action.data}"
+                )
+        db.session.commit()
+        flash(str(error), "danger")
+        return redirect(back)
+    except services.AssignmentError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(back)
+    db.session.commit()
+    flash(
+        _(
+            "Готово: «%(action)s» — поручений: %(n)s.",
+            action=services.BULK_ACTIONS[form.action.data],
+            n=len(done),
+        ),
+        "success",
+    )
+    return redirect(back)
 
 
 FILTER_PAGES = {"board": "assignments.board", "my": "assignments.mine"}
@@ -385,13 +448,26 @@ def attachment(attachment_id: int):
     )
 
 
+ORGANIZATION_PAGE = 50  # rows of one organization's page
+
+
 @bp.route("/organizations/<int:org_id>")
 def organization(org_id: int):
-    """One organization's assignments and discipline: who is behind, and on what."""
+    """One organization's assignments and discipline: who is behind, and on what. The figures
+    are one aggregate over all of them; the list shows one page of rows."""
     org = get_visible_or_404(current_user, Organization, org_id)
     at = request.args.get("at", type=_date_arg)
     f = queries.BoardFilter(organization_id=org.id, at=at)
-    rows = queries.board_rows(db.session, current_user, f, limit=500)
+    total = queries.count(db.session, current_user, f)
+    pages = max((total + ORGANIZATION_PAGE - 1) // ORGANIZATION_PAGE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = queries.page_rows(
+        db.session,
+        current_user,
+        f,
+        limit=ORGANIZATION_PAGE,
+        offset=(page - 1) * ORGANIZATION_PAGE,
+    )
     figures = queries.figures(db.session, current_user, f)
     return render_template(
         "assignments/organization.html",
@@ -400,7 +476,10 @@ def organization(org_id: int):
         figures=figures[0] if figures else None,
         overdue_ids=overdue_ids(rows, at),
         labels=services.STATE_LABELS,
-        total=queries.count(db.session, current_user, f),
+        total=total,
+        page=page,
+        pages=pages,
+        at=at,
     )
 
 

@@ -40,7 +40,9 @@ class Organization(Timestamped, db.Model):
     full_name: Mapped[str] = mapped_column(sa.Text, nullable=False)
     municipality: Mapped[str | None] = mapped_column(sa.String(255))
     email: Mapped[str | None] = mapped_column(sa.String(255))
-    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="Europe/Moscow")
+    timezone: Mapped[str] = mapped_column(
+        sa.String(64), nullable=False, default="Europe/Moscow", index=True
+    )
     aliases: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     # Stable external key (demo data, imports); lets a re-run find the row it made before.
     key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)

@@ -80,24 +80,27 @@ def add_decision(
     cycle_stage: str | None = None,
     needs_report: bool = True,
     actor: User | None = None,
+    position: int | None = None,
 ) -> Decision:
     """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable).
 
     ``needs_report`` False: a decision nobody reports on («принять к сведению», «утвердить
-    прилагаемый …»); the caller creates no assignments for it."""
+    прилагаемый …»); the caller creates no assignments for it. ``position``: where it goes,
+    when the caller adds many in order (otherwise after the meeting's last)."""
     if not text.strip():
         raise MeetingError(_("Текст пункта решения не может быть пустым."))
     check_controller(meeting, controller)
     check_direction(session, direction_id)
     deadline = parse_deadline(deadline_text, today=meeting.held_on)
-    position = (
-        session.scalar(
-            sa.select(sa.func.coalesce(sa.func.max(Decision.position), 0)).where(
-                Decision.meeting_id == meeting.id
+    if position is None:
+        position = (
+            session.scalar(
+                sa.select(sa.func.coalesce(sa.func.max(Decision.position), 0)).where(
+                    Decision.meeting_id == meeting.id
+                )
             )
+            + 1
         )
-        + 1
-    )
     decision = Decision(
         meeting=meeting,
         organization_id=meeting.organization_id,
@@ -273,9 +276,10 @@ def fan_out(
             existing_people.add(person.id)
     session.add_all(created)
     session.flush()
+    # one statement for the audit rows, however many executors
+    audit.record_many(actor, "assignment.create", created, decision_id=decision.id)
     for assignment in created:
-        audit.record(actor, "assignment.create", assignment, decision_id=decision.id)
-        notifications.assignment_created(assignment)
+        notifications.assignment_created(assignment)  # one letter per person at the commit
     return created
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -37,17 +37,28 @@ def executors(session: Session, assignment) -> list[User]:
     """The person named on the assignment, or the directors of its organization."""
     if assignment.assignee is not None:
         return [assignment.assignee]
-    return list(
-        session.scalars(
-            sa.select(User)
-            .join(Membership)
-            .where(
-                Membership.organization_id == assignment.organization_id,
-                Membership.role == "director",
-                User.active.is_(True),
-            )
+    return directors_of(session, [assignment.organization_id]).get(assignment.organization_id, [])
+
+
+def directors_of(session: Session, organization_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The active directors of each organization, in one query."""
+    found: dict[int, list[User]] = {}
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return found
+    rows = session.execute(
+        sa.select(Membership.organization_id, User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.organization_id.in_(ids),
+            Membership.role == "director",
+            User.active.is_(True),
         )
+        .order_by(User.id)
     )
+    for organization_id, user in rows:
+        found.setdefault(organization_id, []).append(user)
+    return found
 
 
 def department_staff(session: Session, organization_id: int | None) -> list[User]:
