@@ -24,6 +24,7 @@ from tracker.assignments.models import (
 )
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, occurrences, overdue_from
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.models import Comment
 from tracker.core.permissions import can
@@ -78,12 +79,8 @@ MOVES: dict[str, Move] = {
 }
 
 
-class AssignmentError(ValueError):
+class AssignmentError(Refused):
     """A refused change, with a Russian message for the user."""
-
-
-class NotAllowed(AssignmentError):
-    """The actor has no right to this move (a 403, audited by the caller)."""
 
 
 REVIEW_MOVES = ("accept", "return")
@@ -142,7 +139,7 @@ def transition(
     if move is None:
         raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
     if not may(actor, action, assignment):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if assignment.status not in move.sources:
         raise AssignmentError(
             _(
@@ -238,7 +235,7 @@ def submit_report(
             _("К отчёту можно приложить не больше %(n)s файлов.", n=files.MAX_FILES)
         )
     if not may(actor, "report", assignment):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     report = ExecutionReport(
         assignment=assignment,
         author_id=actor.id,
@@ -275,7 +272,7 @@ def request_extension(
     via: str | None = None,
 ) -> ExtensionRequest:
     if not may(actor, "report", assignment):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if assignment.status not in OPEN_STATES:
         raise AssignmentError(_("Перенос срока можно просить только по открытому поручению."))
     if assignment.due_date is None:
@@ -324,7 +321,7 @@ def decide_extension(
     """The controller grants or refuses; the original deadline stays on the assignment."""
     assignment = request.assignment
     if not may(actor, "accept", assignment) or request.requested_by_id == actor.id:
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if request.state != "pending":
         raise AssignmentError(_("По этой просьбе решение уже принято."))
     request.state = "granted" if grant else "refused"
@@ -466,7 +463,7 @@ def bulk_apply(
                 decide_extension(session, pending[-1], actor, action == "grant", comment)
             else:
                 transition(session, assignment, action, actor, comment=comment)
-        except AssignmentError as error:
+        except (AssignmentError, NotAllowed) as error:
             denied = isinstance(error, NotAllowed)
             reason = _("нет права на это действие") if denied else str(error)
             refused.append((assignment_id, f"{row_label(assignment)}: {reason}", denied))

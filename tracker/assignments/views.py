@@ -315,10 +315,8 @@ def back_to(assignment: Assignment):
 
 
 def refuse(assignment: Assignment, error: services.AssignmentError):
+    """The service's words on the page (a refused right is a 403, see core.errors)."""
     db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        record_denied(current_user, "assignments", assignment.id, request.endpoint or "")
-        abort(403)
     flash(str(error), "danger")
     return back_to(assignment)
 
