@@ -59,9 +59,11 @@ run: demo translations
 	$(BIN)/flask scheduler run & trap 'kill $$!' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# ruff, then the import contracts of .importlinter (core ← parts ← api/demo).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format .
@@ -73,6 +75,7 @@ TEST_WORKERS ?= 2
 
 test: $(VENV)/.dev chromium dovecot translations
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -n $(TEST_WORKERS)
 
 clean:

@@ -21,6 +21,7 @@ USED_WITHOUT_IMPORT = {
     "email-validator": ("tracker/orgs/forms.py", "Email("),  # WTForms' Email() needs it
     "pytest-xdist": ("Makefile", "pytest -n"),
     "ruff": ("Makefile", "ruff check"),
+    "import-linter": ("Makefile", "lint-imports"),
     "pip-tools": ("Makefile", "pip-compile"),
     "locust": ("bench/load.py", '"locust"'),
 }

@@ -51,7 +51,7 @@ def register_models() -> None:
 
 def register_extensions(app: Flask) -> None:
     from tracker import inbound, notify
-    from tracker.core import web
+    from tracker.core import errors, web
     from tracker.core.models import render_migration_item
     from tracker.extensions import babel, csrf, db, limiter, login, mail, migrate
 
@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     login.init_app(app)
     web.init_app(app)
+    errors.init_app(app)
     notify.init_app(app)
     inbound.init_app(app)
 
@@ -84,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.cycle.views import bp as cycle_bp
     from tracker.evaluations.views import bp as evaluations_bp
     from tracker.inbound.views import bp as inbound_bp
+    from tracker.inbox import views as _inbox  # noqa: F401 - registers the home page's inbox
     from tracker.meetings.views import bp as meetings_bp
     from tracker.notify.views import bp as notify_bp
     from tracker.orgs.views import bp as orgs_bp

@@ -2,8 +2,12 @@
 
 from marshmallow import Schema, fields, validate
 
+from tracker.assignments.models import AssignmentStatus
 from tracker.core.models import MAX_ID
 from tracker.meetings.models import MEETING_KINDS
+from tracker.roadmaps.models import ActionStatus
+
+MAX_OFFSET = 10_000  # deeper pages go by after_id (an offset makes the server skip every row)
 
 
 class Id(fields.Int):
@@ -167,16 +171,25 @@ class DecisionCreateSchema(Schema):
 class AssignmentQuerySchema(Schema):
     status = fields.Str(
         load_default=None,
-        validate=validate.OneOf(
-            ["assigned", "in_progress", "reported", "returned", "done", "cancelled"]
-        ),
+        validate=validate.OneOf(list(AssignmentStatus)),
     )
     organization_id = Id(load_default=None)
     meeting_id = Id(load_default=None)
     overdue = fields.Bool(load_default=False)
     at = fields.Date(load_default=None, metadata={"description": "Просрочка на эту дату"})
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
+    after_id = Id(
+        load_default=None,
+        metadata={
+            "description": "Следующая страница: поручения с id больше этого (id последней "
+            "строки предыдущей страницы)"
+        },
+    )
+    offset = fields.Int(
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_OFFSET),
+        metadata={"description": f"Не больше {MAX_OFFSET}; дальше листайте по after_id"},
+    )
 
 
 class ReportSchema(Schema):
@@ -405,7 +418,12 @@ class RoadMapReviewSchema(Schema):
 
 
 class RoadMapMarkSchema(Schema):
-    status = fields.Str(required=True, validate=validate.OneOf(["planned", "in_progress", "done"]))
+    status = fields.Str(
+        required=True,
+        validate=validate.OneOf(
+            [ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE]
+        ),
+    )
     completed_on = fields.Date(load_default=None, allow_none=True)
     evidence = fields.Str(load_default=None, allow_none=True)
 
@@ -418,3 +436,26 @@ class RoadMapVersionSchema(Schema):
     review_comment = fields.Str(allow_none=True)
     action_comments = fields.Dict()
     snapshot = fields.Dict()
+
+
+class InboxRowSchema(Schema):
+    kind = fields.Str(metadata={"description": "report, extension, overdue, due, returned, …"})
+    object_id = fields.Int(metadata={"description": "the assignment, request, map or campaign"})
+    title = fields.Str()
+    detail = fields.Str()
+    link = fields.Str(metadata={"description": "the page to open, a path inside the app"})
+    due_date = fields.Date(allow_none=True)
+    state = fields.Str(allow_none=True)
+
+
+class InboxSectionSchema(Schema):
+    key = fields.Str()
+    title = fields.Function(lambda s: str(s.title))
+    count = fields.Int(metadata={"description": "all items; `items` holds the first ten"})
+    items = fields.List(fields.Nested(InboxRowSchema), attribute="rows")
+
+
+class InboxSchema(Schema):
+    role = fields.Str(metadata={"description": "staff or school"})
+    total = fields.Int()
+    sections = fields.List(fields.Nested(InboxSectionSchema))

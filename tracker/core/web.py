@@ -1,4 +1,4 @@
-"""Request-level wiring: security headers, locale, login loading, error pages, template helpers."""
+"""Request-level wiring: security headers, locale, error pages, template helpers."""
 
 from __future__ import annotations
 
@@ -224,13 +224,6 @@ def security_headers(response):
     return response
 
 
-@login.user_loader
-def load_user(identity: str):
-    from tracker.auth.services import user_for_session
-
-    return user_for_session(db.session, identity)
-
-
 def ru_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
     if value is None:
         return ""
@@ -240,6 +233,9 @@ def ru_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
 
 
 def short_date(value: date | datetime | None) -> str:
+    """«27.02.2023»: digits in every locale, so a plain date skips Babel (lists show hundreds)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"{value.day:02d}.{value.month:02d}.{value.year}"
     return ru_date(value, "dd.MM.y")
 
 

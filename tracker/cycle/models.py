@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.assignments.models import Assignment
 from tracker.core import clock
 from tracker.core.models import Timestamped, UTCDateTime, one_of
+from tracker.core.permissions import in_scope, register_visibility
+from tracker.core.tenancy import User
 from tracker.extensions import db
 
 # обоснованные цели → показатели и методы сбора → мониторинг → анализ и адресные рекомендации →
@@ -18,7 +22,15 @@ CYCLE_STAGES = ("goals", "indicators", "monitoring", "analysis", "decisions", "e
 FRAMEWORKS = ("MUM", "VSOKO", "OTHER")
 UNITS = ("number", "percent", "bool", "score")
 BETTER = ("higher", "lower")
-CAMPAIGN_STATES = ("open", "closed")
+
+
+class CampaignStatus(StrEnum):
+    """A monitoring collection takes values while open."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 VERDICTS = ("effective", "partial", "ineffective")
 
 goal_indicators = sa.Table(
@@ -133,7 +145,7 @@ class MonitoringCampaign(Timestamped, db.Model):
     """A collection of indicator values for one period from a set of organizations."""
 
     __tablename__ = "monitoring_campaigns"
-    __table_args__ = (one_of("status", CAMPAIGN_STATES),)
+    __table_args__ = (one_of("status", tuple(CampaignStatus)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
@@ -145,7 +157,7 @@ class MonitoringCampaign(Timestamped, db.Model):
     decision_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("decisions.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="open")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=CampaignStatus.OPEN)
     direction_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
     )
@@ -166,8 +178,14 @@ class Measurement(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("indicator_id", "organization_id", "period"),
         sa.Index("ix_measurements_org_period", "organization_id", "period"),
-        # «values of this indicator in this year» (the cycle board, the analysis)
-        sa.Index("ix_measurements_indicator_period", "indicator_id", "period"),
+        # «values of this indicator in this year» (the cycle board, the analysis); on PostgreSQL
+        # the organization and the value ride in the index, so averages read the index alone
+        sa.Index(
+            "ix_measurements_indicator_period",
+            "indicator_id",
+            "period",
+            postgresql_include=["organization_id", "value"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -280,3 +298,33 @@ class EffectivenessReview(Timestamped, db.Model):
     direction = relationship("Direction")
     indicator = relationship("Indicator")
     decisions = relationship("Decision", secondary=review_decisions)
+
+
+def _campaigns_seen(user: User | None) -> sa.ColumnElement[bool]:
+    """A school sees the collections it is asked to give values for."""
+    asked = sa.select(Assignment.decision_id).where(
+        in_scope(user, "assignment.view", Assignment.organization_id)
+    )
+    return sa.or_(
+        in_scope(user, "cycle.view", MonitoringCampaign.organization_id),
+        MonitoringCampaign.decision_id.in_(asked),
+    )
+
+
+def _indicators_seen(user: User | None) -> sa.ColumnElement[bool]:
+    """A school sees the indicators of the collections it is asked to give values for."""
+    asked = (
+        sa.select(campaign_indicators.c.indicator_id)
+        .join(MonitoringCampaign, MonitoringCampaign.id == campaign_indicators.c.campaign_id)
+        .join(Assignment, Assignment.decision_id == MonitoringCampaign.decision_id)
+        .where(in_scope(user, "assignment.view", Assignment.organization_id))
+    )
+    return sa.or_(in_scope(user, "cycle.view", Indicator.organization_id), Indicator.id.in_(asked))
+
+
+register_visibility(
+    MonitoringCampaign, "cycle.view", MonitoringCampaign.organization_id, view=_campaigns_seen
+)
+register_visibility(Indicator, "cycle.view", Indicator.organization_id, view=_indicators_seen)
+for _model in (Goal, Measurement, Analysis, Recommendation, EffectivenessReview):
+    register_visibility(_model, "cycle.view", _model.organization_id)

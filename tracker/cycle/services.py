@@ -15,7 +15,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, load_only
 
+from tracker.assignments.models import AssignmentStatus
 from tracker.core import audit, clock
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
 from tracker.core.tenancy import Organization, User
@@ -24,6 +26,7 @@ from tracker.cycle.models import (
     CYCLE_STAGES,
     UNITS,
     Analysis,
+    CampaignStatus,
     Direction,
     EffectivenessReview,
     Goal,
@@ -57,21 +60,13 @@ YES = {"да", "1", "yes", "есть", "+"}
 NO = {"нет", "0", "no", "-", "—"}
 
 
-class CycleError(ValueError):
+class CycleError(Refused):
     """A refused change, with a Russian message; `rows` says which values are wrong."""
-
-    def __init__(self, message: str, rows: dict[Any, str] | None = None) -> None:
-        super().__init__(message)
-        self.rows = rows or {}
-
-
-class NotAllowed(CycleError):
-    """The actor has no right to this (a 403, audited by the caller)."""
 
 
 def _require(actor: User | None, action: str, organization: Organization | None) -> None:
     if not can(actor, action, organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
 
 
 def _check_department(session: Session, department: Organization, **refs: int | None) -> None:
@@ -389,7 +384,7 @@ def open_campaign(
         direction_id=direction_id,
         created_by_id=actor.id,
         indicators=list(indicators),
-        status="open",
+        status=CampaignStatus.OPEN,
     )
     session.add(campaign)
     session.flush()
@@ -452,7 +447,7 @@ def _late(assignment: Any) -> bool:
     if assignment.on_time is False or is_overdue(assignment):
         return True
     return bool(
-        assignment.status == "reported"
+        assignment.status == AssignmentStatus.REPORTED
         and assignment.reported_at
         and assignment.due_date
         and assignment.reported_at
@@ -471,7 +466,7 @@ def submit_campaign_values(
     from tracker.assignments import services as assignments
     from tracker.assignments.models import OPEN_STATES, Assignment
 
-    if campaign.status != "open":
+    if campaign.status != CampaignStatus.OPEN:
         raise CycleError(_("Сбор значений закрыт."))
     assignment = session.scalar(
         sa.select(Assignment).where(
@@ -518,7 +513,7 @@ def submit_campaign_values(
 
 def close_campaign(session: Session, actor: User, campaign: MonitoringCampaign) -> None:
     _require(actor, "cycle.manage", campaign.organization)
-    campaign.status = "closed"
+    campaign.status = CampaignStatus.CLOSED
     session.flush()
     audit.record(actor, "cycle.campaign_closed", campaign)
 
@@ -662,11 +657,12 @@ def indicator_by_school(
     values: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for org_id, period, value in rows:
         values[org_id][period] = value
+    # the department's organizations by its path (a thousand ids in an IN list cost more)
     orgs = {
         o.id: o
         for o in session.scalars(
             sa.select(Organization)
-            .where(Organization.id.in_(values))
+            .where(Organization.path.like(department.path + "%"))
             .options(load_only(Organization.id, Organization.short_name))
         )
     }
@@ -874,7 +870,7 @@ def effectiveness_figures(
     """What the review rests on, from the data: the indicator's mean before and after, whether
     the target is reached, and how much of the measures was done on time."""
     from tracker.assignments.models import Assignment
-    from tracker.roadmaps.models import RoadMap, RoadMapAction
+    from tracker.roadmaps.models import ActionStatus, RoadMap, RoadMapAction
 
     figures: dict[str, Any] = {}
     if indicator is not None:
@@ -903,17 +899,19 @@ def effectiveness_figures(
         if ids
         else []
     )
-    live = [a for a in assignments if a.status != "cancelled"]
+    live = [a for a in assignments if a.status != AssignmentStatus.CANCELLED]
     figures["assignments"] = len(live)
-    figures["assignments_on_time"] = sum(1 for a in live if a.status == "done" and a.on_time)
-    figures["assignments_done"] = sum(1 for a in live if a.status == "done")
+    figures["assignments_on_time"] = sum(
+        1 for a in live if a.status == AssignmentStatus.DONE and a.on_time
+    )
+    figures["assignments_done"] = sum(1 for a in live if a.status == AssignmentStatus.DONE)
     actions = (
         session.execute(
             sa.select(RoadMapAction.status, RoadMapAction.completed_on, RoadMapAction.due_date)
             .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
             .where(
                 RoadMap.assignment_id.in_([a.id for a in live]),
-                RoadMapAction.status != "dropped",
+                RoadMapAction.status != ActionStatus.DROPPED,
             )
         ).all()
         if live
@@ -923,7 +921,7 @@ def effectiveness_figures(
     figures["actions_on_time"] = sum(
         1
         for status, done_on, due in actions
-        if status == "done" and (due is None or done_on <= due)
+        if status == ActionStatus.DONE and (due is None or done_on <= due)
     )
     return figures
 
@@ -1075,7 +1073,7 @@ def cycle_board(
             Decision.direction_id,
             sa.func.count(sa.distinct(Decision.id)),
             sa.func.count(Assignment.id),
-            sa.func.count(Assignment.id).filter(Assignment.status == "done"),
+            sa.func.count(Assignment.id).filter(Assignment.status == AssignmentStatus.DONE),
         )
         .join(Organization, Organization.id == Decision.organization_id)
         .outerjoin(Assignment, Assignment.decision_id == Decision.id)

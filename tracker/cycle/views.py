@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from tracker.assignments.services import STATE_LABELS
 from tracker.core import clock, files
@@ -29,6 +30,7 @@ from tracker.cycle.forms import (
 from tracker.cycle.models import (
     CYCLE_STAGES,
     Analysis,
+    CampaignStatus,
     Direction,
     EffectivenessReview,
     Goal,
@@ -42,6 +44,7 @@ from tracker.meetings.models import Decision, Meeting
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("cycle", __name__, url_prefix="/cycle")
+bp.add_app_template_global(CampaignStatus, "CampaignStatus")
 
 
 @bp.before_request
@@ -98,11 +101,9 @@ def _schools(department: Organization) -> list[Organization]:
     return sorted(schools, key=lambda o: natural_key(o.short_name))
 
 
-def _refused(error: services.CycleError, what: str, obj_id: Any = None) -> None:
+def _refused(error: services.CycleError) -> None:
+    """The service's words on the page (a refused right is a 403, see core.errors)."""
     db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        record_denied(current_user, what, obj_id, "cycle")
-        abort(403)
     flash(str(error), "danger")
 
 
@@ -136,13 +137,14 @@ def direction(direction_id: int):
     summaries = services.direction_summary(db.session, current_user, item, department)
     within = Organization.path.like(department.path + "%")
 
-    def listed(model: Any, order: Any) -> list[Any]:
+    def listed(model: Any, order: Any, *options: Any) -> list[Any]:
         return list(
             db.session.scalars(
                 sa.select(model)
                 .join(Organization, Organization.id == model.organization_id)
                 .where(model.direction_id == item.id, within, visible_to(current_user, model))
                 .order_by(order)
+                .options(*options)
             )
         )
 
@@ -151,9 +153,9 @@ def direction(direction_id: int):
         department=department,
         direction=item,
         summaries=summaries,
-        goals=listed(Goal, Goal.id),
+        goals=listed(Goal, Goal.id, selectinload(Goal.indicators)),
         campaigns=listed(MonitoringCampaign, MonitoringCampaign.id.desc()),
-        analyses=listed(Analysis, Analysis.id.desc()),
+        analyses=listed(Analysis, Analysis.id.desc(), selectinload(Analysis.recommendations)),
         reviews=listed(EffectivenessReview, EffectivenessReview.id.desc()),
         may_manage=can(current_user, "cycle.manage", department),
         units=services.UNIT_LABELS,
@@ -210,7 +212,7 @@ def new_goal():
                 indicators=chosen,
             )
         except services.CycleError as error:
-            _refused(error, "goals")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Цель записана."), "success")
@@ -251,7 +253,7 @@ def new_indicator():
                 organizations=chosen,
             )
         except services.CycleError as error:
-            _refused(error, "indicators")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Показатель добавлен."), "success")
@@ -259,11 +261,18 @@ def new_indicator():
     return render_template("cycle/form.html", form=form, title=_("Новый показатель"))
 
 
+SCHOOLS_PAGE = 100  # organizations per page of an indicator's table
+
+
 @bp.route("/indicators/<int:indicator_id>")
 def indicator(indicator_id: int):
     item = get_visible_or_404(current_user, Indicator, indicator_id)
     department = db.session.get(Organization, item.organization_id)
     periods, schools = services.indicator_by_school(db.session, current_user, item, department)
+    # a region has a thousand schools: the table shows a page of them, the header counts all
+    pages = max((len(schools) + SCHOOLS_PAGE - 1) // SCHOOLS_PAGE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    at_risk = sum(1 for s in schools if s.at_risk)
     summary = None
     if item.direction_id:
         (summary,) = services.direction_summary(
@@ -273,7 +282,11 @@ def indicator(indicator_id: int):
         "cycle/indicator.html",
         indicator=item,
         periods=periods,
-        schools=schools,
+        schools=schools[(page - 1) * SCHOOLS_PAGE : page * SCHOOLS_PAGE],
+        total=len(schools),
+        at_risk=at_risk,
+        page=page,
+        pages=pages,
         summary=summary,
         units=services.UNIT_LABELS,
         plain=services.plain,
@@ -308,7 +321,7 @@ def new_campaign():
                 direction_id=form.direction_id.data,
             )
         except services.CycleError as error:
-            _refused(error, "monitoring_campaigns")
+            _refused(error)
         except ValueError as error:  # an unreadable deadline (DeadlineError)
             db.session.rollback()
             form.deadline_text.errors.append(str(error))
@@ -339,7 +352,7 @@ def close_campaign(campaign_id: int):
     try:
         services.close_campaign(db.session, current_user, item)
     except services.CycleError as error:
-        _refused(error, "monitoring_campaigns", item.id)
+        _refused(error)
     else:
         db.session.commit()
         flash(_("Сбор значений закрыт."), "success")
@@ -367,7 +380,9 @@ def _current(item: MonitoringCampaign, school: Organization) -> dict[int, Any]:
 @bp.route("/campaigns/<int:campaign_id>/values/<int:org_id>", methods=["GET", "POST"])
 def campaign_values(campaign_id: int, org_id: int):
     item, school = _campaign_school(campaign_id, org_id)
-    may_submit = can(current_user, "measurement.submit", school) and item.status == "open"
+    may_submit = (
+        can(current_user, "measurement.submit", school) and item.status == CampaignStatus.OPEN
+    )
     errors: dict[int, str] = {}
     posted: dict[int, str] = {}
     upload = UploadForm()
@@ -390,7 +405,7 @@ def campaign_values(campaign_id: int, org_id: int):
             posted = {i.id: str(v) for i, v in values.items()}
             services.submit_campaign_values(db.session, current_user, item, school, values)
         except services.CycleError as error:
-            _refused(error, "measurements", school.id)
+            _refused(error)
             errors = error.rows
         else:
             db.session.commit()
@@ -446,7 +461,7 @@ def values():
         try:
             services.save_values(db.session, current_user, organization, period, raw)
         except services.CycleError as error:
-            _refused(error, "measurements", organization.id)
+            _refused(error)
             errors = error.rows
         else:
             db.session.commit()
@@ -528,7 +543,7 @@ def new_analysis():
                 recommendations=recommendations,
             )
         except services.CycleError as error:
-            _refused(error, "analyses")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Анализ записан."), "success")
@@ -581,7 +596,7 @@ def decide(recommendation_id: int):
             meeting=meeting,
         )
     except services.CycleError as error:
-        _refused(error, "recommendations", recommendation.id)
+        _refused(error)
     except ValueError as error:  # an unreadable deadline
         db.session.rollback()
         flash(str(error), "danger")
@@ -645,7 +660,7 @@ def new_review():
                 period_after=form.period_after.data or None,
             )
         except services.CycleError as error:
-            _refused(error, "effectiveness_reviews")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Вывод об эффективности записан."), "success")

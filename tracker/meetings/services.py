@@ -14,6 +14,7 @@ from tracker.assignments import notifications
 from tracker.assignments.models import Assignment
 from tracker.core import audit
 from tracker.core.deadlines import Deadline, parse_deadline
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.models import get_by_id
 from tracker.core.permissions import can, visible_to
@@ -21,12 +22,8 @@ from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import AgendaItem, Decision, Meeting
 
 
-class MeetingError(ValueError):
+class MeetingError(Refused):
     """A refusal with a Russian message for the user."""
-
-
-class NotAllowed(MeetingError):
-    """The actor may not record decisions of this meeting (a 403)."""
 
 
 def number_key(number: str | None) -> tuple[int, ...]:
@@ -80,24 +77,27 @@ def add_decision(
     cycle_stage: str | None = None,
     needs_report: bool = True,
     actor: User | None = None,
+    position: int | None = None,
 ) -> Decision:
     """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable).
 
     ``needs_report`` False: a decision nobody reports on («принять к сведению», «утвердить
-    прилагаемый …»); the caller creates no assignments for it."""
+    прилагаемый …»); the caller creates no assignments for it. ``position``: where it goes,
+    when the caller adds many in order (otherwise after the meeting's last)."""
     if not text.strip():
         raise MeetingError(_("Текст пункта решения не может быть пустым."))
     check_controller(meeting, controller)
     check_direction(session, direction_id)
     deadline = parse_deadline(deadline_text, today=meeting.held_on)
-    position = (
-        session.scalar(
-            sa.select(sa.func.coalesce(sa.func.max(Decision.position), 0)).where(
-                Decision.meeting_id == meeting.id
+    if position is None:
+        position = (
+            session.scalar(
+                sa.select(sa.func.coalesce(sa.func.max(Decision.position), 0)).where(
+                    Decision.meeting_id == meeting.id
+                )
             )
+            + 1
         )
-        + 1
-    )
     decision = Decision(
         meeting=meeting,
         organization_id=meeting.organization_id,
@@ -153,7 +153,7 @@ def _resolve(session: Session, meeting: Meeting, actor: User | None, data: Decis
 
     department = meeting.organization
     if not can(actor, "meeting.manage", department):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=meeting)
     allowed = {o.id: o for o in executor_candidates(session, department)}
     people_allowed = {u.id: u for u in people_candidates(session, department)}
     if any(i not in allowed for i in data.organization_ids) or any(
@@ -273,9 +273,10 @@ def fan_out(
             existing_people.add(person.id)
     session.add_all(created)
     session.flush()
+    # one statement for the audit rows, however many executors
+    audit.record_many(actor, "assignment.create", created, decision_id=decision.id)
     for assignment in created:
-        audit.record(actor, "assignment.create", assignment, decision_id=decision.id)
-        notifications.assignment_created(assignment)
+        notifications.assignment_created(assignment)  # one letter per person at the commit
     return created
 
 
@@ -349,25 +350,18 @@ def visible_meetings(session: Session, user: User, limit: int | None = None) -> 
     return list(session.scalars(query))
 
 
-def visible_decisions(
-    session: Session, user: User, meeting: Meeting | None = None, limit: int | None = None
-) -> list[Decision]:
-    query = sa.select(Decision).where(visible_to(user, Decision))
-    if meeting is not None:
-        query = query.where(Decision.meeting_id == meeting.id).order_by(Decision.position)
-    else:
-        query = query.join(Meeting, isouter=True).order_by(
-            Meeting.held_on.desc(), Decision.position
-        )
-    if limit:
-        query = query.limit(limit)
+def visible_decisions(session: Session, user: User, meeting: Meeting) -> list[Decision]:
+    query = (
+        sa.select(Decision)
+        .where(visible_to(user, Decision), Decision.meeting_id == meeting.id)
+        .order_by(Decision.position)
+    )
     return list(session.scalars(query.options(selectinload(Decision.meeting))))
 
 
 def home_overview(session: Session, user: User) -> dict[str, Any]:
     return {
-        "meetings": visible_meetings(session, user, limit=20),
-        "decisions": visible_decisions(session, user, limit=30),
+        "meetings": visible_meetings(session, user, limit=10),
         "organizations": session.scalars(
             sa.select(Organization)
             .where(visible_to(user, Organization))

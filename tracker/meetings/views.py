@@ -7,8 +7,10 @@ from flask_login import current_user, login_required
 
 from tracker.assignments.models import Assignment
 from tracker.core.deadlines import DeadlineError
+from tracker.core.errors import Refused
 from tracker.core.permissions import get_visible_or_404, require, visible_to
 from tracker.core.tenancy import Organization
+from tracker.core.views import register_home_section
 from tracker.cycle.models import Direction
 from tracker.extensions import db
 from tracker.meetings import services
@@ -17,6 +19,7 @@ from tracker.meetings.models import Decision, Meeting
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
+register_home_section("meetings", services.home_overview)
 EMPTY_AGENDA_ROWS = 2
 
 
@@ -200,7 +203,7 @@ def edit_decision(meeting_id: int, decision_id: int | None = None):
     if form.validate_on_submit():
         try:
             decision = _save_decision(meeting, decision, form)
-        except (services.MeetingError, DeadlineError) as error:
+        except (Refused, DeadlineError) as error:
             db.session.rollback()
             form.text.errors.append(str(error))
         else:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core import clock
 from tracker.core.models import UTCDateTime, one_of
+from tracker.core.permissions import register_visibility
 from tracker.extensions import db
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "cancelled")
@@ -81,8 +82,44 @@ class ReminderPolicy(db.Model):
     days_before: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=lambda: [7, 3, 1])
     on_the_day: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     overdue_every_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=3)
-    escalate_after_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=7)
+    # Overdue this long: reminders to the executor stop, the controller gets one escalation.
+    escalate_after_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=30)
     send_hour: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=9)
+
+
+class Notification(db.Model):
+    """An event in the app for one person: a report to check, a return, a granted extension.
+    Written in the transaction of the change, beside its letter; opening it marks it read."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # The top bar counts a person's unread events on every page.
+        sa.Index(
+            "ix_notifications_unread",
+            "user_id",
+            sqlite_where=sa.text("read_at IS NULL"),
+            postgresql_where=sa.text("read_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The event's own key, e.g. "assignment:42:reported:7:user:3": a re-run adds nothing.
+    key: Mapped[str] = mapped_column(sa.String(255), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    # A path inside the app (not a full URL): where opening the notification leads.
+    link: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    assignment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+    assignment = relationship("Assignment")
 
 
 CALENDAR_DAY_KINDS = ("holiday", "workday")
@@ -99,3 +136,7 @@ class CalendarDay(db.Model):
     day: Mapped[date] = mapped_column(sa.Date, nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     note: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+# A department's reminder policy is theirs who manage the department.
+register_visibility(ReminderPolicy, "organization.manage", ReminderPolicy.organization_id)

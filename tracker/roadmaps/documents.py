@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from tracker.core import office
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.roadmaps.models import ActionStatus, RoadMapStatus
 
 log = logging.getLogger(__name__)
 
@@ -855,7 +856,7 @@ def _approver_lines(road_map: RoadMap) -> list[str]:
             "____________ / ____________ /",
             '"___" ____________ 20__ г.',
         ]
-    if road_map.status == "approved" and road_map.approved_at is not None:
+    if road_map.status == RoadMapStatus.APPROVED and road_map.approved_at is not None:
         tz = organization.timezone if organization is not None else None
         lines.append(f"Согласовано: {_short_date(_local_date(road_map.approved_at, tz))}")
     return lines
@@ -896,7 +897,7 @@ def _lines(road_map: RoadMap) -> list[_Line]:
         return result
 
     shown = sorted(
-        (a for a in actions if (a.status or "planned") != "dropped"),
+        (a for a in actions if (a.status or ActionStatus.PLANNED) != ActionStatus.DROPPED),
         key=lambda a: (a.position is None, a.position or 0),
     )
     parent_ids = {a.parent_id for a in actions if a.parent_id is not None}

@@ -15,26 +15,35 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, aliased
 
+from tracker.assignments.models import AssignmentStatus
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.permissions import can
 from tracker.core.tenancy import Organization, User
 from tracker.meetings.services import apply_deadline
 from tracker.roadmaps import notifications
-from tracker.roadmaps.models import RoadMap, RoadMapAction, RoadMapVersion
+from tracker.roadmaps.models import (
+    ActionStatus,
+    RoadMap,
+    RoadMapAction,
+    RoadMapStatus,
+    RoadMapVersion,
+    VersionState,
+)
 
 STATE_LABELS = {
-    "draft": _l("черновик"),
-    "submitted": _l("на согласовании"),
-    "returned": _l("на доработке"),
-    "approved": _l("согласовано"),
+    RoadMapStatus.DRAFT: _l("черновик"),
+    RoadMapStatus.SUBMITTED: _l("на согласовании"),
+    RoadMapStatus.RETURNED: _l("на доработке"),
+    RoadMapStatus.APPROVED: _l("согласовано"),
 }
 ACTION_LABELS = {
-    "planned": _l("запланировано"),
-    "in_progress": _l("выполняется"),
-    "done": _l("выполнено"),
-    "dropped": _l("исключено"),
+    ActionStatus.PLANNED: _l("запланировано"),
+    ActionStatus.IN_PROGRESS: _l("выполняется"),
+    ActionStatus.DONE: _l("выполнено"),
+    ActionStatus.DROPPED: _l("исключено"),
 }
 HISTORY_LABELS = {
     "roadmap.create": _l("дорожная карта создана"),
@@ -47,7 +56,7 @@ HISTORY_LABELS = {
     "roadmap.revise": _l("открыта для изменений"),
     "roadmap.mark": _l("отмечено выполнение"),
 }
-EDITABLE = ("draft", "returned")
+EDITABLE = (RoadMapStatus.DRAFT, RoadMapStatus.RETURNED)
 # The columns of the plan that a reviewer compares between versions.
 PLAN_FIELDS = (
     "number",
@@ -63,16 +72,8 @@ PLAN_FIELDS = (
 MAX_ACTIONS = 500
 
 
-class RoadMapError(ValueError):
-    """A refused change, with a Russian message for the user."""
-
-    def __init__(self, message: str, rows: dict[int, str] | None = None) -> None:
-        super().__init__(message)
-        self.rows = rows or {}  # row number (1-based) → what is wrong in it
-
-
-class NotAllowed(RoadMapError):
-    """The actor has no right to this move (a 403, audited by the caller)."""
+class RoadMapError(Refused):
+    """A refused change, with a Russian message; `rows`: row number (1-based) → what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,12 @@ class Move:
 
 
 MOVES: dict[str, Move] = {
-    "submit": Move(frozenset(EDITABLE), "submitted", "roadmap.submit"),
-    "return": Move(frozenset({"submitted"}), "returned", "roadmap.approve"),
-    "approve": Move(frozenset({"submitted"}), "approved", "roadmap.approve"),
-    "revise": Move(frozenset({"approved"}), "draft", "roadmap.edit"),
+    "submit": Move(frozenset(EDITABLE), RoadMapStatus.SUBMITTED, "roadmap.submit"),
+    "return": Move(frozenset({RoadMapStatus.SUBMITTED}), RoadMapStatus.RETURNED, "roadmap.approve"),
+    "approve": Move(
+        frozenset({RoadMapStatus.SUBMITTED}), RoadMapStatus.APPROVED, "roadmap.approve"
+    ),
+    "revise": Move(frozenset({RoadMapStatus.APPROVED}), RoadMapStatus.DRAFT, "roadmap.edit"),
 }
 
 
@@ -173,7 +176,7 @@ def create_road_map(
 ) -> RoadMap:
     """A new draft of `organization`; `assignment` is the one that asked for it, if any."""
     if not can(actor, "roadmap.edit", organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
     title = _clean(title, 1000)
     if not title:
         raise RoadMapError(_("Укажите название дорожной карты."))
@@ -189,7 +192,7 @@ def create_road_map(
         goal_id=goal_id,
         assignment_id=assignment.id if assignment is not None else None,
         created_by_id=actor.id,
-        status="draft",
+        status=RoadMapStatus.DRAFT,
     )
     session.add(road_map)
     session.flush()
@@ -200,7 +203,9 @@ def create_road_map(
 def update_road_map(session: Session, road_map: RoadMap, actor: User, **values: Any) -> RoadMap:
     """Title, period, direction, goal and the «УТВЕРЖДАЮ» block of a map being written."""
     if not can_edit(actor, road_map):
-        raise NotAllowed(_("Изменять можно только черновик или карту на доработке."))
+        raise NotAllowed(
+            _("Изменять можно только черновик или карту на доработке."), target=road_map
+        )
     if "title" in values:
         values["title"] = _clean(values["title"], 1000)
         if not values["title"]:
@@ -264,7 +269,9 @@ def save_actions(
     out is deleted, or marked «исключено» once the map has ever been approved (its history stays).
     With `strict=False` (import) a row with an unreadable deadline is kept as written."""
     if not can_edit(actor, road_map):
-        raise NotAllowed(_("Изменять можно только черновик или карту на доработке."))
+        raise NotAllowed(
+            _("Изменять можно только черновик или карту на доработке."), target=road_map
+        )
     deadlines = _validate_rows(rows, strict)
     existing = {a.id: a for a in road_map.actions}
     unknown = {r.id for r in rows if r.id is not None} - set(existing)
@@ -295,9 +302,9 @@ def save_actions(
         action.resources = _clean(row.resources)
         action.indicator_id = row.indicator_id
         if row.dropped:
-            action.status = "dropped"
-        elif action.status in (None, "dropped"):
-            action.status = "planned"
+            action.status = ActionStatus.DROPPED
+        elif action.status in (None, ActionStatus.DROPPED):
+            action.status = ActionStatus.PLANNED
         session.add(action)
         kept.append(action)
     people = _responsible_people(session, road_map.organization)
@@ -309,7 +316,7 @@ def save_actions(
         if ever_approved:
             tail += 1
             action.position = tail
-            action.status = "dropped"
+            action.status = ActionStatus.DROPPED
         else:
             session.delete(action)
     session.flush()
@@ -361,7 +368,7 @@ def current_rows(road_map: RoadMap) -> list[ActionRow]:
             target_value=a.target_value,
             resources=a.resources,
             indicator_id=a.indicator_id,
-            dropped=a.status == "dropped",
+            dropped=a.status == ActionStatus.DROPPED,
         )
         for a in road_map.actions
     ]
@@ -402,7 +409,7 @@ def action_problems(road_map: RoadMap) -> dict[int, str]:
     """What keeps the plan from being submitted, by action id."""
     problems: dict[int, str] = {}
     for action in road_map.actions:
-        if action.status == "dropped":
+        if action.status == ActionStatus.DROPPED:
             continue
         if not action.text.strip():
             problems[action.id] = _("Не указано мероприятие.")
@@ -432,7 +439,7 @@ def snapshot(road_map: RoadMap) -> dict[str, Any]:
                 "target_value": a.target_value,
                 "resources": a.resources,
                 "level": depth[a.id],
-                "status": "dropped" if a.status == "dropped" else "active",
+                "status": "dropped" if a.status == ActionStatus.DROPPED else "active",
             }
             for a in road_map.actions
         ],
@@ -474,7 +481,7 @@ def transition(
     if move is None:
         raise RoadMapError(_("Неизвестное действие: %(action)s", action=move_name))
     if not may(actor, move_name, road_map):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
     if road_map.status not in move.sources:
         raise RoadMapError(
             _(
@@ -491,7 +498,7 @@ def transition(
     before = road_map.status
     version = latest_version(road_map)
     if move_name == "submit":
-        active = [a for a in road_map.actions if a.status != "dropped"]
+        active = [a for a in road_map.actions if a.status != ActionStatus.DROPPED]
         if not active:
             raise RoadMapError(_("Добавьте хотя бы одно мероприятие."))
         problems = action_problems(road_map)
@@ -503,7 +510,7 @@ def transition(
             road_map=road_map,
             number=(version.number + 1) if version else 1,
             snapshot=snapshot(road_map),
-            state="submitted",
+            state=VersionState.SUBMITTED,
             submitted_by_id=actor.id if actor else None,
             submitted_at=now,
             action_comments={},
@@ -514,7 +521,7 @@ def transition(
             raise RoadMapError(
                 _("Напишите, что исправить: общий комментарий или замечания к мероприятиям.")
             )
-        version.state = "returned" if move_name == "return" else "approved"
+        version.state = VersionState.RETURNED if move_name == "return" else VersionState.APPROVED
         version.reviewed_by_id = actor.id if actor else None
         version.reviewed_at = now
         version.review_comment = comment
@@ -565,7 +572,7 @@ def _follow_assignment(
                     n=version.number,
                 ),
             )
-        elif move_name in ("return", "approve") and assignment.status == "reported":
+        elif move_name in ("return", "approve") and assignment.status == AssignmentStatus.REPORTED:
             assignments.transition(
                 session,
                 assignment,
@@ -602,18 +609,18 @@ def mark_action(
     in progress, or back to planned. Changing the plan itself needs a new version."""
     road_map = action.road_map
     if not can(actor, "roadmap.edit", road_map.organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
     if road_map.approved_at is None:
         raise RoadMapError(_("Отмечать выполнение можно после согласования дорожной карты."))
-    if action.status == "dropped":
+    if action.status == ActionStatus.DROPPED:
         raise RoadMapError(_("Мероприятие исключено из плана."))
-    if status not in ("planned", "in_progress", "done"):
+    if status not in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE):
         raise RoadMapError(_("Неизвестное состояние мероприятия."))
     if len(uploads) > files.MAX_FILES:
         raise RoadMapError(_("Можно приложить не больше %(n)s файлов.", n=files.MAX_FILES))
     evidence = _clean(evidence)
     today = clock.today(road_map.organization.timezone)
-    if status == "done":
+    if status == ActionStatus.DONE:
         if completed_on is None:
             raise RoadMapError(_("Укажите дату выполнения."))
         if completed_on > today:
@@ -623,7 +630,7 @@ def mark_action(
                 _("Приложите подтверждение: опишите результат, дайте ссылку или файл.")
             )
     action.status = status
-    action.completed_on = completed_on if status == "done" else None
+    action.completed_on = completed_on if status == ActionStatus.DONE else None
     action.evidence = evidence
     for filename, data, ext in uploads:
         action.attachments.append(
@@ -652,8 +659,10 @@ def _leaf_clause() -> sa.ColumnElement[bool]:
     """An action that counts: not dropped and not a section with live sub-actions."""
     child = aliased(RoadMapAction)
     return sa.and_(
-        RoadMapAction.status != "dropped",
-        ~sa.exists().where(child.parent_id == RoadMapAction.id, child.status != "dropped"),
+        RoadMapAction.status != ActionStatus.DROPPED,
+        ~sa.exists().where(
+            child.parent_id == RoadMapAction.id, child.status != ActionStatus.DROPPED
+        ),
     )
 
 
@@ -661,7 +670,7 @@ def progress_for(session: Session, road_map_ids: list[int], today: date) -> dict
     """Progress of many maps in one grouped query (the department's view)."""
     if not road_map_ids:
         return {}
-    done = RoadMapAction.status == "done"
+    done = RoadMapAction.status == ActionStatus.DONE
     on_time = sa.and_(
         done,
         sa.or_(
@@ -700,7 +709,9 @@ def overdue_actions(road_map: RoadMap) -> set[int]:
     return {
         a.id
         for a in road_map.actions
-        if a.status not in ("done", "dropped") and a.due_date is not None and a.due_date < today
+        if a.status not in (ActionStatus.DONE, ActionStatus.DROPPED)
+        and a.due_date is not None
+        and a.due_date < today
     }
 
 
