@@ -160,7 +160,7 @@ def app(database_url: str, tmp_root: Path) -> Iterator[Flask]:
 # committed, to be seen by another thread or process (the live server of the browser tests, the
 # Celery worker, the mail server, concurrent sessions), is marked `commits`, or uses one of the
 # fixtures below, and gets the old way: real commits and every table truncated afterwards.
-COMMITTING_FIXTURES = {"live_server", "page", "inbound_server", "inbound"}
+COMMITTING_FIXTURES = {"live_server", "page", "inbound_server", "inbound", "celery_setup"}
 
 
 def commits(item: pytest.Item) -> bool:
