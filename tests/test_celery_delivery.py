@@ -101,7 +101,8 @@ def celery_setup(app, running_redis, mailbox, smtp_sink):
     celery.conf.broker_url = redis_server.url
     app.config.update(
         REDIS_URL=redis_server.url,
-        TRACKER_SENDING_TIMEOUT=4,
+        MAIL_TIMEOUT=2,
+        TRACKER_SENDING_TIMEOUT=6,
         TRACKER_RETRY_SECONDS=1,
         TRACKER_DELIVER_INLINE=False,
     )
@@ -115,8 +116,8 @@ def celery_setup(app, running_redis, mailbox, smtp_sink):
             REDIS_URL=redis_server.url,
             MAIL_SERVER="127.0.0.1",
             MAIL_PORT=str(port),
-            MAIL_TIMEOUT="3",
-            TRACKER_SENDING_TIMEOUT="4",
+            MAIL_TIMEOUT="2",
+            TRACKER_SENDING_TIMEOUT="6",
             TRACKER_RETRY_SECONDS="1",
             SECRET_KEY="celery-test-secret",
             TRACKER_ENV="development",
@@ -240,7 +241,7 @@ def test_worker_killed_in_the_middle_of_a_send(app, world, celery_setup, mailbox
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=10)
     celery_setup("rescuer")
-    time.sleep(4.5)  # TRACKER_SENDING_TIMEOUT: the row is now taken as lost
+    time.sleep(6.5)  # TRACKER_SENDING_TIMEOUT: the row is now taken as lost
     deliver_pending(app)
     wait_until(lambda: states() == {"sent": 1}, 60, f"redelivered, got {states()}")
     copies = mailbox.by_key()["test:0"]
@@ -264,7 +265,7 @@ def test_451_then_550_fails_and_a_hang_times_out_then_recovers(app, world, celer
     )
     row = db.session.get(OutboxMessage, first)
     assert row.attempts == 2 and row.last_error.startswith("550")
-    mailbox.script.append(("hang", 6))  # longer than MAIL_TIMEOUT=3
+    mailbox.script.append(("hang", 6))  # longer than MAIL_TIMEOUT=2
     from tracker.notify.services import queue_mail
 
     second = queue_mail(
