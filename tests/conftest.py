@@ -325,8 +325,9 @@ def pytest_collection_modifyitems(config, items) -> None:
 class MailSink:
     """A real SMTP server (aiosmtpd) that keeps what it receives. `script` lists how to answer
     the next DATA commands: "451", "550", ("hang", seconds) or None for 250. A test scripts more
-    through `hooks`: {"EHLO" | "MAIL" | "DATA": async (sink, session, envelope) -> reply or None}
-    (None: go on as usual); `attempts` records (monotonic time, X-Tracker-Key) of every DATA."""
+    through `hooks`: {"EHLO" | "MAIL" | "RCPT" | "DATA": async (sink, session, envelope) ->
+    reply or None (go on as usual)}; `attempts` records (monotonic time, X-Tracker-Key) of
+    every DATA."""
 
     def __init__(self) -> None:
         import email
@@ -375,6 +376,11 @@ class MailSink:
         if isinstance(action, tuple) and action[0] == "hang_rcpt":
             self.stuck.set()
             await asyncio.sleep(action[1])  # the sender is stuck in the middle of a send
+        hook = self.hooks.get("RCPT")
+        if hook is not None:
+            reply = await hook(self, session, envelope)
+            if reply is not None:
+                return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -53,5 +53,5 @@ def sweep_command(at_text: str | None) -> None:
     where = "в очередь Celery" if app.config.get("REDIS_URL") else "на отправку"
     click.echo(
         f"Напоминаний в очереди: {result.queued}, сводок: {result.digests}; "
-        f"передано {where}: {handed}; ждут отправки: {waiting}."
+        f"передано {where}: {handed}; не отправлено (ждут очереди или повтора): {waiting}."
     )
