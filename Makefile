@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound
+.PHONY: run test lint lock format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound bench-import bench-load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,16 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/python
 $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
+
+# Pinned dependencies: edit requirements.in / requirements-dev.in, then `make lock` compiles them
+# (pip-tools, against pip's configured index) into requirements.txt / requirements-dev.txt, keeping
+# the pins it can; `make lock LOCK_FLAGS=--upgrade` moves every pin to the newest allowed release.
+LOCK_FLAGS ?=
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+
+lock: $(VENV)/.dev
+	$(PIP_COMPILE) $(LOCK_FLAGS) -o requirements.txt requirements.in
+	$(PIP_COMPILE) $(LOCK_FLAGS) -o requirements-dev.txt requirements-dev.in
 
 translations: $(VENV)/.runtime
 	$(BIN)/pybabel -q compile -f -d tracker/translations
@@ -49,9 +59,11 @@ run: demo translations
 	$(BIN)/flask scheduler run & trap 'kill $$!' EXIT INT TERM; \
 	  $(BIN)/flask run --host $(HOST) --port $(PORT)
 
+# ruff, then the import contracts of .importlinter (core ← parts ← api/demo).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: $(VENV)/.dev
 	$(BIN)/ruff format .
@@ -59,6 +71,7 @@ format: $(VENV)/.dev
 
 test: $(VENV)/.dev chromium dovecot translations
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest
 
 clean:
@@ -67,7 +80,9 @@ clean:
 screenshots: $(VENV)/.dev chromium translations
 	$(BIN)/python docs/make_screenshots.py
 
-# Benchmarks on PostgreSQL (BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres).
+# Benchmarks on PostgreSQL (BENCH_ADMIN_URL, default postgresql://postgres@127.0.0.1:5432/postgres;
+# BENCH_DB_PREFIX prefixes their databases' names). Each also writes bench/out/<bench>.json;
+# `bench/compare.py a.json b.json` sets two runs side by side.
 bench: $(VENV)/.dev
 	cd bench && ../$(BIN)/python execution_control.py
 
@@ -82,3 +97,10 @@ bench-cycle: $(VENV)/.dev
 
 bench-inbound: $(VENV)/.dev
 	cd bench && ../$(BIN)/python inbound.py
+
+bench-import: $(VENV)/.dev
+	cd bench && ../$(BIN)/python protocol_import.py
+
+# 50 simulated users of mixed roles for 60 s (locust, headless), beside the same run on /health.
+bench-load: $(VENV)/.dev
+	cd bench && ../$(BIN)/python load.py

@@ -3,6 +3,7 @@ timing of endpoints, and a report of each endpoint's time as a ratio to the bare
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -19,9 +20,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Prefixed to every bench database's name, so that two people on one server keep apart.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "")
+OUT = Path(__file__).resolve().parent / "out"
 
 
 def fresh_database(name: str) -> str:
+    name = DB_PREFIX + name
     with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -46,7 +51,7 @@ def municipality(session, schools: int, now):
     department and its schools in id order."""
     import sqlalchemy as sa
 
-    from tracker.orgs.models import Organization
+    from tracker.core.tenancy import Organization
 
     region = Organization(kind="region", short_name="Область", full_name="Область", path="")
     session.add(region)
@@ -159,13 +164,48 @@ def timed(session: requests.Session, url: str, runs: int, warmup: int = 3, **kwa
     return times
 
 
+def percentile(ordered: list[float], share: float) -> float:
+    """The value below which `share` of the sorted sample lies (nearest rank)."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def bench_name() -> str:
+    return Path(sys.argv[0]).stem
+
+
+def write_json(title: str, figures: dict) -> Path:
+    """bench/out/<bench>.json: the title, when and where it ran, and the figures."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{bench_name()}.json"
+    document = {
+        "bench": bench_name(),
+        "title": title,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "load": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+        "figures": figures,
+    }
+    path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"written {path.relative_to(ROOT)}")
+    return path
+
+
 def report(title: str, results: dict[str, list[float]]) -> None:
-    """Median and p95 of each endpoint, and the median's ratio to /health's median."""
+    """Median and p95 of each endpoint, and the median's ratio to /health's median; printed and
+    written to bench/out/<bench>.json."""
     bare = statistics.median(results["/health (bare)"])
     print(f"\n{title}")
     print(f"{'endpoint':58} {'median ms':>10} {'p95 ms':>9} {'× bare':>8}")
+    figures = {}
     for name, times in results.items():
         ordered = sorted(times)
         median = statistics.median(ordered)
-        p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+        p95 = percentile(ordered, 0.95)
         print(f"{name:58} {median * 1000:10.1f} {p95 * 1000:9.1f} {median / bare:8.1f}")
+        figures[name] = {
+            "median_ms": round(median * 1000, 2),
+            "p95_ms": round(p95 * 1000, 2),
+            "ratio": round(median / bare, 2),
+            "runs": len(ordered),
+        }
+    write_json(title, figures)

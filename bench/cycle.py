@@ -128,11 +128,11 @@ def values(rng: random.Random, indicators: list[dict], schools: list[int]):
 def build(app) -> dict:
     from tracker.auth.services import hasher
     from tracker.core import clock
+    from tracker.core.tenancy import Membership, User
     from tracker.cycle import services as cycle
     from tracker.cycle.models import Direction, Indicator, Measurement
     from tracker.demo.loader import LoadReport, load_directions
     from tracker.extensions import db
-    from tracker.orgs.models import Membership, User
 
     rng = random.Random(20230314)
     started = time.perf_counter()

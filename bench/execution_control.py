@@ -25,9 +25,9 @@ RUNS = 30
 def build(app) -> dict:
     from tracker.assignments.models import Assignment
     from tracker.auth.services import create_api_token, hasher
+    from tracker.core.tenancy import Membership, Organization, User
     from tracker.extensions import db
     from tracker.meetings.models import Decision, Meeting
-    from tracker.orgs.models import Membership, Organization, User
 
     rng = random.Random(20230131)
     started = time.perf_counter()

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
-from common import ROOT, free_port, fresh_database, make_app, municipality
+from common import ROOT, free_port, fresh_database, make_app, municipality, write_json
 
 SCHOOLS = 300
 CLIENTS = 4  # sending servers delivering at the same time
@@ -159,7 +159,9 @@ def main() -> None:
     with app.app_context():
         filed = db.session.scalar(sa.select(sa.func.count(ExecutionReport.id)))
     size = len(raw[0]) / 1024
-    print(f"\n{SCHOOLS} replies of {size:.0f} KB each, {CLIENTS} sending connections, PostgreSQL")
+    title = f"{SCHOOLS} replies of {size:.0f} KB each, {CLIENTS} sending connections, PostgreSQL"
+    print(f"\n{title}")
+    figures = {}
     for name, wall, times in (
         ("first delivery (filed)", first, first_times),
         ("same letters again (duplicates)", again, again_times),
@@ -170,7 +172,14 @@ def main() -> None:
             f"{name:34} {len(times) / wall:7.1f} letters/s   median "
             f"{statistics.median(ordered) * 1000:6.1f} ms   p95 {p95 * 1000:6.1f} ms"
         )
+        figures[name] = {
+            "letters_per_second": round(len(times) / wall, 1),
+            "median_ms": round(statistics.median(ordered) * 1000, 2),
+            "p95_ms": round(p95 * 1000, 2),
+        }
     print(f"reports filed: {filed} (expected {SCHOOLS})")
+    figures["reports filed"] = {"count": filed, "expected": SCHOOLS}
+    write_json(title, figures)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import ROOT, free_port, fresh_database, make_app
+from common import ROOT, free_port, fresh_database, make_app, write_json
 
 SCHOOLS = 1000
 DECISIONS = 10_000  # × 100 schools of their department = 1,000,000 assignments
@@ -82,12 +82,13 @@ def build(app) -> None:
     )
 
 
-def bench_sweep(app) -> None:
+def bench_sweep(app) -> dict:
     from tracker.core import clock
     from tracker.extensions import db
     from tracker.notify.reminders import sweep
 
     moment = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    figures = {}
     with app.app_context():
         for label in ("first sweep", "second sweep (nothing new)"):
             started = time.perf_counter()
@@ -101,9 +102,15 @@ def bench_sweep(app) -> None:
                 f"{label}: {seconds:.1f} s, {result.queued:,} reminders and "
                 f"{result.digests:,} digests written"
             )
+            figures[label] = {
+                "seconds": round(seconds, 3),
+                "reminders": result.queued,
+                "digests": result.digests,
+            }
+    return figures
 
 
-def bench_delivery(database_url: str) -> None:
+def bench_delivery(database_url: str) -> dict:
     """LETTERS outbox rows, two Celery workers (prefork, 2 processes each), local aiosmtpd."""
     from aiosmtpd.controller import Controller
 
@@ -206,6 +213,13 @@ def bench_delivery(database_url: str) -> None:
             f"{Counter.received / seconds:.0f} letters/s (2 workers × 2 processes); "
             f"{sent:,} rows marked sent"
         )
+        return {
+            "Celery delivery": {
+                "seconds": round(seconds, 3),
+                "letters": Counter.received,
+                "letters_per_second": round(Counter.received / seconds, 1),
+            }
+        }
     finally:
         for worker in workers:
             worker.terminate()
@@ -220,8 +234,9 @@ def main() -> None:
     os.environ.setdefault("MAIL_SUPPRESS_SEND", "true")
     app = make_app(url)
     build(app)
-    bench_sweep(app)
-    bench_delivery(url)
+    figures = bench_sweep(app)
+    figures.update(bench_delivery(url))
+    write_json("Reminders: sweep over 1,000,000 assignments, Celery delivery", figures)
 
 
 if __name__ == "__main__":

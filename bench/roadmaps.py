@@ -157,9 +157,9 @@ def snapshot(road_map: dict, rows: list[dict]) -> dict:
 def build(app) -> dict:
     from tracker.auth.services import create_api_token, hasher
     from tracker.core.models import AuditLog
+    from tracker.core.tenancy import Membership, Organization, User
     from tracker.cycle.models import Direction
     from tracker.extensions import db
-    from tracker.orgs.models import Membership, Organization, User
     from tracker.roadmaps.models import RoadMap, RoadMapAction, RoadMapVersion
 
     rng = random.Random(20230221)

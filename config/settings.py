@@ -124,6 +124,8 @@ class BaseConfig:
         )
         self.TRACKER_TRUSTED_PROXIES = trusted_proxies(env("TRACKER_TRUSTED_PROXIES", ""))
         self.TRACKER_INVITE_TTL_HOURS = env_int("TRACKER_INVITE_TTL_HOURS", 72)
+        # The level of our own log records (tracker.*); libraries log warnings and above.
+        self.LOG_LEVEL = env("LOG_LEVEL", "INFO")
 
         self.MAIL_SERVER = env("MAIL_SERVER", "localhost")
         self.MAIL_PORT = env_int("MAIL_PORT", 25)

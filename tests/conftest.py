@@ -188,7 +188,7 @@ class Client:
         from datetime import timedelta
 
         from tracker.auth.services import start_session
-        from tracker.orgs.models import User
+        from tracker.core.tenancy import User
 
         user_id = user.id  # read first: after the commit below it would open a new snapshot
         if has_app_context():

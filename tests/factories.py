@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker.auth.services import hasher
+from tracker.core.tenancy import Organization, User
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.orgs import services as orgs
-from tracker.orgs.models import Organization, User
 
 PASSWORD = "correct-horse-42"
 _HASH: str | None = None

@@ -5,9 +5,9 @@ import re
 import sqlalchemy as sa
 
 from tests.factories import PASSWORD
+from tracker.core.tenancy import Organization, User
 from tracker.extensions import db
 from tracker.notify.models import OutboxMessage
-from tracker.orgs.models import Organization, User
 
 
 def link_from_outbox(email: str) -> str:

@@ -354,7 +354,7 @@ def test_three_refusals_at_once_all_count(app, world, celery_setup, mailbox):
     """Defect 7: three 550s seen by three workers at the same moment mark the address."""
     import asyncio
 
-    from tracker.orgs.models import User
+    from tracker.core.tenancy import User
 
     for n in range(3):
         celery_setup(f"w{n}")

@@ -4,10 +4,10 @@ import sqlalchemy as sa
 
 from tracker.assignments.models import Assignment
 from tracker.core.permissions import visible_to
+from tracker.core.tenancy import Organization, User
 from tracker.demo.loader import DEMO_PASSWORD
 from tracker.extensions import db
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.models import Organization, User
 
 
 def row_counts() -> dict[str, int]:

@@ -5,13 +5,9 @@ are read as Russian."""
 
 from __future__ import annotations
 
-import ast
 import io
 import json
-import re
-import sys
 import zipfile
-from importlib.metadata import packages_distributions
 from pathlib import Path
 
 import pytest
@@ -323,34 +319,3 @@ PROTOCOL = (
 @pytest.mark.parametrize("encoding", ["koi8_r", "cp866", "cp1251"])
 def test_a_protocol_in_a_cyrillic_single_byte_encoding_is_read_as_russian(encoding):
     assert extract_text("протокол.txt", PROTOCOL.encode(encoding)) == PROTOCOL
-
-
-def third_party_imports() -> set[str]:
-    names = set()
-    for path in (ROOT / "tracker").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names |= {alias.name.split(".")[0] for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module.split(".")[0])
-    return {n for n in names if n not in sys.stdlib_module_names and n not in ("tracker", "config")}
-
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-def test_every_package_the_code_imports_is_declared_in_requirements():
-    declared = {
-        normalize(re.split(r"[<>=!\[; ]", line.strip())[0])
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith(("#", "-"))
-    }
-    owners = packages_distributions()
-    missing = {
-        module: owners.get(module)
-        for module in third_party_imports()
-        if not {normalize(d) for d in owners.get(module, [module])} & declared
-    }
-    assert missing == {}
-    assert "charset-normalizer" in declared

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from tracker.core.models import AuditLog
 from tracker.core.permissions import PERMISSIONS, can, in_scope
+from tracker.core.tenancy import Organization
 from tracker.extensions import db
-from tracker.orgs.models import Organization
 
 ROLES = ("admin", "staff", "director", "school_staff")
 TARGETS = ("school", "sibling", "dept", "other_school", "other_dept", "region")
@@ -194,7 +194,7 @@ def test_admin_acts_on_a_user_only_when_every_role_is_within_reach(world):
     """By object and by SQL: a role anywhere outside the admin's reach puts the person out of it."""
     from tests.factories import make_org, make_user
     from tracker.core.permissions import can_wholly, wholly_in_scope
-    from tracker.orgs.models import User
+    from tracker.core.tenancy import User
     from tracker.orgs.services import grant_role
 
     neighbour_region = make_org("region", "Соседняя область")

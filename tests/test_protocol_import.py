@@ -18,11 +18,11 @@ from tracker.api.schemas import ProtocolReadingSchema
 from tracker.assignments.models import Assignment
 from tracker.auth.services import create_api_token
 from tracker.core.models import AuditLog
+from tracker.core.tenancy import User
 from tracker.demo.loader import LoadReport, load_organizations, load_users
 from tracker.extensions import db
 from tracker.meetings.models import AgendaItem, Decision, Meeting
 from tracker.meetings.services import MeetingError
-from tracker.orgs.models import User
 from tracker.orgs.services import grant_role
 from tracker.protocols import services
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from tracker.assignments import services as assignments
 from tracker.core import clock
+from tracker.core.tenancy import User
 from tracker.demo.loader import LoadReport, load_organizations, load_users
 from tracker.extensions import db
 from tracker.meetings import services as meetings
@@ -15,7 +16,6 @@ from tracker.notify.calendar import WorkCalendar
 from tracker.notify.models import CalendarDay, OutboxMessage, ReminderPolicy
 from tracker.notify.reminders import policy_for, reminder_kind
 from tracker.notify.scheduler import deliver_pending, run_sweep
-from tracker.orgs.models import User
 
 MSK = ZoneInfo("Europe/Moscow")
 SCHOOLS = [3, 6, 7, 10, 20, 29, 33, 43, 46, 5, 14, 35, 9, 25, 55]

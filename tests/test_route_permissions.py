@@ -651,7 +651,7 @@ EDGE_ROLES = (*ROLES, "colleague")  # colleague: a second specialist of the same
 
 def edge_user(world, role):
     from tests.factories import make_user
-    from tracker.orgs.models import User
+    from tracker.core.tenancy import User
 
     if role != "colleague":
         return world.user(role)
@@ -770,7 +770,7 @@ def test_route_table_self_acceptance(world, client_for):
 def two_departments_objects(world):
     """An assignment of the department's meeting to a person who is also in another one."""
     from tests.factories import make_user
-    from tracker.orgs.models import User
+    from tracker.core.tenancy import User
     from tracker.orgs.services import grant_role
 
     person = db.session.scalar(sa.select(User).where(User.email == "dvoe@test.ru"))
@@ -808,7 +808,7 @@ def test_route_table_multi_department_person(world, client_for):
 def cross_region_objects(world):
     """The director of school № 3 who also works for a department of a neighbouring region."""
     from tests.factories import make_org, make_user
-    from tracker.orgs.models import Organization
+    from tracker.core.tenancy import Organization
     from tracker.orgs.services import grant_role
 
     other = db.session.scalar(sa.select(Organization).where(Organization.key == "neighbour"))
@@ -838,7 +838,7 @@ CROSS_REGION_ROUTES = {
 
 def test_route_table_cross_region_admin(world, client_for):
     """Neither region's administrator may act on a person with roles in both; each sees them."""
-    from tracker.orgs.models import User
+    from tracker.core.tenancy import User
 
     check_edge(world, client_for, CROSS_REGION_ROUTES, cross_region_objects)
     neighbour = db.session.scalar(sa.select(User).where(User.email == "admin2@test.ru"))

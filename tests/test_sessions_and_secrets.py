@@ -23,10 +23,10 @@ from tracker.auth.models import ApiToken, LoginSession, OneTimeLink
 from tracker.auth.services import create_api_token, set_password
 from tracker.core import clock
 from tracker.core.models import AuditLog
+from tracker.core.tenancy import User
 from tracker.extensions import db, limiter
 from tracker.notify.models import OutboxMessage
 from tracker.orgs import services as orgs
-from tracker.orgs.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,6 +14,7 @@ def create_app(config: Any = None) -> Flask:
     """Build the application. `config` is a config object, a mapping of overrides, or None
     (then TRACKER_ENV picks development, testing or production)."""
     from config import config_for
+    from tracker.core.logs import configure_logging
 
     app = Flask(
         __name__,
@@ -26,6 +27,7 @@ def create_app(config: Any = None) -> Flask:
         app.config.update(config)
     settings.validate()
 
+    configure_logging(app)
     register_extensions(app)
     register_models()
     register_blueprints(app)
@@ -38,12 +40,12 @@ def register_models() -> None:
     from tracker.assignments import models as _a  # noqa: F401
     from tracker.auth import models as _au  # noqa: F401
     from tracker.core import models as _c  # noqa: F401
+    from tracker.core import tenancy as _t  # noqa: F401
     from tracker.cycle import models as _cy  # noqa: F401
     from tracker.evaluations import models as _e  # noqa: F401
     from tracker.inbound import models as _i  # noqa: F401
     from tracker.meetings import models as _m  # noqa: F401
     from tracker.notify import models as _n  # noqa: F401
-    from tracker.orgs import models as _o  # noqa: F401
     from tracker.roadmaps import models as _r  # noqa: F401
 
 

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tracker.core import clock
+from tracker.core.tenancy import User
 from tracker.demo.loader import DEMO_PASSWORD, LoadReport, load_organizations, load_users
 from tracker.extensions import db
 from tracker.meetings import services as meetings
-from tracker.orgs.models import User
 
 pytestmark = pytest.mark.browser
 MSK = ZoneInfo("Europe/Moscow")

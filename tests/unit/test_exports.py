@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from tracker.assignments.models import Assignment
 from tracker.assignments.queries import Figures
+from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import AgendaItem, Decision, Meeting
-from tracker.orgs.models import Organization, User
 from tracker.reports.exports import board_xlsx, calendar_ics, protocol_docx
 
 TITLE_001 = (

@@ -14,11 +14,11 @@ from openpyxl import Workbook, load_workbook
 # Every model module, so that the mappers resolve their relationships without create_app().
 from tracker.assignments import models as _assignments  # noqa: F401
 from tracker.auth import models as _auth  # noqa: F401
+from tracker.core.tenancy import Organization
 from tracker.cycle import models as _cycle  # noqa: F401
 from tracker.evaluations import models as _evaluations  # noqa: F401
 from tracker.meetings import models as _meetings  # noqa: F401
 from tracker.notify import models as _notify  # noqa: F401
-from tracker.orgs.models import Organization
 from tracker.roadmaps.documents import (
     FIELDS,
     DraftAction,

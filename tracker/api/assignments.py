@@ -26,10 +26,10 @@ from tracker.assignments.models import Assignment
 from tracker.core.audit import record_denied
 from tracker.core.deadlines import DeadlineError
 from tracker.core.permissions import get_visible_or_404, require, visible_to
+from tracker.core.tenancy import Organization
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Meeting
-from tracker.orgs.models import Organization
 
 blp = Blueprint(
     "api_control", __name__, url_prefix="/api/v1", description="Совещания, решения и поручения"

@@ -26,6 +26,7 @@ from tracker.core import clock
 from tracker.core.audit import record_denied
 from tracker.core.models import MAX_ID
 from tracker.core.permissions import get_visible_or_404, visible_to
+from tracker.core.tenancy import Organization
 from tracker.cycle import services
 from tracker.cycle.models import (
     BETTER,
@@ -42,7 +43,6 @@ from tracker.cycle.models import (
 )
 from tracker.extensions import db
 from tracker.meetings.models import Decision
-from tracker.orgs.models import Organization
 
 blp = Blueprint(
     "api_cycle",

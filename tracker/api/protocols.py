@@ -12,8 +12,8 @@ from marshmallow import ValidationError
 from tracker.api import authenticate_request
 from tracker.api.schemas import ProtocolParseSchema, ProtocolReadingSchema, ProtocolUploadSchema
 from tracker.core.permissions import get_visible_or_404, require
+from tracker.core.tenancy import Organization
 from tracker.extensions import db
-from tracker.orgs.models import Organization
 from tracker.protocols import services
 from tracker.protocols.text import MAX_BYTES, ProtocolInputError, extract_text
 

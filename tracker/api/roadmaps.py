@@ -18,8 +18,8 @@ from tracker.api.schemas import (
 from tracker.assignments.models import Assignment
 from tracker.core.audit import record_denied
 from tracker.core.permissions import get_visible_or_404
+from tracker.core.tenancy import Organization
 from tracker.extensions import db
-from tracker.orgs.models import Organization
 from tracker.roadmaps import queries, services
 from tracker.roadmaps.models import RoadMap, RoadMapAction
 

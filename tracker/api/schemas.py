@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from tracker.core.models import MAX_ID
 from tracker.meetings.models import MEETING_KINDS
+from tracker.roadmaps.models import ActionStatus
 
 
 class Id(fields.Int):
@@ -405,7 +406,12 @@ class RoadMapReviewSchema(Schema):
 
 
 class RoadMapMarkSchema(Schema):
-    status = fields.Str(required=True, validate=validate.OneOf(["planned", "in_progress", "done"]))
+    status = fields.Str(
+        required=True,
+        validate=validate.OneOf(
+            [ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE]
+        ),
+    )
     completed_on = fields.Date(load_default=None, allow_none=True)
     evidence = fields.Str(load_default=None, allow_none=True)
 

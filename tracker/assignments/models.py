@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core import clock
 from tracker.core.models import Timestamped, UTCDateTime, one_of
+from tracker.core.permissions import register_visibility
 from tracker.extensions import db
 
 # назначено → в работе → отчёт представлен → исполнено | на доработке; отменено
@@ -136,3 +137,6 @@ class ExtensionRequest(db.Model):
     assignment = relationship("Assignment", back_populates="extensions")
     requested_by = relationship("User", foreign_keys=[requested_by_id])
     decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+register_visibility(Assignment, "assignment.view", Assignment.organization_id)

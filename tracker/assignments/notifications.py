@@ -4,11 +4,11 @@ transaction of the change (a change that rolls back sends nothing)."""
 from __future__ import annotations
 
 from tracker.core.permissions import can
+from tracker.core.tenancy import User
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.events import executors, is_muted
 from tracker.notify.services import queue_mail
-from tracker.orgs.models import User
 
 
 def _send(assignment, event: str, ref: object, recipients: list[User], **context) -> None:

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport
 from tracker.core import clock
 from tracker.core.permissions import visible_to
+from tracker.core.tenancy import Organization, User
 from tracker.core.text import natural_key
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.models import Organization, User
 
 
 @dataclass

@@ -20,7 +20,7 @@ from tracker.core.deadlines import Deadline, occurrences, overdue_from
 from tracker.core.i18n import _
 from tracker.core.models import Comment
 from tracker.core.permissions import can
-from tracker.orgs.models import User
+from tracker.core.tenancy import User
 
 STATE_LABELS = {
     "assigned": _l("назначено"),

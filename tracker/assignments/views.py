@@ -31,10 +31,10 @@ from tracker.core import files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment, Comment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
+from tracker.core.tenancy import Organization
 from tracker.cycle.models import Direction, MonitoringCampaign
 from tracker.extensions import db
 from tracker.meetings.models import Meeting
-from tracker.orgs.models import Organization
 from tracker.roadmaps.models import RoadMap
 
 bp = Blueprint("assignments", __name__)

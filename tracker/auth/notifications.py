@@ -1,10 +1,10 @@
 """E-mails of the auth part: one function per event, one template pair each."""
 
 from tracker.core import clock
+from tracker.core.tenancy import User
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.services import queue_mail
-from tracker.orgs.models import User
 
 
 def send_invitation(user: User, token: str, inviter: User | None) -> None:

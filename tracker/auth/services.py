@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.auth.models import ApiToken, LoginSession, OneTimeLink
 from tracker.core import audit, clock
 from tracker.core.i18n import _
-from tracker.orgs.models import User
+from tracker.core.tenancy import User
 from tracker.orgs.services import normalize_email
 
 hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters

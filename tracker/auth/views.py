@@ -19,10 +19,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from tracker.auth import services
 from tracker.auth.forms import ForgotPasswordForm, LoginForm, SetPasswordForm
 from tracker.core.urls import safe_next
-from tracker.extensions import db, limiter
+from tracker.extensions import db, limiter, login
 from tracker.orgs.services import normalize_email
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+@login.user_loader
+def load_user(identity: str):
+    return services.user_for_session(db.session, identity)
 
 
 log = logging.getLogger(__name__)

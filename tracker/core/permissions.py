@@ -9,17 +9,24 @@ how far the right reaches from the membership's organization:
 
 `in_scope` turns that into a SQL condition on an organization-id column; `visible_to` applies it
 to each listed model, so pages, exports, the API, feeds and e-mails all filter the same way.
+Each part registers, beside its models, which action seeing a model means and on which
+organization column it is checked (`register_visibility`); a model nobody registered is refused,
+never guessed (tests/test_permissions.py checks every model with an organization column).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
 
+from tracker.core.audit import record_denied
+from tracker.core.models import MAX_ID, Attachment, AuditLog
+from tracker.core.tenancy import Membership, Organization, User
 from tracker.extensions import db
-from tracker.orgs.models import Organization, User
 
 OWN, SUBTREE, BELOW = "own", "subtree", "below"
 READERS = {"admin": SUBTREE, "staff": SUBTREE, "director": OWN, "school_staff": OWN}
@@ -103,92 +110,67 @@ def can_anywhere(user: User | None, action: str) -> bool:
     return any(m.role in grants for m in user.memberships)
 
 
+@dataclass(frozen=True)
+class Visibility:
+    """How a listing of one model is limited: `action` is what seeing it means, checked on the
+    organization `column`; `through` turns that condition into one on the model when the column
+    lives in another table; `view`, when given, replaces the plain check for `action` (a school
+    also sees the decisions it has assignments in)."""
+
+    action: str | None
+    column: Any
+    through: Callable[[sa.ColumnElement[bool]], sa.ColumnElement[bool]] | None = None
+    view: Callable[[User | None], sa.ColumnElement[bool]] | None = None
+    owner: Any = None  # for what a user keeps for themselves: the user-id column
+
+
+VISIBILITY: dict[type, Visibility | str] = {}
+
+
+def register_visibility(
+    model: type,
+    action: str,
+    column: Any,
+    *,
+    through: Callable[[sa.ColumnElement[bool]], sa.ColumnElement[bool]] | None = None,
+    view: Callable[[User | None], sa.ColumnElement[bool]] | None = None,
+) -> None:
+    """Each part registers, beside its models, how a listing of each of them is filtered."""
+    roles_for(action)
+    VISIBILITY[model] = Visibility(action, column, through, view)
+
+
+def register_owned(model: type, user_column: Any) -> None:
+    """A model each user keeps for themselves (a saved filter): only its owner sees it."""
+    VISIBILITY[model] = Visibility(None, None, owner=user_column)
+
+
+def register_unlisted(model: type, reason: str) -> None:
+    """A model with an organization column that is never listed on its own (it is reached only
+    through the object it belongs to); `visible_to` refuses it with `reason`."""
+    VISIBILITY[model] = reason
+
+
 def visible_to(user: User | None, model: type, action: str | None = None) -> sa.ColumnElement[bool]:
     """The WHERE clause that limits a listing of `model` to what `user` may see."""
-    from tracker.assignments.models import Assignment
-    from tracker.meetings.models import Decision, Meeting
-    from tracker.orgs.models import Membership
-
-    if model is Organization:
-        return in_scope(user, action or "organization.view", Organization.id)
-    if model is User:
-        return User.id.in_(
-            sa.select(Membership.user_id).where(
-                in_scope(user, action or "user.view", Membership.organization_id)
-            )
-        )
-    if model is Assignment:
-        return in_scope(user, action or "assignment.view", Assignment.organization_id)
-    if model is Decision:
-        if action is not None and action != "meeting.view":
-            return in_scope(user, action, Decision.organization_id)
-        visible_assignments = sa.select(Assignment.decision_id).where(
-            in_scope(user, "assignment.view", Assignment.organization_id)
-        )
-        meeting_orgs = sa.select(Meeting.id).where(
-            in_scope(user, "meeting.manage", Meeting.organization_id)
-        )
-        return sa.or_(
-            Decision.id.in_(visible_assignments),
-            Decision.meeting_id.in_(meeting_orgs),
-            in_scope(user, "meeting.manage", Decision.organization_id),
-        )
-    if model is Meeting:
-        if action is not None and action != "meeting.view":
-            return in_scope(user, action, Meeting.organization_id)
-        visible_decisions = (
-            sa.select(Decision.meeting_id)
-            .join(Assignment, Assignment.decision_id == Decision.id)
-            .where(in_scope(user, "assignment.view", Assignment.organization_id))
-        )
-        return sa.or_(
-            in_scope(user, "meeting.manage", Meeting.organization_id),
-            in_scope(user, "audit.view", Meeting.organization_id),
-            Meeting.id.in_(visible_decisions),
-        )
-    from tracker.evaluations.models import Evaluation, ExpertSheet
-
-    if model is ExpertSheet:
-        # Staff see their department's sheets; a director, a sheet that scored their school.
-        scored = sa.select(Evaluation.sheet_id).where(
-            in_scope(user, "evaluation.view", Evaluation.organization_id)
-        )
-        return sa.or_(
-            in_scope(user, action or "evaluation.view", ExpertSheet.organization_id),
-            ExpertSheet.id.in_(scored) if action in (None, "evaluation.view") else sa.false(),
-        )
-    from tracker.cycle.models import Indicator, MonitoringCampaign, campaign_indicators
-
-    if model is MonitoringCampaign and action in (None, "cycle.view"):
-        # A school sees the collections it is asked to give values for.
-        asked = sa.select(Assignment.decision_id).where(
-            in_scope(user, "assignment.view", Assignment.organization_id)
-        )
-        return sa.or_(
-            in_scope(user, "cycle.view", MonitoringCampaign.organization_id),
-            MonitoringCampaign.decision_id.in_(asked),
-        )
-    if model is Indicator and action in (None, "cycle.view"):
-        asked = (
-            sa.select(campaign_indicators.c.indicator_id)
-            .join(MonitoringCampaign, MonitoringCampaign.id == campaign_indicators.c.campaign_id)
-            .join(Assignment, Assignment.decision_id == MonitoringCampaign.decision_id)
-            .where(in_scope(user, "assignment.view", Assignment.organization_id))
-        )
-        return sa.or_(
-            in_scope(user, "cycle.view", Indicator.organization_id), Indicator.id.in_(asked)
-        )
-    org_column = getattr(model, "organization_id", None)
-    if org_column is None:
-        raise TypeError(f"visible_to does not know how to filter {model.__name__}")
-    return in_scope(user, action or _default_action(model), org_column)
+    rule = VISIBILITY.get(model)
+    if rule is None:
+        raise TypeError(f"no visibility rule is registered for {model.__name__}")
+    if isinstance(rule, str):
+        raise TypeError(f"{model.__name__} is not listed on its own: {rule}")
+    if rule.owner is not None:
+        if user is None or not getattr(user, "is_authenticated", False):
+            return sa.false()
+        return rule.owner == user.id
+    if rule.view is not None and action in (None, rule.action):
+        return rule.view(user)
+    condition = in_scope(user, action or rule.action, rule.column)
+    return rule.through(condition) if rule.through is not None else condition
 
 
 def wholly_in_scope(actor: User | None, action: str = "user.manage") -> sa.ColumnElement[bool]:
     """Users every one of whose memberships lies where `actor` may do `action`: an administrator
     acts on a person (password, mail, roles) only if no other region's role comes with them."""
-    from tracker.orgs.models import Membership
-
     inside = sa.select(Membership.user_id).where(
         in_scope(actor, action, Membership.organization_id)
     )
@@ -205,20 +187,8 @@ def can_wholly(actor: User | None, action: str, user: User) -> bool:
     )
 
 
-def _default_action(model: type) -> str:
-    name = model.__tablename__
-    if name.startswith("road_map"):
-        return "roadmap.view"
-    if name in {"expert_sheets", "evaluations"}:
-        return "evaluation.view"
-    return "cycle.view"
-
-
 def get_visible_or_404(user: User | None, model: type, object_id: int, action: str | None = None):
     """Load one object through the filter; a foreign or unknown id is 404 and audited."""
-    from tracker.core.audit import record_denied
-    from tracker.core.models import MAX_ID
-
     obj = None
     if isinstance(object_id, int) and 0 < object_id <= MAX_ID:
         obj = db.session.scalars(
@@ -232,8 +202,18 @@ def get_visible_or_404(user: User | None, model: type, object_id: int, action: s
 
 def require(user: User | None, action: str, organization: Organization | None) -> None:
     """Abort with 403 (audited) unless `user` may do `action` on `organization`'s things."""
-    from tracker.core.audit import record_denied
-
     if not can(user, action, organization):
         record_denied(user, "organizations", organization.id if organization else None, action)
         abort(403)
+
+
+register_visibility(Organization, "organization.view", Organization.id)
+register_visibility(
+    User,
+    "user.view",
+    Membership.organization_id,
+    through=lambda condition: User.id.in_(sa.select(Membership.user_id).where(condition)),
+)
+register_visibility(Membership, "user.view", Membership.organization_id)
+register_visibility(AuditLog, "audit.view", AuditLog.organization_id)
+register_unlisted(Attachment, "a file is streamed through the report or road map it belongs to")

@@ -1,4 +1,10 @@
-"""The home page per role, the bare health endpoint, and the language switch."""
+"""The home page per role, the bare health endpoint, and the language switch.
+
+What the home page shows comes from the parts: each registers a provider of template values
+(`register_home_section`); core knows none of them."""
+
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
@@ -9,14 +15,21 @@ from tracker.extensions import db
 
 bp = Blueprint("core", __name__)
 
+HOME_SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {}
+
+
+def register_home_section(name: str, provider: Callable[..., dict[str, Any]]) -> None:
+    """`provider(session, user)` returns the values its part of home.html needs."""
+    HOME_SECTIONS[name] = provider
+
 
 @bp.route("/")
 @login_required
 def home():
-    from tracker.meetings import services as meetings
-
-    overview = meetings.home_overview(db.session, current_user)
-    return render_template("home.html", **overview)
+    values: dict[str, Any] = {}
+    for provider in HOME_SECTIONS.values():
+        values.update(provider(db.session, current_user))
+    return render_template("home.html", **values)
 
 
 @bp.route("/health")

@@ -1,4 +1,4 @@
-"""Request-level wiring: security headers, locale, login loading, error pages, template helpers."""
+"""Request-level wiring: security headers, locale, error pages, template helpers."""
 
 from __future__ import annotations
 
@@ -222,13 +222,6 @@ def security_headers(response):
         # A page or an answer for one person: no browser or proxy may keep a copy.
         response.headers["Cache-Control"] = "no-store"
     return response
-
-
-@login.user_loader
-def load_user(identity: str):
-    from tracker.auth.services import user_for_session
-
-    return user_for_session(db.session, identity)
 
 
 def ru_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:

@@ -3,6 +3,7 @@ a direction as a workbook and as a PDF."""
 
 from __future__ import annotations
 
+import logging
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from tracker.core import office
 from tracker.core.i18n import _
 from tracker.cycle.models import Indicator
 from tracker.cycle.services import UNIT_LABELS, CycleError, IndicatorSummary, plain
+
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 5000  # far more indicators than any monitoring asks for
 HEADER = ("Код", "Показатель", "Единица", "Значение")
@@ -71,6 +74,9 @@ def read_values(data: bytes, indicators: list[Indicator]) -> dict[Indicator, str
         sheet = office.xlsx_workbook(data).worksheets[0]
         rows = [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS)]
     except Exception:  # openpyxl raises many kinds on a damaged workbook
+        log.warning(
+            "indicator values: a workbook of %d bytes does not read", len(data), exc_info=True
+        )
         raise CycleError(_("Таблица повреждена: откройте её в Excel и сохраните снова.")) from None
     header_at, code_col, value_col = _header(rows)
     by_code = {i.code.casefold(): i for i in indicators}

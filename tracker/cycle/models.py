@@ -8,8 +8,11 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.assignments.models import Assignment
 from tracker.core import clock
 from tracker.core.models import Timestamped, UTCDateTime, one_of
+from tracker.core.permissions import in_scope, register_visibility
+from tracker.core.tenancy import User
 from tracker.extensions import db
 
 # обоснованные цели → показатели и методы сбора → мониторинг → анализ и адресные рекомендации →
@@ -280,3 +283,33 @@ class EffectivenessReview(Timestamped, db.Model):
     direction = relationship("Direction")
     indicator = relationship("Indicator")
     decisions = relationship("Decision", secondary=review_decisions)
+
+
+def _campaigns_seen(user: User | None) -> sa.ColumnElement[bool]:
+    """A school sees the collections it is asked to give values for."""
+    asked = sa.select(Assignment.decision_id).where(
+        in_scope(user, "assignment.view", Assignment.organization_id)
+    )
+    return sa.or_(
+        in_scope(user, "cycle.view", MonitoringCampaign.organization_id),
+        MonitoringCampaign.decision_id.in_(asked),
+    )
+
+
+def _indicators_seen(user: User | None) -> sa.ColumnElement[bool]:
+    """A school sees the indicators of the collections it is asked to give values for."""
+    asked = (
+        sa.select(campaign_indicators.c.indicator_id)
+        .join(MonitoringCampaign, MonitoringCampaign.id == campaign_indicators.c.campaign_id)
+        .join(Assignment, Assignment.decision_id == MonitoringCampaign.decision_id)
+        .where(in_scope(user, "assignment.view", Assignment.organization_id))
+    )
+    return sa.or_(in_scope(user, "cycle.view", Indicator.organization_id), Indicator.id.in_(asked))
+
+
+register_visibility(
+    MonitoringCampaign, "cycle.view", MonitoringCampaign.organization_id, view=_campaigns_seen
+)
+register_visibility(Indicator, "cycle.view", Indicator.organization_id, view=_indicators_seen)
+for _model in (Goal, Measurement, Analysis, Recommendation, EffectivenessReview):
+    register_visibility(_model, "cycle.view", _model.organization_id)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, load_only
 from tracker.core import audit, clock
 from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
+from tracker.core.tenancy import Organization, User
 from tracker.cycle.models import (
     BETTER,
     CYCLE_STAGES,
@@ -31,7 +32,6 @@ from tracker.cycle.models import (
     MonitoringCampaign,
     Recommendation,
 )
-from tracker.orgs.models import Organization, User
 
 STAGE_LABELS = {
     "goals": _l("Цели"),
@@ -874,7 +874,7 @@ def effectiveness_figures(
     """What the review rests on, from the data: the indicator's mean before and after, whether
     the target is reached, and how much of the measures was done on time."""
     from tracker.assignments.models import Assignment
-    from tracker.roadmaps.models import RoadMap, RoadMapAction
+    from tracker.roadmaps.models import ActionStatus, RoadMap, RoadMapAction
 
     figures: dict[str, Any] = {}
     if indicator is not None:
@@ -913,7 +913,7 @@ def effectiveness_figures(
             .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
             .where(
                 RoadMap.assignment_id.in_([a.id for a in live]),
-                RoadMapAction.status != "dropped",
+                RoadMapAction.status != ActionStatus.DROPPED,
             )
         ).all()
         if live
@@ -923,7 +923,7 @@ def effectiveness_figures(
     figures["actions_on_time"] = sum(
         1
         for status, done_on, due in actions
-        if status == "done" and (due is None or done_on <= due)
+        if status == ActionStatus.DONE and (due is None or done_on <= due)
     )
     return figures
 

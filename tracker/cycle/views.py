@@ -15,6 +15,7 @@ from tracker.assignments.services import STATE_LABELS
 from tracker.core import clock, files
 from tracker.core.audit import record_denied
 from tracker.core.permissions import can, get_visible_or_404, visible_to
+from tracker.core.tenancy import Organization
 from tracker.cycle import documents, services
 from tracker.cycle.forms import (
     AnalysisForm,
@@ -38,7 +39,6 @@ from tracker.cycle.models import (
 )
 from tracker.extensions import db
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.models import Organization
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("cycle", __name__, url_prefix="/cycle")

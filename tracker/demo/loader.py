@@ -18,6 +18,7 @@ from tracker.assignments import services as assignments
 from tracker.assignments.models import Assignment
 from tracker.auth.services import hasher
 from tracker.core import clock
+from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
 from tracker.cycle.models import Direction
 from tracker.evaluations import services as evaluations
 from tracker.evaluations.models import ExpertSheet
@@ -25,7 +26,7 @@ from tracker.meetings import services as meetings
 from tracker.meetings.models import Decision, Meeting
 from tracker.notify.events import executors
 from tracker.orgs import services as orgs
-from tracker.orgs.models import SCHOOL_KINDS, Organization, User
+from tracker.roadmaps.models import ActionStatus
 
 DATA = Path(__file__).parent / "data"
 DEMO_PASSWORD = "demo-parol-2023"  # noqa: S105 - printed to the user on purpose
@@ -380,7 +381,7 @@ def load_road_maps(
                     session,
                     action,
                     director,
-                    "done",
+                    ActionStatus.DONE,
                     completed_on=day,
                     evidence=f"{action.expected_result} от {day:%d.%m.%Y}",
                 )

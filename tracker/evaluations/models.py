@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.models import Timestamped, one_of
+from tracker.core.permissions import in_scope, register_visibility
+from tracker.core.tenancy import User
 from tracker.extensions import db
 
 SHEET_KINDS = ("expert", "diagnostic")
@@ -103,3 +105,17 @@ class Score(db.Model):
 
     evaluation = relationship("Evaluation", back_populates="scores")
     criterion = relationship("Criterion")
+
+
+def _sheets_seen(user: User | None) -> sa.ColumnElement[bool]:
+    """Staff see their department's sheets; a director, a sheet that scored their school."""
+    scored = sa.select(Evaluation.sheet_id).where(
+        in_scope(user, "evaluation.view", Evaluation.organization_id)
+    )
+    return sa.or_(
+        in_scope(user, "evaluation.view", ExpertSheet.organization_id), ExpertSheet.id.in_(scored)
+    )
+
+
+register_visibility(ExpertSheet, "evaluation.view", ExpertSheet.organization_id, view=_sheets_seen)
+register_visibility(Evaluation, "evaluation.view", Evaluation.organization_id)

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.core import audit
 from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
+from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
 from tracker.core.text import natural_key
 from tracker.evaluations.models import SHEET_KINDS, Criterion, Evaluation, ExpertSheet, Score
-from tracker.orgs.models import SCHOOL_KINDS, Organization, User
 
 # Data, not interface text: the labels are stored with the sheet, as the department wrote them.
 DEFAULT_SCALE = {"0": "не реализовано", "1": "частично", "2": "в полной мере"}

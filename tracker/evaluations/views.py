@@ -23,11 +23,11 @@ from flask_login import current_user, login_required
 
 from tracker.core.audit import record_denied
 from tracker.core.permissions import can, get_visible_or_404, visible_to
+from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
 from tracker.evaluations import services
 from tracker.evaluations.forms import ConfirmForm, ScoreGridForm, SheetForm, read_grid
 from tracker.evaluations.models import Evaluation, ExpertSheet
 from tracker.extensions import db
-from tracker.orgs.models import SCHOOL_KINDS, Organization, User
 
 bp = Blueprint("evaluations", __name__, url_prefix="/evaluations")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -20,12 +20,12 @@ from tracker.assignments.models import Assignment
 from tracker.core import clock, files
 from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
+from tracker.core.tenancy import User
 from tracker.core.urls import external_url
 from tracker.inbound.models import InboundMessage
 from tracker.inbound.reading import Letter, extension_request, message_id_of, read_letter
 from tracker.notify.replies import plus_parts, read_token, reply_address, tokens_in_message_ids
 from tracker.notify.services import queue_mail
-from tracker.orgs.models import User
 
 # At most this many answers to one address a day: a robot that ignores Auto-Submitted and
 # answers our answers cannot keep a loop going.

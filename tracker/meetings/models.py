@@ -7,7 +7,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tracker.assignments.models import Assignment
 from tracker.core.models import DEADLINE_KINDS, DeadlineColumns, Timestamped, one_of
+from tracker.core.permissions import in_scope, register_visibility
+from tracker.core.tenancy import User
 from tracker.cycle.models import CYCLE_STAGES
 from tracker.extensions import db
 
@@ -119,3 +122,36 @@ class Decision(DeadlineColumns, Timestamped, db.Model):
     assignments = relationship(
         "Assignment", back_populates="decision", cascade="all, delete-orphan"
     )
+
+
+def _decisions_seen(user: User | None) -> sa.ColumnElement[bool]:
+    """A decision is seen by whoever sees one of its assignments or manages its meeting."""
+    visible_assignments = sa.select(Assignment.decision_id).where(
+        in_scope(user, "assignment.view", Assignment.organization_id)
+    )
+    managed_meetings = sa.select(Meeting.id).where(
+        in_scope(user, "meeting.manage", Meeting.organization_id)
+    )
+    return sa.or_(
+        Decision.id.in_(visible_assignments),
+        Decision.meeting_id.in_(managed_meetings),
+        in_scope(user, "meeting.manage", Decision.organization_id),
+    )
+
+
+def _meetings_seen(user: User | None) -> sa.ColumnElement[bool]:
+    """A meeting is seen by its managers, the auditors, and every school assigned a share of it."""
+    visible_decisions = (
+        sa.select(Decision.meeting_id)
+        .join(Assignment, Assignment.decision_id == Decision.id)
+        .where(in_scope(user, "assignment.view", Assignment.organization_id))
+    )
+    return sa.or_(
+        in_scope(user, "meeting.manage", Meeting.organization_id),
+        in_scope(user, "audit.view", Meeting.organization_id),
+        Meeting.id.in_(visible_decisions),
+    )
+
+
+register_visibility(Decision, "meeting.view", Decision.organization_id, view=_decisions_seen)
+register_visibility(Meeting, "meeting.view", Meeting.organization_id, view=_meetings_seen)

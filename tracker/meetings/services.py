@@ -17,8 +17,8 @@ from tracker.core.deadlines import Deadline, parse_deadline
 from tracker.core.i18n import _
 from tracker.core.models import get_by_id
 from tracker.core.permissions import can, visible_to
+from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import AgendaItem, Decision, Meeting
-from tracker.orgs.models import Organization, User
 
 
 class MeetingError(ValueError):
@@ -523,7 +523,7 @@ def executor_candidates(session: Session, department: Organization) -> list[Orga
 
 
 def people_candidates(session: Session, department: Organization) -> list[User]:
-    from tracker.orgs.models import Membership
+    from tracker.core.tenancy import Membership
 
     return list(
         session.scalars(
@@ -539,7 +539,7 @@ def people_candidates(session: Session, department: Organization) -> list[User]:
 
 def school_members(session: Session, department: Organization) -> list[Organization]:
     """«Руководителям ОО»: every school, kindergarten and center under the department."""
-    from tracker.orgs.models import SCHOOL_KINDS
+    from tracker.core.tenancy import SCHOOL_KINDS
 
     return [o for o in executor_candidates(session, department) if o.kind in SCHOOL_KINDS]
 

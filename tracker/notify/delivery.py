@@ -30,12 +30,12 @@ from sqlalchemy.exc import DBAPIError
 
 from tracker.core import clock
 from tracker.core.models import sqlite_writer
+from tracker.core.tenancy import User
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.models import OutboxMessage
 from tracker.notify.replies import reply_address, token_for
 from tracker.notify.services import message_id_for
-from tracker.orgs.models import User
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -446,9 +446,11 @@ def _hand_to_broker(app: Flask, message_ids: list[int]) -> int:
         for message_id in message_ids:
             task.apply_async((message_id,), retry=False)
             handed += 1
-    except Exception as error:
+    except Exception:
         log.warning(
-            "broker unavailable, %d rows stay pending: %s", len(message_ids) - handed, error
+            "broker unavailable, outbox rows %s stay pending for the next run",
+            message_ids[handed:],
+            exc_info=True,
         )
         _set_lease(app, message_ids[handed:], None)
     return handed

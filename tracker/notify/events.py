@@ -9,7 +9,7 @@ from contextvars import ContextVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tracker.orgs.models import Membership, User
+from tracker.core.tenancy import Membership, User
 
 _muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
 

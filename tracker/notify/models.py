@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core import clock
 from tracker.core.models import UTCDateTime, one_of
+from tracker.core.permissions import register_unlisted, register_visibility
 from tracker.extensions import db
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "cancelled")
@@ -121,3 +122,8 @@ class CalendarDay(db.Model):
     day: Mapped[date] = mapped_column(sa.Date, nullable=False)
     kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
     note: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+# A department's reminder policy is theirs who manage the department.
+register_visibility(ReminderPolicy, "organization.manage", ReminderPolicy.organization_id)
+register_unlisted(ReminderSweep, "the sweep's own record of the days it covered")

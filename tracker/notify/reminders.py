@@ -24,12 +24,12 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from tracker.assignments.models import OPEN_STATES, Assignment
 from tracker.core import clock
+from tracker.core.tenancy import Membership, Organization, User
 from tracker.core.urls import external_url
 from tracker.meetings.models import Decision
 from tracker.notify.calendar import WorkCalendar
 from tracker.notify.models import OutboxMessage, ReminderPolicy, ReminderSweep
 from tracker.notify.services import render_mail
-from tracker.orgs.models import Membership, Organization, User
 from tracker.roadmaps.models import RoadMap, RoadMapAction
 
 STAFF_ROLES = ("admin", "staff")

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from tracker.core import clock
 from tracker.core.i18n import _
+from tracker.core.tenancy import User
 from tracker.notify.models import OutboxMessage
 from tracker.notify.replies import token_for
-from tracker.orgs.models import User
 
 
 def render_mail(template: str, **context: Any) -> tuple[str, str, str]:

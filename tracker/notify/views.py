@@ -10,12 +10,12 @@ from tracker.assignments.models import Assignment
 from tracker.core import audit
 from tracker.core.audit import record_denied
 from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to, wholly_in_scope
+from tracker.core.tenancy import Organization, User
 from tracker.extensions import db
 from tracker.notify import services
 from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, SettingsForm
 from tracker.notify.models import CalendarDay, OutboxMessage, ReminderPolicy
 from tracker.notify.reminders import notify_mode, policy_for
-from tracker.orgs.models import Organization, User
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("notify", __name__)

@@ -5,9 +5,9 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from tracker.auth import services as auth_services
+from tracker.core.tenancy import ROLES, Organization, User
 from tracker.extensions import db
 from tracker.orgs import services
-from tracker.orgs.models import ROLES, Organization, User
 
 users_cli = AppGroup("users", help="Пользователи: создание, роли, API-токены.")
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from tracker.core import audit
 from tracker.core.i18n import _
-from tracker.orgs.models import ORG_KINDS, ROLES, Membership, Organization, User
+from tracker.core.tenancy import ORG_KINDS, ROLES, Membership, Organization, User
 
 
 class OrgError(ValueError):

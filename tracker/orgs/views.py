@@ -16,11 +16,11 @@ from tracker.core.permissions import (
     require,
     visible_to,
 )
+from tracker.core.tenancy import Membership, Organization, User
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.orgs import services
 from tracker.orgs.forms import ORG_KIND_LABELS, ROLE_LABELS, InviteForm, OrganizationForm, RoleForm
-from tracker.orgs.models import Membership, Organization, User
 
 bp = Blueprint("orgs", __name__, url_prefix="/admin")
 

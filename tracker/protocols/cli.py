@@ -10,8 +10,8 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from tracker.core.tenancy import Organization
 from tracker.extensions import db
-from tracker.orgs.models import Organization
 from tracker.protocols import services
 from tracker.protocols.reader import read_protocol
 from tracker.protocols.text import MAX_BYTES, ProtocolInputError, extract_text

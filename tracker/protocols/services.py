@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from tracker.core import audit
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.core.i18n import _
+from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import MEETING_KINDS, Decision, Meeting
 from tracker.meetings.services import (
     MeetingError,
@@ -29,7 +30,6 @@ from tracker.meetings.services import (
     fan_out,
     is_heading,
 )
-from tracker.orgs.models import Organization, User
 from tracker.protocols.matching import Directory, DirectoryEntry
 from tracker.protocols.reader import read_protocol
 

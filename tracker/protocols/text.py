@@ -14,6 +14,7 @@ in Russian elsewhere (tracker.core.i18n, imported only when a message is made).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import PurePath
@@ -23,6 +24,8 @@ from xml.etree import ElementTree as ET
 from charset_normalizer import from_bytes
 
 from tracker.core import office
+
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -151,6 +154,9 @@ def _from_docx(data: bytes) -> str:
 
         document = office.docx_document(data)
     except Exception:  # python-docx raises many kinds on a damaged package
+        log.warning(
+            "protocol text: a Word file of %d bytes does not open", len(data), exc_info=True
+        )
         raise ProtocolInputError(
             _accepted(
                 _(
@@ -171,6 +177,9 @@ def _from_docx(data: bytes) -> str:
     except ProtocolInputError:
         raise
     except Exception:
+        log.warning(
+            "protocol text: the body of a %d-byte Word file does not read", len(data), exc_info=True
+        )
         raise ProtocolInputError(
             _(
                 "Не удалось прочитать текст документа Word. Сохраните его как .docx ещё раз "
@@ -250,7 +259,10 @@ class _DocxNumbering:
         self.style_num: dict[str, tuple[str, int]] = {}
         try:
             part = document.part.numbering_part
-        except Exception:  # no numbering part: no lists
+        except NotImplementedError:  # python-docx cannot add the missing part: there are no lists
+            return
+        except Exception:
+            log.warning("Word numbering unreadable; lists read without numbers", exc_info=True)
             return
         root = part.element
         abstract: dict[str, dict[int, tuple[str, str, int]]] = {}

@@ -30,8 +30,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from tracker.assignments.models import Assignment
 from tracker.core import office
+from tracker.core.tenancy import Organization
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.models import Organization
 
 DEFAULT_TZ = "Europe/Moscow"
 

@@ -24,10 +24,10 @@ from tracker.auth import services as auth_services
 from tracker.auth.models import ApiToken
 from tracker.core.audit import record_denied
 from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to
+from tracker.core.tenancy import Organization
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.models import Organization
 from tracker.reports import exports
 
 bp = Blueprint("reports", __name__)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import re
 from collections.abc import Sequence
@@ -28,6 +29,9 @@ from zoneinfo import ZoneInfo
 
 from tracker.core import office
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.roadmaps.models import ActionStatus, RoadMapStatus
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tracker.roadmaps.models import RoadMap, RoadMapAction
@@ -320,6 +324,9 @@ def _from_xlsx(data: bytes) -> list[list[str]]:
     try:
         workbook = office.xlsx_workbook(data)
     except Exception:  # openpyxl raises many kinds on a damaged package
+        log.warning(
+            "road map import: a workbook of %d bytes does not open", len(data), exc_info=True
+        )
         raise RoadMapImportError(
             _accepted(
                 _(
@@ -355,6 +362,11 @@ def _from_xlsx(data: bytes) -> list[list[str]]:
     except RoadMapImportError:
         raise
     except Exception:
+        log.warning(
+            "road map import: the sheets of a %d-byte workbook do not read",
+            len(data),
+            exc_info=True,
+        )
         raise RoadMapImportError(
             _accepted(
                 _(
@@ -376,6 +388,9 @@ def _from_docx(data: bytes) -> list[list[str]]:
     try:
         document = office.docx_document(data)
     except Exception:  # python-docx raises many kinds on a damaged package
+        log.warning(
+            "road map import: a Word file of %d bytes does not open", len(data), exc_info=True
+        )
         raise RoadMapImportError(
             _accepted(
                 _(
@@ -407,6 +422,11 @@ def _from_docx(data: bytes) -> list[list[str]]:
     except RoadMapImportError:
         raise
     except Exception:
+        log.warning(
+            "road map import: the tables of a %d-byte Word file do not read",
+            len(data),
+            exc_info=True,
+        )
         raise RoadMapImportError(
             _accepted(
                 _(
@@ -836,7 +856,7 @@ def _approver_lines(road_map: RoadMap) -> list[str]:
             "____________ / ____________ /",
             '"___" ____________ 20__ г.',
         ]
-    if road_map.status == "approved" and road_map.approved_at is not None:
+    if road_map.status == RoadMapStatus.APPROVED and road_map.approved_at is not None:
         tz = organization.timezone if organization is not None else None
         lines.append(f"Согласовано: {_short_date(_local_date(road_map.approved_at, tz))}")
     return lines
@@ -877,7 +897,7 @@ def _lines(road_map: RoadMap) -> list[_Line]:
         return result
 
     shown = sorted(
-        (a for a in actions if (a.status or "planned") != "dropped"),
+        (a for a in actions if (a.status or ActionStatus.PLANNED) != ActionStatus.DROPPED),
         key=lambda a: (a.position is None, a.position or 0),
     )
     parent_ids = {a.parent_id for a in actions if a.parent_id is not None}

@@ -4,6 +4,7 @@ from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaFi
 from wtforms.validators import DataRequired, Length, Optional
 
 from tracker.core.forms import Form
+from tracker.roadmaps.models import ActionStatus
 
 
 class RoadMapForm(Form):
@@ -36,9 +37,9 @@ class MarkForm(Form):
     status = SelectField(
         _l("Состояние"),
         choices=[
-            ("done", _l("выполнено")),
-            ("in_progress", _l("выполняется")),
-            ("planned", _l("запланировано")),
+            (ActionStatus.DONE, _l("выполнено")),
+            (ActionStatus.IN_PROGRESS, _l("выполняется")),
+            (ActionStatus.PLANNED, _l("запланировано")),
         ],
     )
     completed_on = DateField(_l("Дата выполнения"), validators=[Optional()])

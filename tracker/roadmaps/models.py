@@ -3,23 +3,44 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.models import DEADLINE_KINDS, DeadlineColumns, Timestamped, UTCDateTime, one_of
+from tracker.core.permissions import register_visibility
 from tracker.extensions import db
 
-# черновик → на согласовании → на доработке → согласовано
-ROAD_MAP_STATES = ("draft", "submitted", "returned", "approved")
-ACTION_STATES = ("planned", "in_progress", "done", "dropped")
-VERSION_STATES = ("submitted", "returned", "approved")
+
+class RoadMapStatus(StrEnum):
+    """черновик → на согласовании → на доработке → согласовано"""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DROPPED = "dropped"  # исключено из плана; kept, struck through
+
+
+class VersionState(StrEnum):
+    """A frozen version's review: the road map's status when it was sent and decided."""
+
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    APPROVED = "approved"
 
 
 class RoadMap(Timestamped, db.Model):
     __tablename__ = "road_maps"
     __table_args__ = (
-        one_of("status", ROAD_MAP_STATES),
+        one_of("status", tuple(RoadMapStatus)),
         sa.CheckConstraint(
             "period_end IS NULL OR period_start IS NULL OR period_end >= period_start",
             name="period_order",
@@ -41,7 +62,7 @@ class RoadMap(Timestamped, db.Model):
         sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
     )
     goal_id: Mapped[int | None] = mapped_column(sa.ForeignKey("goals.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=RoadMapStatus.DRAFT)
     approver_block: Mapped[str | None] = mapped_column(sa.Text)  # the «УТВЕРЖДАЮ» block
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
@@ -73,7 +94,7 @@ class RoadMapAction(DeadlineColumns, Timestamped, db.Model):
 
     __tablename__ = "road_map_actions"
     __table_args__ = (
-        one_of("status", ACTION_STATES),
+        one_of("status", tuple(ActionStatus)),
         one_of("deadline_kind", DEADLINE_KINDS),
         sa.UniqueConstraint("road_map_id", "position"),
     )
@@ -98,7 +119,7 @@ class RoadMapAction(DeadlineColumns, Timestamped, db.Model):
     )
     target_value: Mapped[str | None] = mapped_column(sa.String(100))
     resources: Mapped[str | None] = mapped_column(sa.Text)
-    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="planned")
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=ActionStatus.PLANNED)
     completed_on: Mapped[date | None] = mapped_column(sa.Date)
     evidence: Mapped[str | None] = mapped_column(sa.Text)
 
@@ -113,7 +134,7 @@ class RoadMapVersion(db.Model):
 
     __tablename__ = "road_map_versions"
     __table_args__ = (
-        one_of("state", VERSION_STATES),
+        one_of("state", tuple(VersionState)),
         sa.UniqueConstraint("road_map_id", "number"),
     )
 
@@ -123,7 +144,9 @@ class RoadMapVersion(db.Model):
     )
     number: Mapped[int] = mapped_column(sa.Integer, nullable=False)
     snapshot: Mapped[dict] = mapped_column(sa.JSON, nullable=False)
-    state: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="submitted")
+    state: Mapped[str] = mapped_column(
+        sa.String(10), nullable=False, default=VersionState.SUBMITTED
+    )
     submitted_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -137,3 +160,6 @@ class RoadMapVersion(db.Model):
     action_comments: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
 
     road_map = relationship("RoadMap", back_populates="versions")
+
+
+register_visibility(RoadMap, "roadmap.view", RoadMap.organization_id)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tracker.core.tenancy import Membership, Organization, User
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.events import is_muted
 from tracker.notify.services import queue_mail
-from tracker.orgs.models import Membership, Organization, User
 
 
 def _approvers(road_map) -> list[User]:

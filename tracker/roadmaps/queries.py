@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, contains_eager
 from tracker.core import clock, office
 from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
+from tracker.core.tenancy import Organization, User
 from tracker.core.text import natural_key
-from tracker.orgs.models import Organization, User
 from tracker.roadmaps.models import RoadMap, RoadMapVersion
 from tracker.roadmaps.services import STATE_LABELS, Progress, progress_for
 

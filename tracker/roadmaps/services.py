@@ -19,22 +19,29 @@ from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.core.i18n import _
 from tracker.core.permissions import can
+from tracker.core.tenancy import Organization, User
 from tracker.meetings.services import apply_deadline
-from tracker.orgs.models import Organization, User
 from tracker.roadmaps import notifications
-from tracker.roadmaps.models import RoadMap, RoadMapAction, RoadMapVersion
+from tracker.roadmaps.models import (
+    ActionStatus,
+    RoadMap,
+    RoadMapAction,
+    RoadMapStatus,
+    RoadMapVersion,
+    VersionState,
+)
 
 STATE_LABELS = {
-    "draft": _l("черновик"),
-    "submitted": _l("на согласовании"),
-    "returned": _l("на доработке"),
-    "approved": _l("согласовано"),
+    RoadMapStatus.DRAFT: _l("черновик"),
+    RoadMapStatus.SUBMITTED: _l("на согласовании"),
+    RoadMapStatus.RETURNED: _l("на доработке"),
+    RoadMapStatus.APPROVED: _l("согласовано"),
 }
 ACTION_LABELS = {
-    "planned": _l("запланировано"),
-    "in_progress": _l("выполняется"),
-    "done": _l("выполнено"),
-    "dropped": _l("исключено"),
+    ActionStatus.PLANNED: _l("запланировано"),
+    ActionStatus.IN_PROGRESS: _l("выполняется"),
+    ActionStatus.DONE: _l("выполнено"),
+    ActionStatus.DROPPED: _l("исключено"),
 }
 HISTORY_LABELS = {
     "roadmap.create": _l("дорожная карта создана"),
@@ -47,7 +54,7 @@ HISTORY_LABELS = {
     "roadmap.revise": _l("открыта для изменений"),
     "roadmap.mark": _l("отмечено выполнение"),
 }
-EDITABLE = ("draft", "returned")
+EDITABLE = (RoadMapStatus.DRAFT, RoadMapStatus.RETURNED)
 # The columns of the plan that a reviewer compares between versions.
 PLAN_FIELDS = (
     "number",
@@ -83,10 +90,12 @@ class Move:
 
 
 MOVES: dict[str, Move] = {
-    "submit": Move(frozenset(EDITABLE), "submitted", "roadmap.submit"),
-    "return": Move(frozenset({"submitted"}), "returned", "roadmap.approve"),
-    "approve": Move(frozenset({"submitted"}), "approved", "roadmap.approve"),
-    "revise": Move(frozenset({"approved"}), "draft", "roadmap.edit"),
+    "submit": Move(frozenset(EDITABLE), RoadMapStatus.SUBMITTED, "roadmap.submit"),
+    "return": Move(frozenset({RoadMapStatus.SUBMITTED}), RoadMapStatus.RETURNED, "roadmap.approve"),
+    "approve": Move(
+        frozenset({RoadMapStatus.SUBMITTED}), RoadMapStatus.APPROVED, "roadmap.approve"
+    ),
+    "revise": Move(frozenset({RoadMapStatus.APPROVED}), RoadMapStatus.DRAFT, "roadmap.edit"),
 }
 
 
@@ -189,7 +198,7 @@ def create_road_map(
         goal_id=goal_id,
         assignment_id=assignment.id if assignment is not None else None,
         created_by_id=actor.id,
-        status="draft",
+        status=RoadMapStatus.DRAFT,
     )
     session.add(road_map)
     session.flush()
@@ -295,9 +304,9 @@ def save_actions(
         action.resources = _clean(row.resources)
         action.indicator_id = row.indicator_id
         if row.dropped:
-            action.status = "dropped"
-        elif action.status in (None, "dropped"):
-            action.status = "planned"
+            action.status = ActionStatus.DROPPED
+        elif action.status in (None, ActionStatus.DROPPED):
+            action.status = ActionStatus.PLANNED
         session.add(action)
         kept.append(action)
     people = _responsible_people(session, road_map.organization)
@@ -309,7 +318,7 @@ def save_actions(
         if ever_approved:
             tail += 1
             action.position = tail
-            action.status = "dropped"
+            action.status = ActionStatus.DROPPED
         else:
             session.delete(action)
     session.flush()
@@ -361,7 +370,7 @@ def current_rows(road_map: RoadMap) -> list[ActionRow]:
             target_value=a.target_value,
             resources=a.resources,
             indicator_id=a.indicator_id,
-            dropped=a.status == "dropped",
+            dropped=a.status == ActionStatus.DROPPED,
         )
         for a in road_map.actions
     ]
@@ -402,7 +411,7 @@ def action_problems(road_map: RoadMap) -> dict[int, str]:
     """What keeps the plan from being submitted, by action id."""
     problems: dict[int, str] = {}
     for action in road_map.actions:
-        if action.status == "dropped":
+        if action.status == ActionStatus.DROPPED:
             continue
         if not action.text.strip():
             problems[action.id] = _("Не указано мероприятие.")
@@ -432,7 +441,7 @@ def snapshot(road_map: RoadMap) -> dict[str, Any]:
                 "target_value": a.target_value,
                 "resources": a.resources,
                 "level": depth[a.id],
-                "status": "dropped" if a.status == "dropped" else "active",
+                "status": "dropped" if a.status == ActionStatus.DROPPED else "active",
             }
             for a in road_map.actions
         ],
@@ -491,7 +500,7 @@ def transition(
     before = road_map.status
     version = latest_version(road_map)
     if move_name == "submit":
-        active = [a for a in road_map.actions if a.status != "dropped"]
+        active = [a for a in road_map.actions if a.status != ActionStatus.DROPPED]
         if not active:
             raise RoadMapError(_("Добавьте хотя бы одно мероприятие."))
         problems = action_problems(road_map)
@@ -503,7 +512,7 @@ def transition(
             road_map=road_map,
             number=(version.number + 1) if version else 1,
             snapshot=snapshot(road_map),
-            state="submitted",
+            state=VersionState.SUBMITTED,
             submitted_by_id=actor.id if actor else None,
             submitted_at=now,
             action_comments={},
@@ -514,7 +523,7 @@ def transition(
             raise RoadMapError(
                 _("Напишите, что исправить: общий комментарий или замечания к мероприятиям.")
             )
-        version.state = "returned" if move_name == "return" else "approved"
+        version.state = VersionState.RETURNED if move_name == "return" else VersionState.APPROVED
         version.reviewed_by_id = actor.id if actor else None
         version.reviewed_at = now
         version.review_comment = comment
@@ -605,15 +614,15 @@ def mark_action(
         raise NotAllowed(_("Недостаточно прав для этого действия."))
     if road_map.approved_at is None:
         raise RoadMapError(_("Отмечать выполнение можно после согласования дорожной карты."))
-    if action.status == "dropped":
+    if action.status == ActionStatus.DROPPED:
         raise RoadMapError(_("Мероприятие исключено из плана."))
-    if status not in ("planned", "in_progress", "done"):
+    if status not in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE):
         raise RoadMapError(_("Неизвестное состояние мероприятия."))
     if len(uploads) > files.MAX_FILES:
         raise RoadMapError(_("Можно приложить не больше %(n)s файлов.", n=files.MAX_FILES))
     evidence = _clean(evidence)
     today = clock.today(road_map.organization.timezone)
-    if status == "done":
+    if status == ActionStatus.DONE:
         if completed_on is None:
             raise RoadMapError(_("Укажите дату выполнения."))
         if completed_on > today:
@@ -623,7 +632,7 @@ def mark_action(
                 _("Приложите подтверждение: опишите результат, дайте ссылку или файл.")
             )
     action.status = status
-    action.completed_on = completed_on if status == "done" else None
+    action.completed_on = completed_on if status == ActionStatus.DONE else None
     action.evidence = evidence
     for filename, data, ext in uploads:
         action.attachments.append(
@@ -652,8 +661,10 @@ def _leaf_clause() -> sa.ColumnElement[bool]:
     """An action that counts: not dropped and not a section with live sub-actions."""
     child = aliased(RoadMapAction)
     return sa.and_(
-        RoadMapAction.status != "dropped",
-        ~sa.exists().where(child.parent_id == RoadMapAction.id, child.status != "dropped"),
+        RoadMapAction.status != ActionStatus.DROPPED,
+        ~sa.exists().where(
+            child.parent_id == RoadMapAction.id, child.status != ActionStatus.DROPPED
+        ),
     )
 
 
@@ -661,7 +672,7 @@ def progress_for(session: Session, road_map_ids: list[int], today: date) -> dict
     """Progress of many maps in one grouped query (the department's view)."""
     if not road_map_ids:
         return {}
-    done = RoadMapAction.status == "done"
+    done = RoadMapAction.status == ActionStatus.DONE
     on_time = sa.and_(
         done,
         sa.or_(
@@ -700,7 +711,9 @@ def overdue_actions(road_map: RoadMap) -> set[int]:
     return {
         a.id
         for a in road_map.actions
-        if a.status not in ("done", "dropped") and a.due_date is not None and a.due_date < today
+        if a.status not in (ActionStatus.DONE, ActionStatus.DROPPED)
+        and a.due_date is not None
+        and a.due_date < today
     }
 
 

@@ -18,9 +18,9 @@ from tracker.core import clock, files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
+from tracker.core.tenancy import Organization
 from tracker.cycle.models import Direction, Goal
 from tracker.extensions import db
-from tracker.orgs.models import Organization
 from tracker.roadmaps import documents, queries, services
 from tracker.roadmaps.forms import (
     ImportForm,
@@ -30,9 +30,11 @@ from tracker.roadmaps.forms import (
     ReviewForm,
     RoadMapForm,
 )
-from tracker.roadmaps.models import RoadMap, RoadMapAction
+from tracker.roadmaps.models import ActionStatus, RoadMap, RoadMapAction, RoadMapStatus
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/roadmaps")
+bp.add_app_template_global(RoadMapStatus, "RoadMapStatus")
+bp.add_app_template_global(ActionStatus, "ActionStatus")
 
 ROW_INPUTS = (
     "id",
@@ -189,9 +191,11 @@ def new():
 def detail(road_map_id: int):
     road_map = _load(road_map_id)
     version = services.latest_version(road_map)
-    reviewing = road_map.status == "submitted" and services.may(current_user, "approve", road_map)
+    reviewing = road_map.status == RoadMapStatus.SUBMITTED and services.may(
+        current_user, "approve", road_map
+    )
     notes: dict[int, str] = {}
-    if road_map.status == "returned" and version is not None:
+    if road_map.status == RoadMapStatus.RETURNED and version is not None:
         notes = {int(k): v for k, v in (version.action_comments or {}).items()}
     return render_template(
         "roadmaps/detail.html",
@@ -317,7 +321,7 @@ def edit(road_map_id: int):
         row_errors = {by_id[k]: v for k, v in services.action_problems(road_map).items()}
     version = services.latest_version(road_map)
     notes = {}
-    if road_map.status == "returned" and version is not None:
+    if road_map.status == RoadMapStatus.RETURNED and version is not None:
         notes = {int(k): v for k, v in (version.action_comments or {}).items()}
     return render_template(
         "roadmaps/edit.html",
@@ -465,8 +469,11 @@ def mark(road_map_id: int, action_id: int):
         abort(404)
     may_mark = services.can_mark(current_user, road_map)
     form = MarkForm(obj=action if request.method == "GET" else None)
-    if request.method == "GET" and action.status not in ("done", "in_progress"):
-        form.status.data = "done"
+    if request.method == "GET" and action.status not in (
+        ActionStatus.DONE,
+        ActionStatus.IN_PROGRESS,
+    ):
+        form.status.data = ActionStatus.DONE
         form.completed_on.data = clock.today(road_map.organization.timezone)
     if request.method == "POST":
         if not may_mark and not can(current_user, "roadmap.edit", road_map.organization):

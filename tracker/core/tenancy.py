@@ -1,4 +1,5 @@
-"""Organizations (a tree), users and their role memberships."""
+"""Tenancy: organizations (a tree), users and their role memberships. They live in core because
+the one permission filter is written in their terms; the orgs part manages them."""
 
 from __future__ import annotations
 
