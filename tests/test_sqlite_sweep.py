@@ -45,7 +45,11 @@ def test_the_demo_swept_on_sqlite_from_17_february_to_10_march(tmp_path, smtp_si
         assert done.returncode == 0, done.stderr
     day = date(2023, 2, 17)
     outputs, alone = [], []
+    holidays = {date(2023, 2, 23), date(2023, 2, 24), date(2023, 3, 8)}
     while day <= date(2023, 3, 10):
+        if day.weekday() >= 5 or day in holidays:
+            day += timedelta(days=1)
+            continue  # a sweep on a day off writes nothing (its reminders move to the next day)
         moment = f"{day.isoformat()}T09:30"
         if day in (date(2023, 2, 20), date(2023, 2, 27)):
             # Two sweeps at once, on the busiest days: both write and send on one SQLite file.
@@ -88,4 +92,4 @@ def test_the_demo_swept_on_sqlite_from_17_february_to_10_march(tmp_path, smtp_si
     assert all(len(copies) == 1 for copies in received.values())
     reminders = [key for key in received if key.startswith("assignment:")]
     assert len(reminders) > 50
-    assert swept == 14  # the working days from 17.02 to 10.03.2023 (23 and 24.02, 8.03 off)
+    assert swept == 13  # the working days from 17.02 to 10.03.2023 (23 and 24.02, 8.03 off)

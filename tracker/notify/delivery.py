@@ -42,6 +42,7 @@ MAX_ATTEMPTS = 8
 BOUNCES_TO_MARK = 3
 # How long the outcome of a finished conversation is retried against a database that is away.
 FINISH_RETRY_SECONDS = 60
+CLAIM_RETRY_SECONDS = 10
 
 
 class MailMessage(Message):
@@ -100,16 +101,21 @@ class Claim:
 def _claim(message_id: int) -> Claim | None:
     """Take the row in a transaction of its own; None if it is not ours to send now."""
     now = clock.now()
-    with sqlite_writer():
-        attempt = db.session.execute(
+    taken: list[int] = []
+
+    def action() -> bool:
+        taken[:] = db.session.scalars(
             sa.update(OutboxMessage)
             .where(OutboxMessage.id == message_id, claimable(now))
             .values(state="sending", locked_at=now, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.attempts)
-        ).scalar()
-        db.session.commit()
-    if attempt is None:
+        ).all()
+        return bool(taken)
+
+    # A dropped connection is retried; if its commit had landed, the row waits for the rescue.
+    if not _write(action, patience=CLAIM_RETRY_SECONDS):
         return None
+    attempt = taken[0]
     # The rescue takes the row TRACKER_SENDING_TIMEOUT after the claim; this sender stops one
     # MAIL_TIMEOUT earlier, so the outcome has time to land before anyone else may start.
     budget = sending_timeout().total_seconds() - float(current_app.config["MAIL_TIMEOUT"])
