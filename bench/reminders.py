@@ -55,10 +55,10 @@ def build(app) -> None:
         " SELECT id, 'protocol', current_date - 400, 'совещание', now(), now()"
         " FROM organizations WHERE kind = 'department'",
         f"INSERT INTO decisions (meeting_id, organization_id, position, number, text,"
-        f" deadline_text, deadline_kind, due_date, created_at, updated_at)"
+        f" deadline_text, deadline_kind, due_date, needs_report, created_at, updated_at)"
         f" SELECT m.id, m.organization_id, g, g::text, 'Представить отчёт ' || g, 'до даты',"
         f" 'date',"
-        f" current_date - 400 + (g * 7919) % 800, now(), now()"
+        f" current_date - 400 + (g * 7919) % 800, true, now(), now()"
         f" FROM meetings m, generate_series(1, {DECISIONS // 10}) g",
         "INSERT INTO assignments (decision_id, organization_id, executor_role, status, due_date,"
         " original_due_date, extension_count, on_time, created_at, updated_at)"

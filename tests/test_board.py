@@ -81,7 +81,9 @@ def test_my_assignments_overdue_on_top_then_soonest(world, client_for):
     make_meeting(world, deadline="в срок до 27.02.2023")
     make_meeting(world, deadline="постоянно")
     make_meeting(world, deadline="до 1 апреля 2023 г.")
-    rows = queries.my_assignments(db.session, world.director, at=date(2023, 3, 10))
+    rows = queries.my_assignments(
+        db.session, world.director, BoardFilter(at=date(2023, 3, 10), tab="open")
+    )
     assert [str(a.due_date) for a in rows] == ["2023-02-27", "2023-04-01", "2024-03-01", "None"]
     assert {a.organization_id for a in rows} == {world.school.id}
     page = client_for(world.director).get("/my?at=2023-03-10").get_data(as_text=True)

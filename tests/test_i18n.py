@@ -76,7 +76,9 @@ def test_director_home_page_in_english(world, client_for):
     for text in (
         f"Hello, {world.director.full_name}",
         "Director",
-        "Decisions",
+        "Overdue",
+        "Item 2.",
+        "Returned for rework",
         "Meetings",
         "Organizations",
         "Sign out",

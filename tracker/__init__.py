@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from tracker.cycle.views import bp as cycle_bp
     from tracker.evaluations.views import bp as evaluations_bp
     from tracker.inbound.views import bp as inbound_bp
+    from tracker.inbox import views as _inbox  # noqa: F401 - registers the home page's inbox
     from tracker.meetings.views import bp as meetings_bp
     from tracker.notify.views import bp as notify_bp
     from tracker.orgs.views import bp as orgs_bp

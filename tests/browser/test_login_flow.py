@@ -24,7 +24,7 @@ def test_director_sees_own_school_only(world, page):
     log_in(page, "director@test.ru")
     expect(page.get_by_test_id("current-user")).to_have_text("Директор Школы Три")
     expect(page.get_by_test_id("membership")).to_contain_text("МОУ «Средняя школа № 3»")
-    expect(page.get_by_test_id("decisions")).to_contain_text("антирисковую программу")
+    expect(page.get_by_test_id("inbox-overdue")).to_contain_text("антирисковую программу")
     expect(page.get_by_test_id("organizations")).to_have_text(
         re.compile(r"^\s*МОУ «Средняя школа № 3»\s*$")
     )

@@ -14,6 +14,7 @@ from tracker.extensions import api, csrf, db
 def init_api(app: Flask) -> None:
     from tracker.api.assignments import blp as control_blp
     from tracker.api.cycle import blp as cycle_blp
+    from tracker.api.inbox import blp as inbox_blp
     from tracker.api.protocols import blp as protocols_blp
     from tracker.api.resources import blp
     from tracker.api.roadmaps import blp as roadmaps_blp
@@ -37,11 +38,13 @@ def init_api(app: Flask) -> None:
     api.register_blueprint(protocols_blp)
     api.register_blueprint(roadmaps_blp)
     api.register_blueprint(cycle_blp)
+    api.register_blueprint(inbox_blp)
     csrf.exempt(blp)
     csrf.exempt(control_blp)
     csrf.exempt(protocols_blp)
     csrf.exempt(roadmaps_blp)
     csrf.exempt(cycle_blp)
+    csrf.exempt(inbox_blp)
     # flask-smorest installs an app-wide error handler; the app's own one (HTML for pages, the
     # stable JSON shape under /api/) must win.
     from werkzeug.exceptions import HTTPException

@@ -131,7 +131,8 @@ def create_decision(data, meeting_id: int):
 @blp.arguments(AssignmentQuerySchema, location="query")
 @blp.response(200, AssignmentSchema(many=True))
 def list_assignments(args):
-    """Assignments visible to the user; `at` evaluates «overdue» as of that date."""
+    """Assignments visible to the user in the order of their ids; `at` evaluates «overdue» as of
+    that date. Page on with `after_id` = the last id received."""
     f = queries.BoardFilter(
         status=args["status"],
         organization_id=args["organization_id"],
@@ -139,7 +140,14 @@ def list_assignments(args):
         overdue=args["overdue"],
         at=args["at"],
     )
-    rows = queries.board_rows(db.session, g.api_user, f, limit=args["limit"], offset=args["offset"])
+    rows = queries.by_id(
+        db.session,
+        g.api_user,
+        f,
+        limit=args["limit"],
+        after_id=args["after_id"],
+        offset=args["offset"],
+    )
     return mark_overdue(rows, args["at"])
 
 

@@ -6,6 +6,8 @@ from tracker.core.models import MAX_ID
 from tracker.meetings.models import MEETING_KINDS
 from tracker.roadmaps.models import ActionStatus
 
+MAX_OFFSET = 10_000  # deeper pages go by after_id (an offset makes the server skip every row)
+
 
 class Id(fields.Int):
     """An object's id: a positive 32-bit integer; any other number names nothing (422)."""
@@ -177,7 +179,18 @@ class AssignmentQuerySchema(Schema):
     overdue = fields.Bool(load_default=False)
     at = fields.Date(load_default=None, metadata={"description": "Просрочка на эту дату"})
     limit = fields.Int(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Int(load_default=0, validate=validate.Range(min=0, max=MAX_ID))
+    after_id = Id(
+        load_default=None,
+        metadata={
+            "description": "Следующая страница: поручения с id больше этого (id последней "
+            "строки предыдущей страницы)"
+        },
+    )
+    offset = fields.Int(
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_OFFSET),
+        metadata={"description": f"Не больше {MAX_OFFSET}; дальше листайте по after_id"},
+    )
 
 
 class ReportSchema(Schema):
@@ -424,3 +437,26 @@ class RoadMapVersionSchema(Schema):
     review_comment = fields.Str(allow_none=True)
     action_comments = fields.Dict()
     snapshot = fields.Dict()
+
+
+class InboxRowSchema(Schema):
+    kind = fields.Str(metadata={"description": "report, extension, overdue, due, returned, …"})
+    object_id = fields.Int(metadata={"description": "the assignment, request, map or campaign"})
+    title = fields.Str()
+    detail = fields.Str()
+    link = fields.Str(metadata={"description": "the page to open, a path inside the app"})
+    due_date = fields.Date(allow_none=True)
+    state = fields.Str(allow_none=True)
+
+
+class InboxSectionSchema(Schema):
+    key = fields.Str()
+    title = fields.Function(lambda s: str(s.title))
+    count = fields.Int(metadata={"description": "all items; `items` holds the first ten"})
+    items = fields.List(fields.Nested(InboxRowSchema), attribute="rows")
+
+
+class InboxSchema(Schema):
+    role = fields.Str(metadata={"description": "staff or school"})
+    total = fields.Int()
+    sections = fields.List(fields.Nested(InboxSectionSchema))

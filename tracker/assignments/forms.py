@@ -47,3 +47,29 @@ class BoardFilterForm(Form):
     at = DateField(_l("На дату"), validators=[Optional()])
     period_start = DateField(_l("Сроки с"), validators=[Optional()])
     period_end = DateField(_l("по"), validators=[Optional()])
+    due_period = SelectField(
+        _l("Срок"),
+        choices=[
+            ("", _l("— любой —")),
+            ("overdue", _l("просрочено")),
+            ("week", _l("в ближайшие 7 дней")),
+            ("month", _l("в ближайшие 30 дней")),
+            ("later", _l("позже чем через 30 дней")),
+            ("none", _l("без срока")),
+        ],
+        validators=[Optional()],
+    )
+    tab = SelectField(
+        _l("Вкладка"),
+        choices=[("", _l("все")), ("open", _l("в работе")), ("done", _l("исполненные"))],
+        validators=[Optional()],
+    )
+    group = SelectField(
+        _l("Порядок"),
+        choices=[("", _l("по сроку")), ("decision", _l("по совещаниям и решениям"))],
+        validators=[Optional()],
+    )
+
+
+class SavedFilterForm(Form):
+    name = StringField(_l("Название фильтра"), validators=[DataRequired(), Length(max=80)])

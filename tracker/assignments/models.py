@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core import clock
 from tracker.core.models import Timestamped, UTCDateTime, one_of
-from tracker.core.permissions import register_visibility
+from tracker.core.permissions import register_owned, register_visibility
 from tracker.extensions import db
 
 # назначено → в работе → отчёт представлен → исполнено | на доработке; отменено
@@ -86,7 +86,15 @@ class Assignment(Timestamped, db.Model):
 
 class ExecutionReport(db.Model):
     __tablename__ = "execution_reports"
-    __table_args__ = (one_of("state", REPORT_STATES),)
+    __table_args__ = (
+        one_of("state", REPORT_STATES),
+        # the board's text search finds reports too (see ix_decisions_text_search)
+        sa.Index(
+            "ix_execution_reports_text_search",
+            sa.text("to_tsvector('russian'::regconfig, text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(
@@ -139,4 +147,27 @@ class ExtensionRequest(db.Model):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
 
+SAVED_FILTER_PAGES = ("board", "my")
+
+
+class SavedFilter(db.Model):
+    """A person's named filter of the board or of «Мои поручения»: the page's query arguments,
+    re-written from the validated filter, so opening it is the same as filling the form again."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (
+        one_of("page", SAVED_FILTER_PAGES),
+        sa.UniqueConstraint("user_id", "page", "name", name="uq_saved_filters_user_page_name"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    page: Mapped[str] = mapped_column(sa.String(8), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    query: Mapped[str] = mapped_column(sa.String(2000), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+
+
 register_visibility(Assignment, "assignment.view", Assignment.organization_id)
+register_owned(SavedFilter, SavedFilter.user_id)

@@ -1,67 +1,137 @@
-"""E-mails about assignments: one function per event, one template pair each, queued in the
-transaction of the change (a change that rolls back sends nothing)."""
+"""Events about assignments: one function per event, one template pair each, told through
+`notify.events.tell` in the transaction of the change (a change that rolls back tells nobody)."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from tracker.core.i18n import _
 from tracker.core.permissions import can
 from tracker.core.tenancy import User
-from tracker.core.urls import external_url
+from tracker.core.urls import app_path, external_url
 from tracker.extensions import db
-from tracker.notify.events import executors, is_muted
+from tracker.notify.events import Event, department_staff, executors, is_muted, tell
 from tracker.notify.services import queue_mail
 
 
-def _send(assignment, event: str, ref: object, recipients: list[User], **context) -> None:
-    if is_muted():
-        return
-    decision = assignment.decision
-    # The letter quotes the assignment: only people who may see it on the page get it.
-    readers = {
-        u.id: u
+def _readers(assignment, recipients: list[User | None]) -> list[User]:
+    """The event quotes the assignment: only people who may see it on the page are told."""
+    return [
+        u
         for u in recipients
         if u is not None
         and u.active
         and (u.id == assignment.assignee_id or can(u, "assignment.view", assignment.organization))
+    ]
+
+
+def _context(assignment, **extra: Any) -> dict[str, Any]:
+    decision = assignment.decision
+    return {
+        "assignment": assignment,
+        "decision": decision,
+        "meeting": decision.meeting,
+        "link": external_url("assignments.detail", assignment_id=assignment.id),
+        "settings_link": external_url("notify.settings"),
+        **extra,
     }
-    for user in readers.values():
+
+
+# Where each event's notification opens the assignment page: at the part to act on.
+ANCHORS = {"reported": "review", "extension_requested": "extensions"}
+
+
+def _tell(assignment, event: str, ref: object, title: str, people, **extra: Any) -> None:
+    anchor = ANCHORS.get(event, "")
+    tell(
+        db.session,
+        Event(
+            kind=f"assignment.{event}",
+            key=f"assignment:{assignment.id}:{event}:{ref}",
+            title=title,
+            link=app_path("assignments.detail", assignment_id=assignment.id)
+            + (f"#{anchor}" if anchor else ""),
+            template=f"assignment_{event}",
+            context=_context(assignment, **extra),
+            assignment_id=assignment.id,
+        ),
+        _readers(assignment, people),
+    )
+
+
+def controllers(assignment) -> list[User]:
+    """Who acts on a school's report or request: the decision's controller, or, when it names
+    none, the staff of the department that made the decision."""
+    decision = assignment.decision
+    if decision.controller is not None:
+        return [decision.controller]
+    department_id = decision.organization_id or (
+        decision.meeting.organization_id if decision.meeting else None
+    )
+    return department_staff(db.session, department_id)
+
+
+def _point(assignment) -> str:
+    return assignment.decision.number or "—"
+
+
+def assignment_created(assignment, recipients: list[User] | None = None) -> None:
+    """`recipients`: the executors, when the caller has looked them up for many at once."""
+    if is_muted():
+        return
+    people = executors(db.session, assignment) if recipients is None else recipients
+    for user in _readers(assignment, people):
         queue_mail(
             db.session,
             recipient=user,
-            kind=f"assignment.{event}",
-            key=f"assignment:{assignment.id}:{event}:{ref}:user:{user.id}",
-            template=f"assignment_{event}",
-            context={
-                "assignment": assignment,
-                "decision": decision,
-                "meeting": decision.meeting,
-                "link": external_url("assignments.detail", assignment_id=assignment.id),
-                "settings_link": external_url("notify.settings"),
-                **context,
-            },
+            kind="assignment.created",
+            key=f"assignment:{assignment.id}:created:{assignment.id}:user:{user.id}",
+            template="assignment_created",
+            context=_context(assignment),
             assignment_id=assignment.id,
         )
 
 
-def assignment_created(assignment) -> None:
-    _send(assignment, "created", assignment.id, executors(db.session, assignment))
-
-
 def report_submitted(assignment, report) -> None:
-    controller = assignment.decision.controller
-    if controller is not None:
-        from tracker.notify.reminders import notify_mode
+    title = _(
+        "Отчёт на проверку: %(org)s, п. %(point)s",
+        org=assignment.organization.short_name,
+        point=_point(assignment),
+    )
+    _tell(assignment, "reported", report.id, title, controllers(assignment), report=report)
 
-        if notify_mode(controller) == "each":
-            _send(assignment, "reported", report.id, [controller], report=report)
+
+def extension_requested(assignment, request) -> None:
+    title = _(
+        "Просят перенести срок: %(org)s, п. %(point)s — до %(date)s",
+        org=assignment.organization.short_name,
+        point=_point(assignment),
+        date=request.proposed_date.strftime("%d.%m.%Y"),
+    )
+    people = controllers(assignment)
+    _tell(assignment, "extension_requested", request.id, title, people, request=request)
 
 
 def report_reviewed(assignment, report, accepted: bool) -> None:
     people = [report.author, *executors(db.session, assignment)]
+    if accepted:
+        title = _("Отчёт принят: п. %(point)s", point=_point(assignment))
+    else:
+        title = _("Отчёт возвращён на доработку: п. %(point)s", point=_point(assignment))
     event = "accepted" if accepted else "returned"
-    _send(assignment, event, report.id, people, report=report)
+    _tell(assignment, event, report.id, title, people, report=report)
 
 
 def extension_decided(assignment, request) -> None:
     people = [request.requested_by, *executors(db.session, assignment)]
-    event = "extension_granted" if request.state == "granted" else "extension_refused"
-    _send(assignment, event, request.id, people, request=request)
+    if request.state == "granted":
+        event = "extension_granted"
+        title = _(
+            "Срок перенесён на %(date)s: п. %(point)s",
+            date=request.proposed_date.strftime("%d.%m.%Y"),
+            point=_point(assignment),
+        )
+    else:
+        event = "extension_refused"
+        title = _("В переносе срока отказано: п. %(point)s", point=_point(assignment))
+    _tell(assignment, event, request.id, title, people, request=request)

@@ -4,11 +4,13 @@ Every query starts from `visible_to`, so pages, exports, feeds and the API show 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from tracker.assignments.models import OPEN_STATES, Assignment, ExecutionReport
@@ -32,6 +34,9 @@ class BoardFilter:
     at: date | None = None  # evaluate «overdue» as of this local date
     period_start: date | None = None  # deadlines within the period (figures)
     period_end: date | None = None
+    tab: str | None = None  # "open" (not closed yet) or "done"
+    due_period: str | None = None  # one of DUE_PERIODS
+    group: str | None = None  # "decision": grouped by meeting and decision, else by deadline
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_args(self) -> dict[str, Any]:
@@ -44,8 +49,21 @@ class BoardFilter:
         return out
 
 
+TABS = ("open", "done")
+DUE_PERIODS = ("overdue", "week", "month", "later", "none")
+
+
 def local_today_by_zone(session: Session) -> dict[str, date]:
-    zones = session.scalars(sa.select(Organization.timezone).distinct())
+    """Today's date in each organization's zone. The zones are read once per request (a page
+    asks for «overdue» in its count, rows and figures)."""
+    if has_request_context():
+        zones = g.get("organization_zones")
+        if zones is None:
+            zones = g.organization_zones = list(
+                session.scalars(sa.select(Organization.timezone).distinct())
+            )
+    else:
+        zones = list(session.scalars(sa.select(Organization.timezone).distinct()))
     return {tz: clock.today(tz) for tz in zones}
 
 
@@ -62,7 +80,33 @@ def overdue_clause(session: Session, at: date | None = None) -> sa.ColumnElement
     return sa.and_(open_, sa.or_(*per_zone)) if per_zone else sa.false()
 
 
-def search_clause(q: str) -> sa.ColumnElement[bool]:
+# PostgreSQL's own full-text search, Russian stems: «педсовет» finds «ПЕДСОВЕТЕ»
+SEARCH_CONFIG = "russian"
+_WORD = re.compile(r"\w+")
+
+
+def search_vector(column: Any) -> sa.ColumnElement[Any]:
+    """The indexed expression (migration 0011_i16 builds a GIN index on exactly this)."""
+    return sa.func.to_tsvector(sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"), column)
+
+
+def search_clause(session: Session, q: str) -> sa.ColumnElement[bool]:
+    """Decisions and execution reports that hold the words of `q`. On PostgreSQL each word is
+    a stem prefix in a tsquery («докум» finds «документ»), answered from the GIN indexes; on
+    SQLite (and for a query without letters or digits) a plain case-insensitive substring."""
+    words = _WORD.findall(q.lower())[:16]
+    if words and session.get_bind().dialect.name == "postgresql":
+        # \w+ leaves no tsquery syntax (& | ! ( ) : * ' \) in a word: the words are safe
+        query = sa.func.to_tsquery(
+            sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"),
+            " & ".join(f"{word}:*" for word in words),
+        )
+        in_reports = sa.select(ExecutionReport.assignment_id).where(
+            search_vector(ExecutionReport.text).bool_op("@@")(query)
+        )
+        return sa.or_(
+            search_vector(Decision.text).bool_op("@@")(query), Assignment.id.in_(in_reports)
+        )
     pattern = f"%{q.strip().lower()}%"
     in_reports = sa.select(ExecutionReport.assignment_id).where(
         sa.func.lower(ExecutionReport.text).like(pattern)
@@ -104,13 +148,33 @@ def assignments_query(session: Session, user: User | None, f: BoardFilter) -> sa
             Assignment.due_date >= start,
             Assignment.due_date <= start + timedelta(days=f.due_within),
         )
+    if f.tab == "open":
+        query = query.where(Assignment.status.notin_(("done", "cancelled")))
+    elif f.tab == "done":
+        query = query.where(Assignment.status == "done")
+    if f.due_period:
+        query = query.where(due_period_clause(session, f.due_period, f.at))
     if f.period_start:
         query = query.where(Assignment.due_date >= f.period_start)
     if f.period_end:
         query = query.where(Assignment.due_date <= f.period_end)
     if f.q and f.q.strip():
-        query = query.where(search_clause(f.q))
+        query = query.where(search_clause(session, f.q))
     return query
+
+
+def due_period_clause(session: Session, period: str, at: date | None) -> sa.ColumnElement[bool]:
+    """«просрочено», «в ближайшие 7 дней», «в ближайшие 30 дней», «позже», «без срока»."""
+    if period == "overdue":
+        return overdue_clause(session, at)
+    if period == "none":
+        return Assignment.due_date.is_(None)
+    start = at or clock.today(clock_zone())
+    if period == "later":
+        return Assignment.due_date > start + timedelta(days=30)
+    days = 7 if period == "week" else 30
+    end = start + timedelta(days=days)
+    return sa.and_(Assignment.due_date >= start, Assignment.due_date <= end)
 
 
 def clock_zone() -> str:
@@ -134,6 +198,67 @@ def board_rows(
         )
     )
     return list(session.scalars(query.limit(limit).offset(offset)).unique())
+
+
+def page_rows(
+    session: Session, user: User | None, f: BoardFilter, limit: int, offset: int = 0
+) -> list[Assignment]:
+    """One page of the board's order with only what a list row shows: the decision's number,
+    text and deadline words, the meeting's date (not its attendees or minutes)."""
+    lean = (
+        contains_eager(Assignment.decision).load_only(
+            Decision.id,
+            Decision.meeting_id,
+            Decision.number,
+            Decision.text,
+            Decision.deadline_text,
+            Decision.position,
+        ),
+        contains_eager(Assignment.decision)
+        .contains_eager(Decision.meeting)
+        .load_only(Meeting.id, Meeting.held_on),
+        contains_eager(Assignment.organization),
+    )
+    query = (
+        assignments_query(session, user, f)
+        .options(*lean)
+        .order_by(
+            Meeting.held_on.desc().nulls_last(),
+            Decision.meeting_id,
+            Decision.position,
+            Organization.short_name,
+            Assignment.id,
+        )
+    )
+    return list(session.scalars(query.limit(limit).offset(offset)).unique())
+
+
+def by_id(
+    session: Session,
+    user: User | None,
+    f: BoardFilter,
+    limit: int,
+    after_id: int | None = None,
+    offset: int = 0,
+) -> list[Assignment]:
+    """A page in the order of ids (keyset: the ones after `after_id`), with the decision's
+    meeting and deadline words and the organization's name and zone: what the API's row says.
+    The primary key's index gives the order, so a page costs the same deep in the list."""
+    query = (
+        assignments_query(session, user, f)
+        .options(
+            contains_eager(Assignment.decision).load_only(
+                Decision.id, Decision.meeting_id, Decision.deadline_text
+            ),
+            contains_eager(Assignment.organization).load_only(
+                Organization.id, Organization.short_name, Organization.timezone
+            ),
+        )
+        .order_by(Assignment.id)
+    )
+    if after_id is not None:
+        query = query.where(Assignment.id > after_id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
 
 
 def count(session: Session, user: User | None, f: BoardFilter) -> int:
@@ -209,17 +334,29 @@ def figures(session: Session, user: User | None, f: BoardFilter) -> list[Figures
     return sorted(result, key=lambda x: natural_key(x.organization.short_name))
 
 
-def my_assignments(session: Session, user: User, at: date | None = None) -> list[Assignment]:
-    """What the user's organizations must do: overdue first, then the soonest deadline."""
-    f = BoardFilter(at=at)
-    query = assignments_query(session, user, f).where(
-        Assignment.status.notin_(("done", "cancelled"))
-    )
-    overdue = overdue_clause(session, at)
-    query = query.order_by(
-        sa.case((overdue, 0), else_=1),
-        Assignment.due_date.is_(None),
-        Assignment.due_date,
-        Decision.position,
-    ).options(*EAGER, selectinload(Assignment.reports))
-    return list(session.scalars(query).unique())
+def my_assignments(
+    session: Session, user: User, f: BoardFilter, limit: int = 50, offset: int = 0
+) -> list[Assignment]:
+    """What the user's organizations must do, one page of it: by default overdue first, then
+    the soonest deadline; grouped, by meeting (newest first) and decision. A fixed number of
+    statements whatever the page's length: everything a row shows is loaded with it."""
+    query = assignments_query(session, user, f)
+    if f.group == "decision":
+        query = query.order_by(
+            Meeting.held_on.desc().nulls_last(),
+            Decision.meeting_id,
+            Decision.position,
+            Decision.id,
+            Organization.short_name,
+            Assignment.id,
+        )
+    else:
+        query = query.order_by(
+            sa.case((overdue_clause(session, f.at), 0), else_=1),
+            Assignment.due_date.is_(None),
+            Assignment.due_date,
+            Decision.position,
+            Assignment.id,
+        )
+    query = query.options(*EAGER, selectinload(Assignment.assignee))
+    return list(session.scalars(query.limit(limit).offset(offset)).unique())

@@ -25,8 +25,9 @@ from tracker.assignments.forms import (
     ExtensionForm,
     ReportForm,
     ReviewForm,
+    SavedFilterForm,
 )
-from tracker.assignments.models import OPEN_STATES, Assignment, ExtensionRequest
+from tracker.assignments.models import OPEN_STATES, Assignment, ExtensionRequest, SavedFilter
 from tracker.core import files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment, Comment
@@ -50,7 +51,9 @@ def authenticated():
     pass
 
 
-def board_filter_from_request() -> tuple[BoardFilterForm, queries.BoardFilter]:
+def board_filter_from_request(
+    default_tab: str | None = None,
+) -> tuple[BoardFilterForm, queries.BoardFilter]:
     form = BoardFilterForm(request.args)
     meetings = db.session.scalars(
         sa.select(Meeting).where(visible_to(current_user, Meeting)).order_by(Meeting.held_on.desc())
@@ -73,8 +76,11 @@ def board_filter_from_request() -> tuple[BoardFilterForm, queries.BoardFilter]:
     form.status.choices = STATUS_CHOICES
     if request.args and not form.validate():
         flash(_("Фильтр содержит ошибки; показаны все поручения."), "warning")
-        return form, queries.BoardFilter()
+        return form, queries.BoardFilter(tab=default_tab)
     return form, queries.BoardFilter(
+        tab=form.tab.data or (None if "tab" in request.args else default_tab),
+        due_period=form.due_period.data or None,
+        group=form.group.data or None,
         meeting_id=form.meeting_id.data or None,
         direction_id=form.direction_id.data or None,
         organization_id=form.organization_id.data or None,
@@ -94,13 +100,10 @@ def board():
     ):
         return redirect(url_for("assignments.mine"))
     form, f = board_filter_from_request()
-    per_page = 300
     total = queries.count(db.session, current_user, f)
-    pages = max((total + per_page - 1) // per_page, 1)
-    # Any page number asked for lands on a page that exists.
-    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    page, pages = page_of(total, BOARD_PER_PAGE)
     rows = queries.board_rows(
-        db.session, current_user, f, limit=per_page, offset=(page - 1) * per_page
+        db.session, current_user, f, limit=BOARD_PER_PAGE, offset=(page - 1) * BOARD_PER_PAGE
     )
     return render_template(
         "assignments/board.html",
@@ -113,6 +116,28 @@ def board():
         pages=pages,
         overdue_ids=overdue_ids(rows, f.at),
         labels=services.STATE_LABELS,
+        saved_filters=saved_filters("board"),
+        save_form=SavedFilterForm(),
+    )
+
+
+BOARD_PER_PAGE = 300
+MY_PER_PAGE = 50
+
+
+def page_of(total: int, per_page: int) -> tuple[int, int]:
+    """The page asked for, clamped to one that exists, and the number of pages."""
+    pages = max((total + per_page - 1) // per_page, 1)
+    return min(max(request.args.get("page", 1, type=int), 1), pages), pages
+
+
+def saved_filters(page: str) -> list[SavedFilter]:
+    return list(
+        db.session.scalars(
+            sa.select(SavedFilter)
+            .where(visible_to(current_user, SavedFilter), SavedFilter.page == page)
+            .order_by(SavedFilter.name)
+        )
     )
 
 
@@ -122,14 +147,67 @@ def overdue_ids(rows: list[Assignment], at: date | None) -> set[int]:
 
 @bp.route("/my")
 def mine():
-    at = request.args.get("at", type=_date_arg)
-    rows = queries.my_assignments(db.session, current_user, at)
+    form, f = board_filter_from_request(default_tab="open")
+    total = queries.count(db.session, current_user, f)
+    page, pages = page_of(total, MY_PER_PAGE)
+    rows = queries.my_assignments(
+        db.session, current_user, f, limit=MY_PER_PAGE, offset=(page - 1) * MY_PER_PAGE
+    )
     return render_template(
         "assignments/mine.html",
+        form=form,
+        filter=f,
         rows=rows,
-        overdue_ids=overdue_ids(rows, at),
+        total=total,
+        page=page,
+        pages=pages,
+        overdue_ids=overdue_ids(rows, f.at),
         labels=services.STATE_LABELS,
+        saved_filters=saved_filters("my"),
+        save_form=SavedFilterForm(),
     )
+
+
+FILTER_PAGES = {"board": "assignments.board", "my": "assignments.mine"}
+
+
+@bp.route("/filters/<page>", methods=["POST"])
+def save_filter(page: str):
+    """Save the filter in the query string (validated as the page validates it) under a name."""
+    if page not in FILTER_PAGES:
+        abort(404)
+    _form, f = board_filter_from_request(default_tab="open" if page == "my" else None)
+    back = url_for(FILTER_PAGES[page], **f.as_args())
+    form = SavedFilterForm()
+    if not form.validate_on_submit():
+        flash(_("Назовите фильтр (не длиннее 80 знаков)."), "danger")
+        return redirect(back)
+    try:
+        services.save_filter(db.session, current_user, page, form.name.data, f.as_args())
+    except services.AssignmentError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(back)
+    db.session.commit()
+    flash(_("Фильтр «%(name)s» сохранён.", name=form.name.data.strip()), "success")
+    return redirect(back)
+
+
+@bp.route("/filters/<int:filter_id>")
+def open_filter(filter_id: int):
+    saved = get_visible_or_404(current_user, SavedFilter, filter_id)
+    target = url_for(FILTER_PAGES[saved.page])
+    return redirect(f"{target}?{saved.query}" if saved.query else target)
+
+
+@bp.route("/filters/<int:filter_id>/delete", methods=["POST"])
+def delete_filter(filter_id: int):
+    saved = get_visible_or_404(current_user, SavedFilter, filter_id)
+    page = saved.page
+    services.delete_filter(db.session, current_user, saved)
+    db.session.commit()
+    flash(_("Фильтр удалён."), "success")
+    return redirect(url_for(FILTER_PAGES[page]))
 
 
 @bp.route("/assignments/<int:assignment_id>")
@@ -305,13 +383,26 @@ def attachment(attachment_id: int):
     )
 
 
+ORGANIZATION_PAGE = 50  # rows of one organization's page
+
+
 @bp.route("/organizations/<int:org_id>")
 def organization(org_id: int):
-    """One organization's assignments and discipline: who is behind, and on what."""
+    """One organization's assignments and discipline: who is behind, and on what. The figures
+    are one aggregate over all of them; the list shows one page of rows."""
     org = get_visible_or_404(current_user, Organization, org_id)
     at = request.args.get("at", type=_date_arg)
     f = queries.BoardFilter(organization_id=org.id, at=at)
-    rows = queries.board_rows(db.session, current_user, f, limit=500)
+    total = queries.count(db.session, current_user, f)
+    pages = max((total + ORGANIZATION_PAGE - 1) // ORGANIZATION_PAGE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    rows = queries.page_rows(
+        db.session,
+        current_user,
+        f,
+        limit=ORGANIZATION_PAGE,
+        offset=(page - 1) * ORGANIZATION_PAGE,
+    )
     figures = queries.figures(db.session, current_user, f)
     return render_template(
         "assignments/organization.html",
@@ -320,7 +411,10 @@ def organization(org_id: int):
         figures=figures[0] if figures else None,
         overdue_ids=overdue_ids(rows, at),
         labels=services.STATE_LABELS,
-        total=queries.count(db.session, current_user, f),
+        total=total,
+        page=page,
+        pages=pages,
+        at=at,
     )
 
 

@@ -16,6 +16,8 @@ ORG_KINDS = ("region", "department", "school", "kindergarten", "additional", "ce
 SCHOOL_KINDS = ("school", "kindergarten", "additional", "center")
 ROLES = ("admin", "staff", "director", "school_staff")
 NOTIFY_MODES = ("each", "digest")
+# Events (a report to check, a return, an extension decided): a letter at once, or in the digest.
+EVENT_MAIL_MODES = ("now", "digest")
 
 
 class Organization(Timestamped, db.Model):
@@ -38,7 +40,9 @@ class Organization(Timestamped, db.Model):
     full_name: Mapped[str] = mapped_column(sa.Text, nullable=False)
     municipality: Mapped[str | None] = mapped_column(sa.String(255))
     email: Mapped[str | None] = mapped_column(sa.String(255))
-    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False, default="Europe/Moscow")
+    timezone: Mapped[str] = mapped_column(
+        sa.String(64), nullable=False, default="Europe/Moscow", index=True
+    )
     aliases: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     # Stable external key (demo data, imports); lets a re-run find the row it made before.
     key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
@@ -58,7 +62,10 @@ class Organization(Timestamped, db.Model):
 
 class User(UserMixin, Timestamped, db.Model):
     __tablename__ = "users"
-    __table_args__ = (one_of("notify_mode", NOTIFY_MODES),)
+    __table_args__ = (
+        one_of("notify_mode", NOTIFY_MODES),
+        one_of("event_mail", EVENT_MAIL_MODES),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(255), nullable=False, unique=True)
@@ -69,6 +76,9 @@ class User(UserMixin, Timestamped, db.Model):
     active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     notify_mode: Mapped[str | None] = mapped_column(sa.String(10))
+    event_mail: Mapped[str] = mapped_column(
+        sa.String(10), nullable=False, default="now", server_default="now"
+    )
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Permanent (5xx) mail failures in a row; at three the address is marked undeliverable.
     bounce_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)

@@ -21,3 +21,11 @@ def external_url(endpoint: str, **values: object) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def app_path(endpoint: str, **values: object) -> str:
+    """A path inside the app («/assignments/42»), inside or outside a request: what a
+    notification stores, so it opens on whatever host the reader uses."""
+    from flask import current_app
+
+    return current_app.url_map.bind("localhost").build(endpoint, values)

@@ -233,6 +233,9 @@ def ru_date(value: date | datetime | None, fmt: str = "d MMMM y") -> str:
 
 
 def short_date(value: date | datetime | None) -> str:
+    """«27.02.2023»: digits in every locale, so a plain date skips Babel (lists show hundreds)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return f"{value.day:02d}.{value.month:02d}.{value.year}"
     return ru_date(value, "dd.MM.y")
 
 

@@ -169,8 +169,14 @@ class Measurement(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("indicator_id", "organization_id", "period"),
         sa.Index("ix_measurements_org_period", "organization_id", "period"),
-        # «values of this indicator in this year» (the cycle board, the analysis)
-        sa.Index("ix_measurements_indicator_period", "indicator_id", "period"),
+        # «values of this indicator in this year» (the cycle board, the analysis); on PostgreSQL
+        # the organization and the value ride in the index, so averages read the index alone
+        sa.Index(
+            "ix_measurements_indicator_period",
+            "indicator_id",
+            "period",
+            postgresql_include=["organization_id", "value"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
 
 from tracker.assignments.services import STATE_LABELS
 from tracker.core import clock, files
@@ -136,13 +137,14 @@ def direction(direction_id: int):
     summaries = services.direction_summary(db.session, current_user, item, department)
     within = Organization.path.like(department.path + "%")
 
-    def listed(model: Any, order: Any) -> list[Any]:
+    def listed(model: Any, order: Any, *options: Any) -> list[Any]:
         return list(
             db.session.scalars(
                 sa.select(model)
                 .join(Organization, Organization.id == model.organization_id)
                 .where(model.direction_id == item.id, within, visible_to(current_user, model))
                 .order_by(order)
+                .options(*options)
             )
         )
 
@@ -151,9 +153,9 @@ def direction(direction_id: int):
         department=department,
         direction=item,
         summaries=summaries,
-        goals=listed(Goal, Goal.id),
+        goals=listed(Goal, Goal.id, selectinload(Goal.indicators)),
         campaigns=listed(MonitoringCampaign, MonitoringCampaign.id.desc()),
-        analyses=listed(Analysis, Analysis.id.desc()),
+        analyses=listed(Analysis, Analysis.id.desc(), selectinload(Analysis.recommendations)),
         reviews=listed(EffectivenessReview, EffectivenessReview.id.desc()),
         may_manage=can(current_user, "cycle.manage", department),
         units=services.UNIT_LABELS,
@@ -259,11 +261,18 @@ def new_indicator():
     return render_template("cycle/form.html", form=form, title=_("Новый показатель"))
 
 
+SCHOOLS_PAGE = 100  # organizations per page of an indicator's table
+
+
 @bp.route("/indicators/<int:indicator_id>")
 def indicator(indicator_id: int):
     item = get_visible_or_404(current_user, Indicator, indicator_id)
     department = db.session.get(Organization, item.organization_id)
     periods, schools = services.indicator_by_school(db.session, current_user, item, department)
+    # a region has a thousand schools: the table shows a page of them, the header counts all
+    pages = max((len(schools) + SCHOOLS_PAGE - 1) // SCHOOLS_PAGE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
+    at_risk = sum(1 for s in schools if s.at_risk)
     summary = None
     if item.direction_id:
         (summary,) = services.direction_summary(
@@ -273,7 +282,11 @@ def indicator(indicator_id: int):
         "cycle/indicator.html",
         indicator=item,
         periods=periods,
-        schools=schools,
+        schools=schools[(page - 1) * SCHOOLS_PAGE : page * SCHOOLS_PAGE],
+        total=len(schools),
+        at_risk=at_risk,
+        page=page,
+        pages=pages,
         summary=summary,
         units=services.UNIT_LABELS,
         plain=services.plain,

@@ -86,6 +86,12 @@ class Decision(DeadlineColumns, Timestamped, db.Model):
             name="cycle_stage_valid",
         ),
         sa.CheckConstraint("meeting_id IS NOT NULL OR organization_id IS NOT NULL", name="owner"),
+        # the board's text search (PostgreSQL: Russian stems, GIN; SQLite searches plainly)
+        sa.Index(
+            "ix_decisions_text_search",
+            sa.text("to_tsvector('russian'::regconfig, text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

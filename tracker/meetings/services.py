@@ -19,6 +19,7 @@ from tracker.core.models import get_by_id
 from tracker.core.permissions import can, visible_to
 from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import AgendaItem, Decision, Meeting
+from tracker.notify.events import directors_of
 
 
 class MeetingError(ValueError):
@@ -80,24 +81,27 @@ def add_decision(
     cycle_stage: str | None = None,
     needs_report: bool = True,
     actor: User | None = None,
+    position: int | None = None,
 ) -> Decision:
     """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable).
 
     ``needs_report`` False: a decision nobody reports on («принять к сведению», «утвердить
-    прилагаемый …»); the caller creates no assignments for it."""
+    прилагаемый …»); the caller creates no assignments for it. ``position``: where it goes,
+    when the caller adds many in order (otherwise after the meeting's last)."""
     if not text.strip():
         raise MeetingError(_("Текст пункта решения не может быть пустым."))
     check_controller(meeting, controller)
     check_direction(session, direction_id)
     deadline = parse_deadline(deadline_text, today=meeting.held_on)
-    position = (
-        session.scalar(
-            sa.select(sa.func.coalesce(sa.func.max(Decision.position), 0)).where(
-                Decision.meeting_id == meeting.id
+    if position is None:
+        position = (
+            session.scalar(
+                sa.select(sa.func.coalesce(sa.func.max(Decision.position), 0)).where(
+                    Decision.meeting_id == meeting.id
+                )
             )
+            + 1
         )
-        + 1
-    )
     decision = Decision(
         meeting=meeting,
         organization_id=meeting.organization_id,
@@ -273,9 +277,14 @@ def fan_out(
             existing_people.add(person.id)
     session.add_all(created)
     session.flush()
+    # one statement for the audit rows and one for the directors, however many executors
+    audit.record_many(actor, "assignment.create", created, decision_id=decision.id)
+    directors = directors_of(session, [a.organization_id for a in created if a.assignee_id is None])
     for assignment in created:
-        audit.record(actor, "assignment.create", assignment, decision_id=decision.id)
-        notifications.assignment_created(assignment)
+        recipients = (
+            None if assignment.assignee_id else directors.get(assignment.organization_id, [])
+        )
+        notifications.assignment_created(assignment, recipients)
     return created
 
 
@@ -349,25 +358,18 @@ def visible_meetings(session: Session, user: User, limit: int | None = None) -> 
     return list(session.scalars(query))
 
 
-def visible_decisions(
-    session: Session, user: User, meeting: Meeting | None = None, limit: int | None = None
-) -> list[Decision]:
-    query = sa.select(Decision).where(visible_to(user, Decision))
-    if meeting is not None:
-        query = query.where(Decision.meeting_id == meeting.id).order_by(Decision.position)
-    else:
-        query = query.join(Meeting, isouter=True).order_by(
-            Meeting.held_on.desc(), Decision.position
-        )
-    if limit:
-        query = query.limit(limit)
+def visible_decisions(session: Session, user: User, meeting: Meeting) -> list[Decision]:
+    query = (
+        sa.select(Decision)
+        .where(visible_to(user, Decision), Decision.meeting_id == meeting.id)
+        .order_by(Decision.position)
+    )
     return list(session.scalars(query.options(selectinload(Decision.meeting))))
 
 
 def home_overview(session: Session, user: User) -> dict[str, Any]:
     return {
-        "meetings": visible_meetings(session, user, limit=20),
-        "decisions": visible_decisions(session, user, limit=30),
+        "meetings": visible_meetings(session, user, limit=10),
         "organizations": session.scalars(
             sa.select(Organization)
             .where(visible_to(user, Organization))

@@ -18,6 +18,14 @@ class SettingsForm(Form):
         ],
         validators=[DataRequired()],
     )
+    event_mail = RadioField(
+        _l("Как присылать события: отчёт на проверку, просьба о переносе, возврат, приём отчёта"),
+        choices=[
+            ("now", _l("Сразу, отдельным письмом")),
+            ("digest", _l("В ежедневной сводке")),
+        ],
+        validators=[DataRequired()],
+    )
 
 
 def day_list(_form, field) -> None:

@@ -108,6 +108,41 @@ class ReminderPolicy(db.Model):
     send_hour: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=9)
 
 
+class Notification(db.Model):
+    """An event in the app for one person: a report to check, a return, a granted extension.
+    Written in the transaction of the change, beside its letter; opening it marks it read."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # The top bar counts a person's unread events on every page.
+        sa.Index(
+            "ix_notifications_unread",
+            "user_id",
+            sqlite_where=sa.text("read_at IS NULL"),
+            postgresql_where=sa.text("read_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The event's own key, e.g. "assignment:42:reported:7:user:3": a re-run adds nothing.
+    key: Mapped[str] = mapped_column(sa.String(255), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    title: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    # A path inside the app (not a full URL): where opening the notification leads.
+    link: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    assignment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("assignments.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user = relationship("User")
+    assignment = relationship("Assignment")
+
+
 CALENDAR_DAY_KINDS = ("holiday", "workday")
 
 

@@ -28,7 +28,7 @@ from tracker.core.tenancy import Membership, Organization, User
 from tracker.core.urls import external_url
 from tracker.meetings.models import Decision
 from tracker.notify.calendar import WorkCalendar
-from tracker.notify.models import OutboxMessage, ReminderPolicy, ReminderSweep
+from tracker.notify.models import Notification, OutboxMessage, ReminderPolicy, ReminderSweep
 from tracker.notify.services import render_mail
 from tracker.roadmaps.models import RoadMap, RoadMapAction
 
@@ -553,6 +553,24 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(ids)
 
 
+def _events_for_digest(session: Session, at: datetime) -> dict[int, list[Notification]]:
+    """Unread events of the last day for people who take events in the digest."""
+    found: dict[int, list[Notification]] = defaultdict(list)
+    for notification in session.scalars(
+        sa.select(Notification)
+        .join(User, User.id == Notification.user_id)
+        .where(
+            User.event_mail == "digest",
+            Notification.read_at.is_(None),
+            Notification.created_at > at - timedelta(days=1),
+            Notification.created_at <= at,
+        )
+        .order_by(Notification.created_at)
+    ):
+        found[notification.user_id].append(notification)
+    return found
+
+
 def _queue_digests(
     session: Session,
     calendar: WorkCalendar,
@@ -569,17 +587,18 @@ def _queue_digests(
         .options(selectinload(Assignment.decision))
     ):
         waiting[assignment.decision.controller_id].append(assignment)
+    events = _events_for_digest(session, at)
     users = {
         u.id: u
         for u in session.scalars(
             sa.select(User)
-            .where(User.id.in_(set(items) | set(waiting)), User.active.is_(True))
+            .where(User.id.in_(set(items) | set(waiting) | set(events)), User.active.is_(True))
             .options(selectinload(User.memberships).selectinload(Membership.organization))
         )
     }
     rows = []
     for user_id, user in users.items():
-        if notify_mode(user) != "digest":
+        if notify_mode(user) != "digest" and user_id not in events:
             continue
         tz = user.memberships[0].organization.timezone if user.memberships else "Europe/Moscow"
         local = at.astimezone(ZoneInfo(tz))
@@ -592,7 +611,8 @@ def _queue_digests(
             recipient=user,
             day=day,
             due=due,
-            waiting=waiting.get(user_id, []),
+            waiting=waiting.get(user_id, []) if notify_mode(user) == "digest" else [],
+            events=events.get(user_id, []),
             link_for=lambda a: external_url("assignments.detail", assignment_id=a.id),
             settings_link=external_url("notify.settings"),
         )

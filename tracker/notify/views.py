@@ -7,14 +7,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker.assignments.models import Assignment
-from tracker.core import audit
+from tracker.core import audit, clock
 from tracker.core.audit import record_denied
 from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to, wholly_in_scope
 from tracker.core.tenancy import Organization, User
+from tracker.core.urls import safe_next
 from tracker.extensions import db
 from tracker.notify import services
+from tracker.notify.events import event_mail, mark_read, unread_count
 from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, SettingsForm
-from tracker.notify.models import CalendarDay, OutboxMessage, ReminderPolicy
+from tracker.notify.models import CalendarDay, Notification, OutboxMessage, ReminderPolicy
 from tracker.notify.reminders import notify_mode, policy_for
 from tracker.orgs.services import departments_for
 
@@ -42,14 +44,68 @@ def admin_only() -> None:
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 def settings():
-    form = SettingsForm(notify_mode=notify_mode(current_user))
+    form = SettingsForm(notify_mode=notify_mode(current_user), event_mail=event_mail(current_user))
     if form.validate_on_submit():
         current_user.notify_mode = form.notify_mode.data
-        audit.record(current_user, "user.notify_mode", current_user, mode=form.notify_mode.data)
+        current_user.event_mail = form.event_mail.data
+        audit.record(
+            current_user,
+            "user.notify_mode",
+            current_user,
+            mode=form.notify_mode.data,
+            events=form.event_mail.data,
+        )
         db.session.commit()
         flash(_("Настройки уведомлений сохранены."), "success")
         return redirect(url_for("notify.settings"))
     return render_template("notify/settings.html", form=form)
+
+
+@bp.route("/notifications")
+def notifications():
+    rows = db.session.scalars(
+        sa.select(Notification)
+        .where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .limit(200)
+    ).all()
+    return render_template("notify/notifications.html", rows=rows)
+
+
+@bp.route("/notifications/<int:notification_id>")
+def open_notification(notification_id: int):
+    """Opening a notification marks it read and leads to what it is about."""
+    notification = db.session.scalar(
+        sa.select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == current_user.id
+        )
+    )
+    if notification is None:
+        record_denied(current_user, "notifications", notification_id, "view")
+        abort(404)
+    mark_read(db.session, notification)
+    db.session.commit()
+    return redirect(safe_next(notification.link) or url_for("notify.notifications"))
+
+
+@bp.route("/notifications/read", methods=["POST"])
+def read_all():
+    db.session.execute(
+        sa.update(Notification)
+        .where(Notification.user_id == current_user.id, Notification.read_at.is_(None))
+        .values(read_at=clock.now())
+    )
+    db.session.commit()
+    flash(_("Все уведомления отмечены прочитанными."), "success")
+    return redirect(url_for("notify.notifications"))
+
+
+@bp.app_context_processor
+def unread_notifications() -> dict:
+    """The top bar's count of unread notifications, on every page of a signed-in user."""
+    if not current_user.is_authenticated:
+        return {"unread_notifications": 0}
+    return {"unread_notifications": unread_count(db.session, current_user)}
 
 
 def visible_outbox():

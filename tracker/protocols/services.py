@@ -270,7 +270,7 @@ def confirm(
         session, organization=department, held_on=held_on, actor=actor, agenda=agenda, **fields
     )
     created: dict[int, Decision] = {}
-    for item in planned:
+    for position, item in enumerate(planned, start=1):
         created[item.index] = add_decision(
             session,
             meeting,
@@ -283,6 +283,7 @@ def confirm(
             controller=actor,
             needs_report=item.needs_report,
             actor=actor,
+            position=position,
         )
     assignments = 0
     for item in planned:

@@ -1,0 +1,1 @@
+"""The inbox: what needs each person today, gathered from the parts (a layer above them)."""
