@@ -51,7 +51,7 @@ def register_models() -> None:
 
 def register_extensions(app: Flask) -> None:
     from tracker import inbound, notify
-    from tracker.core import web
+    from tracker.core import errors, web
     from tracker.core.models import render_migration_item
     from tracker.extensions import babel, csrf, db, limiter, login, mail, migrate
 
@@ -72,6 +72,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=web.select_locale, timezone_selector=web.select_timezone)
     login.init_app(app)
     web.init_app(app)
+    errors.init_app(app)
     notify.init_app(app)
     inbound.init_app(app)
 

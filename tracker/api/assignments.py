@@ -23,7 +23,6 @@ from tracker.api.schemas import (
 from tracker.assignments import queries
 from tracker.assignments import services as assignments
 from tracker.assignments.models import Assignment
-from tracker.core.audit import record_denied
 from tracker.core.deadlines import DeadlineError
 from tracker.core.permissions import get_visible_or_404, require, visible_to
 from tracker.core.tenancy import Organization
@@ -41,13 +40,6 @@ def mark_overdue(rows, at=None):
     for a in rows:
         a.overdue_flag = assignments.is_overdue(a, as_of=at)
     return rows
-
-
-def refused(error: Exception):
-    db.session.rollback()
-    if isinstance(error, assignments.NotAllowed):
-        abort(403)
-    abort(422, description=str(error))
 
 
 @blp.route("/meetings")
@@ -119,9 +111,9 @@ def create_decision(data, meeting_id: int):
     )
     try:
         decision = meetings.create_decision(db.session, meeting, g.api_user, item)
-    except (DeadlineError, meetings.MeetingError) as error:
+    except DeadlineError as error:
         db.session.rollback()
-        abort(403 if isinstance(error, meetings.NotAllowed) else 422, description=str(error))
+        abort(422, description=str(error))
     db.session.commit()
     decision.visible_assignments = mark_overdue(decision.assignments)
     return decision
@@ -167,29 +159,16 @@ def get_assignment(assignment_id: int):
 def report(data, assignment_id: int):
     """File an execution report (the executor's organization)."""
     assignment = _assignment(assignment_id)
-    try:
-        assignments.submit_report(db.session, assignment, g.api_user, data["text"])
-    except assignments.AssignmentError as error:
-        _audit_refusal(error, assignment)
-        refused(error)
+    assignments.submit_report(db.session, assignment, g.api_user, data["text"])
     db.session.commit()
     return mark_overdue([assignment])[0]
 
 
 def _move(assignment_id: int, action: str, comment: str | None):
     assignment = _assignment(assignment_id)
-    try:
-        assignments.transition(db.session, assignment, action, g.api_user, comment=comment)
-    except assignments.AssignmentError as error:
-        _audit_refusal(error, assignment)
-        refused(error)
+    assignments.transition(db.session, assignment, action, g.api_user, comment=comment)
     db.session.commit()
     return mark_overdue([assignment])[0]
-
-
-def _audit_refusal(error: Exception, assignment: Assignment) -> None:
-    if isinstance(error, assignments.NotAllowed):
-        record_denied(g.api_user, "assignments", assignment.id, "api")
 
 
 @blp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])
@@ -214,12 +193,8 @@ def return_(data, assignment_id: int):
 def extension(data, assignment_id: int):
     """Ask to move the deadline (перенос срока); the controller decides on the page."""
     assignment = _assignment(assignment_id)
-    try:
-        assignments.request_extension(
-            db.session, assignment, g.api_user, data["reason"], data["proposed_date"]
-        )
-    except assignments.AssignmentError as error:
-        _audit_refusal(error, assignment)
-        refused(error)
+    assignments.request_extension(
+        db.session, assignment, g.api_user, data["reason"], data["proposed_date"]
+    )
     db.session.commit()
     return mark_overdue([assignment])[0]

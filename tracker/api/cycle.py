@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
-from werkzeug.exceptions import UnprocessableEntity
 
 from tracker.api import authenticate_request
 from tracker.api.schemas import Id
@@ -381,19 +380,6 @@ class BoardQuerySchema(Schema):
 # --- helpers -----------------------------------------------------------------------------------
 
 
-def _refused(error: services.CycleError, object_type: str, object_id: int | None):
-    """403 (audited) for a refused right; 422 with the Russian message otherwise, and with
-    `errors` {indicator id: problem} when the service says which values are wrong."""
-    db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        record_denied(g.api_user, object_type, object_id, "api")
-        abort(403)
-    exc = UnprocessableEntity(description=str(error))
-    if error.rows:
-        exc.data = {"errors": {str(key): problem for key, problem in error.rows.items()}}
-    raise exc
-
-
 def _organization(organization_id: int) -> Organization:
     return get_visible_or_404(g.api_user, Organization, organization_id)
 
@@ -447,12 +433,9 @@ def create_indicator(data):
     organizations = [
         _organization(org_id) for org_id in dict.fromkeys(data.pop("organization_ids"))
     ]
-    try:
-        indicator = services.create_indicator(
-            db.session, g.api_user, department, organizations=organizations, **data
-        )
-    except services.CycleError as error:
-        _refused(error, "organizations", department.id)
+    indicator = services.create_indicator(
+        db.session, g.api_user, department, organizations=organizations, **data
+    )
     db.session.commit()
     return indicator
 
@@ -545,24 +528,21 @@ def submit_measurements(data):
         abort(404)
     values = {indicators[row["indicator_id"]]: row["value"] for row in data["values"]}
     period = (data["period"] or "").strip()
-    try:
-        if campaign is not None:
-            if period and period != campaign.period:
-                abort(
-                    422,
-                    description=_(
-                        "Период мониторинга — %(period)s, а не %(given)s.",
-                        period=campaign.period,
-                        given=period,
-                    ),
-                )
-            saved = services.submit_campaign_values(
-                db.session, g.api_user, campaign, organization, values
+    if campaign is not None:
+        if period and period != campaign.period:
+            abort(
+                422,
+                description=_(
+                    "Период мониторинга — %(period)s, а не %(given)s.",
+                    period=campaign.period,
+                    given=period,
+                ),
             )
-        else:
-            saved = services.save_values(db.session, g.api_user, organization, period, values)
-    except services.CycleError as error:
-        _refused(error, "organizations", organization.id)
+        saved = services.submit_campaign_values(
+            db.session, g.api_user, campaign, organization, values
+        )
+    else:
+        saved = services.save_values(db.session, g.api_user, organization, period, values)
     db.session.commit()
     return saved
 
@@ -613,20 +593,17 @@ def create_analysis(data):
     recommendations = [
         (_organization(row["organization_id"]), row["text"]) for row in data["recommendations"]
     ]
-    try:
-        analysis = services.create_analysis(
-            db.session,
-            g.api_user,
-            department,
-            title=data["title"],
-            text=data["text"],
-            direction_id=data["direction_id"],
-            indicator_id=data["indicator_id"],
-            period=(data["period"] or "").strip() or None,
-            recommendations=recommendations,
-        )
-    except services.CycleError as error:
-        _refused(error, "organizations", department.id)
+    analysis = services.create_analysis(
+        db.session,
+        g.api_user,
+        department,
+        title=data["title"],
+        text=data["text"],
+        direction_id=data["direction_id"],
+        indicator_id=data["indicator_id"],
+        period=(data["period"] or "").strip() or None,
+        recommendations=recommendations,
+    )
     db.session.commit()
     return analysis
 
@@ -686,21 +663,18 @@ def create_review(data):
         if data["indicator_id"] is not None
         else None
     )
-    try:
-        review = services.record_review(
-            db.session,
-            g.api_user,
-            department,
-            decisions=decisions,
-            verdict=data["verdict"],
-            comment=data["comment"],
-            indicator=indicator,
-            direction_id=data["direction_id"],
-            period_before=(data["period_before"] or "").strip() or None,
-            period_after=(data["period_after"] or "").strip() or None,
-        )
-    except services.CycleError as error:
-        _refused(error, "organizations", department.id)
+    review = services.record_review(
+        db.session,
+        g.api_user,
+        department,
+        decisions=decisions,
+        verdict=data["verdict"],
+        comment=data["comment"],
+        indicator=indicator,
+        direction_id=data["direction_id"],
+        period_before=(data["period_before"] or "").strip() or None,
+        period_after=(data["period_after"] or "").strip() or None,
+    )
     db.session.commit()
     return review
 

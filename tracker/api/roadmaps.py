@@ -27,14 +27,6 @@ blp = Blueprint("api_roadmaps", __name__, url_prefix="/api/v1", description="Ð”Ð
 blp.before_request(authenticate_request)
 
 
-def _refused(error: services.RoadMapError, road_map: RoadMap | None):
-    db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        record_denied(g.api_user, "road_maps", road_map.id if road_map else None, "api")
-        abort(403)
-    abort(422, description=str(error))
-
-
 def _road_map(road_map_id: int) -> RoadMap:
     return get_visible_or_404(g.api_user, RoadMap, road_map_id)
 
@@ -70,12 +62,9 @@ def create_road_map(data):
     assignment = (
         get_visible_or_404(g.api_user, Assignment, assignment_id) if assignment_id else None
     )
-    try:
-        road_map = services.create_road_map(
-            db.session, g.api_user, organization, data.pop("title"), assignment=assignment, **data
-        )
-    except services.RoadMapError as error:
-        _refused(error, None)
+    road_map = services.create_road_map(
+        db.session, g.api_user, organization, data.pop("title"), assignment=assignment, **data
+    )
     db.session.commit()
     return _with_progress(road_map)
 
@@ -101,10 +90,7 @@ def put_actions(data, road_map_id: int):
     is new, an action left out is deleted (or marked dropped once the map was approved)."""
     road_map = _road_map(road_map_id)
     rows = [services.ActionRow(**row) for row in data["actions"]]
-    try:
-        services.save_actions(db.session, road_map, g.api_user, rows)
-    except services.RoadMapError as error:
-        _refused(error, road_map)
+    services.save_actions(db.session, road_map, g.api_user, rows)
     db.session.commit()
     return _with_progress(road_map)
 
@@ -119,27 +105,21 @@ def mark(data, road_map_id: int, action_id: int):
     if action is None or action.road_map_id != road_map.id:
         record_denied(g.api_user, "road_map_actions", action_id, "api")
         abort(404)
-    try:
-        services.mark_action(
-            db.session,
-            action,
-            g.api_user,
-            data["status"],
-            completed_on=data["completed_on"],
-            evidence=data["evidence"],
-        )
-    except services.RoadMapError as error:
-        _refused(error, road_map)
+    services.mark_action(
+        db.session,
+        action,
+        g.api_user,
+        data["status"],
+        completed_on=data["completed_on"],
+        evidence=data["evidence"],
+    )
     db.session.commit()
     return action
 
 
 def _move(road_map_id: int, move: str, **kwargs):
     road_map = _road_map(road_map_id)
-    try:
-        services.transition(db.session, road_map, move, g.api_user, **kwargs)
-    except services.RoadMapError as error:
-        _refused(error, road_map)
+    services.transition(db.session, road_map, move, g.api_user, **kwargs)
     db.session.commit()
     return _with_progress(road_map)
 

@@ -73,3 +73,11 @@ class BoardFilterForm(Form):
 
 class SavedFilterForm(Form):
     name = StringField(_l("Название фильтра"), validators=[DataRequired(), Length(max=80)])
+
+
+class BulkForm(Form):
+    """One action on the rows ticked on the board or in the inbox (their ids come as `ids`)."""
+
+    action = SelectField(_l("Действие с отмеченными"), validators=[DataRequired()])
+    comment = TextAreaField(_l("Комментарий"), validators=[Optional(), Length(max=5000)])
+    new_date = DateField(_l("Новый срок"), validators=[Optional()])

@@ -24,6 +24,7 @@ from tracker.assignments.models import (
 )
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, occurrences, overdue_from
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.models import Comment
 from tracker.core.permissions import can
@@ -52,6 +53,7 @@ HISTORY_LABELS = {
     "assignment.extension_granted": _l("срок перенесён"),
     "assignment.extension_refused": _l("в переносе срока отказано"),
     "assignment.comment": _l("комментарий"),
+    "assignment.deadline_moved": _l("срок изменён контролёром"),
 }
 
 
@@ -77,12 +79,8 @@ MOVES: dict[str, Move] = {
 }
 
 
-class AssignmentError(ValueError):
+class AssignmentError(Refused):
     """A refused change, with a Russian message for the user."""
-
-
-class NotAllowed(AssignmentError):
-    """The actor has no right to this move (a 403, audited by the caller)."""
 
 
 REVIEW_MOVES = ("accept", "return")
@@ -141,7 +139,7 @@ def transition(
     if move is None:
         raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
     if not may(actor, action, assignment):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if assignment.status not in move.sources:
         raise AssignmentError(
             _(
@@ -237,7 +235,7 @@ def submit_report(
             _("К отчёту можно приложить не больше %(n)s файлов.", n=files.MAX_FILES)
         )
     if not may(actor, "report", assignment):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     report = ExecutionReport(
         assignment=assignment,
         author_id=actor.id,
@@ -274,7 +272,7 @@ def request_extension(
     via: str | None = None,
 ) -> ExtensionRequest:
     if not may(actor, "report", assignment):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if assignment.status not in OPEN_STATES:
         raise AssignmentError(_("Перенос срока можно просить только по открытому поручению."))
     if assignment.due_date is None:
@@ -323,7 +321,7 @@ def decide_extension(
     """The controller grants or refuses; the original deadline stays on the assignment."""
     assignment = request.assignment
     if not may(actor, "accept", assignment) or request.requested_by_id == actor.id:
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if request.state != "pending":
         raise AssignmentError(_("По этой просьбе решение уже принято."))
     request.state = "granted" if grant else "refused"
@@ -343,6 +341,147 @@ def decide_extension(
         comment=request.decision_comment,
     )
     return request
+
+
+def move_deadline(
+    session: Session, assignment: Assignment, actor: User, new_date: date, comment: str | None
+) -> Assignment:
+    """The controller sets a new deadline in force (the protocol's stays as original_due_date)."""
+    if not may(actor, "cancel", assignment):
+        raise NotAllowed(_("Недостаточно прав для этого действия."))
+    if assignment.status not in (*OPEN_STATES, "reported"):
+        raise AssignmentError(
+            _(
+                "Срок можно менять только у неисполненного поручения (сейчас «%(state)s»).",
+                state=STATE_LABELS[assignment.status],
+            )
+        )
+    today = clock.today(assignment.organization.timezone)
+    if not today - timedelta(days=366) <= new_date <= today + timedelta(days=3 * 366):
+        raise AssignmentError(_("Новый срок должен быть в пределах года назад и трёх лет вперёд."))
+    before = assignment.due_date
+    assignment.due_date = new_date
+    session.flush()
+    audit.record(
+        actor,
+        "assignment.deadline_moved",
+        assignment,
+        **{
+            "from": before.isoformat() if before else None,
+            "to": new_date.isoformat(),
+            "comment": (comment or "").strip() or None,
+        },
+    )
+    return assignment
+
+
+BULK_ACTIONS = {
+    "accept": _l("принять отчёты"),
+    "return": _l("вернуть на доработку"),
+    "grant": _l("перенести срок по просьбе"),
+    "refuse": _l("отказать в переносе срока"),
+    "move_deadline": _l("установить новый срок"),
+    "cancel": _l("отменить"),
+}
+MAX_BULK = 500
+
+
+class BulkRefused(AssignmentError):
+    """Some selected rows cannot take the action: nothing was changed; `rows` names them
+    (id, the reason in Russian, whether it was a matter of rights or visibility)."""
+
+    def __init__(self, message: str, rows: list[tuple[int, str, bool]]) -> None:
+        super().__init__(message)
+        self.rows = rows
+
+
+def row_label(assignment: Assignment) -> str:
+    decision = assignment.decision
+    who = (
+        assignment.assignee.full_name if assignment.assignee else assignment.organization.short_name
+    )
+    if decision.number:
+        return _("п. %(number)s — %(who)s", number=decision.number, who=who)
+    return _("№ %(id)s — %(who)s", id=assignment.id, who=who)
+
+
+def bulk_apply(
+    session: Session,
+    actor: User,
+    assignment_ids: list[int],
+    action: str,
+    *,
+    comment: str | None = None,
+    new_date: date | None = None,
+) -> list[Assignment]:
+    """One action on the selected assignments, each through its one function (the transition,
+    the extension decision, the deadline move), each audited on its own. All or nothing: when
+    any row refuses, BulkRefused lists every such row with its reason, and the caller rolls
+    the whole transaction back."""
+    from sqlalchemy.orm import selectinload
+
+    from tracker.core.permissions import visible_to
+
+    if action not in BULK_ACTIONS:
+        raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
+    ids = list(dict.fromkeys(i for i in assignment_ids if isinstance(i, int) and i > 0))
+    if not ids:
+        raise AssignmentError(_("Отметьте поручения, к которым применить действие."))
+    if len(ids) > MAX_BULK:
+        raise AssignmentError(_("За один раз — не больше %(n)s поручений.", n=MAX_BULK))
+    if action == "move_deadline" and new_date is None:
+        raise AssignmentError(_("Укажите новый срок в формате ДД.ММ.ГГГГ."))
+    found = {
+        a.id: a
+        for a in session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.id.in_(ids), visible_to(actor, Assignment))
+            .options(
+                selectinload(Assignment.reports),
+                selectinload(Assignment.extensions),
+                selectinload(Assignment.organization),
+                selectinload(Assignment.decision),
+                selectinload(Assignment.assignee),
+            )
+        )
+    }
+    refused: list[tuple[int, str, bool]] = []
+    done: list[Assignment] = []
+    for assignment_id in ids:
+        assignment = found.get(assignment_id)
+        if assignment is None:
+            text = _("№ %(id)s: поручение не найдено", id=assignment_id)
+            refused.append((assignment_id, text, True))
+            continue
+        try:
+            if action == "move_deadline":
+                move_deadline(session, assignment, actor, new_date, comment)  # type: ignore[arg-type]
+            elif action in ("grant", "refuse"):
+                pending = [e for e in assignment.extensions if e.state == "pending"]
+                if not pending:
+                    raise AssignmentError(_("нет просьбы о переносе срока"))
+                decide_extension(session, pending[-1], actor, action == "grant", comment)
+            else:
+                transition(session, assignment, action, actor, comment=comment)
+        except (AssignmentError, NotAllowed) as error:
+            denied = isinstance(error, NotAllowed)
+            reason = _("нет права на это действие") if denied else str(error)
+            refused.append((assignment_id, f"{row_label(assignment)}: {reason}", denied))
+        else:
+            done.append(assignment)
+    if refused:
+        listed = "; ".join(row[1] for row in refused[:20])
+        if len(refused) > 20:
+            listed += " " + _("и ещё %(n)s", n=len(refused) - 20)
+        raise BulkRefused(
+            _(
+                "Ничего не изменено: действие «%(action)s» нельзя выполнить для: %(rows)s.",
+                action=BULK_ACTIONS[action],
+                rows=listed,
+            ),
+            refused,
+        )
+    return done
 
 
 def add_comment(session: Session, assignment: Assignment, actor: User, body: str) -> Comment:

@@ -20,6 +20,7 @@ from flask_login import current_user, login_required
 from tracker.assignments import queries, services
 from tracker.assignments.forms import (
     BoardFilterForm,
+    BulkForm,
     CommentForm,
     ExtensionDecisionForm,
     ExtensionForm,
@@ -40,9 +41,11 @@ from tracker.roadmaps.models import RoadMap
 
 bp = Blueprint("assignments", __name__)
 
-STATUS_CHOICES = [("", _l("— все —")), ("overdue", _l("просрочено"))] + [
-    (k, v) for k, v in services.STATE_LABELS.items()
-]
+STATUS_CHOICES = [
+    ("", _l("— все —")),
+    ("overdue", _l("просрочено")),
+    ("extension_pending", _l("просят перенести срок")),
+] + [(k, v) for k, v in services.STATE_LABELS.items()]
 
 
 @bp.before_request
@@ -118,6 +121,7 @@ def board():
         labels=services.STATE_LABELS,
         saved_filters=saved_filters("board"),
         save_form=SavedFilterForm(),
+        bulk_form=bulk_form() if can_anywhere(current_user, "assignment.control") else None,
     )
 
 
@@ -166,6 +170,65 @@ def mine():
         saved_filters=saved_filters("my"),
         save_form=SavedFilterForm(),
     )
+
+
+def bulk_form() -> BulkForm:
+    form = BulkForm()
+    form.action.choices = [("", _("— выберите —"))] + [
+        (k, str(v)) for k, v in services.BULK_ACTIONS.items()
+    ]
+    return form
+
+
+def local_path(target: str | None, fallback: str) -> str:
+    """Only a path on this site: never another host (`//x`, `https://x`) or a backslash trick."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback
+
+
+@bp.route("/bulk", methods=["POST"])
+def bulk():
+    """The ticked rows of the board or of the inbox: all take the action, or none does."""
+    back = local_path(request.form.get("next"), url_for("assignments.board"))
+    form = bulk_form()
+    ids = request.form.getlist("ids", type=int)
+    if not form.validate_on_submit():
+        flash(_("Выберите действие и, если нужно, укажите срок в формате ДД.ММ.ГГГГ."), "danger")
+        return redirect(back)
+    try:
+        done = services.bulk_apply(
+            db.session,
+            current_user,
+            ids,
+            form.action.data,
+            comment=form.comment.data,
+            new_date=form.new_date.data,
+        )
+    except services.BulkRefused as error:
+        db.session.rollback()
+        for assignment_id, _text, denied in error.rows:
+            if denied:
+                record_denied(
+                    current_user, "assignments", assignment_id, f"bulk.{form.action.data}"
+                )
+        db.session.commit()
+        flash(str(error), "danger")
+        return redirect(back)
+    except services.AssignmentError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(back)
+    db.session.commit()
+    flash(
+        _(
+            "Готово: «%(action)s» — поручений: %(n)s.",
+            action=services.BULK_ACTIONS[form.action.data],
+            n=len(done),
+        ),
+        "success",
+    )
+    return redirect(back)
 
 
 FILTER_PAGES = {"board": "assignments.board", "my": "assignments.mine"}
@@ -252,10 +315,8 @@ def back_to(assignment: Assignment):
 
 
 def refuse(assignment: Assignment, error: services.AssignmentError):
+    """The service's words on the page (a refused right is a 403, see core.errors)."""
     db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        record_denied(current_user, "assignments", assignment.id, request.endpoint or "")
-        abort(403)
     flash(str(error), "danger")
     return back_to(assignment)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.auth.models import ApiToken, LoginSession, OneTimeLink
 from tracker.core import audit, clock
+from tracker.core.errors import Refused
 from tracker.core.i18n import _
 from tracker.core.tenancy import User
 from tracker.orgs.services import normalize_email
@@ -22,7 +23,7 @@ MIN_PASSWORD_LENGTH = 10
 API_TOKEN_PREFIX = "trk_"  # noqa: S105 - a prefix, not a secret
 
 
-class AuthError(ValueError):
+class AuthError(Refused):
     """A refusal with a Russian message for the user."""
 
 

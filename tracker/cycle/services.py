@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, load_only
 
 from tracker.core import audit, clock
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
 from tracker.core.tenancy import Organization, User
@@ -57,21 +58,13 @@ YES = {"да", "1", "yes", "есть", "+"}
 NO = {"нет", "0", "no", "-", "—"}
 
 
-class CycleError(ValueError):
+class CycleError(Refused):
     """A refused change, with a Russian message; `rows` says which values are wrong."""
-
-    def __init__(self, message: str, rows: dict[Any, str] | None = None) -> None:
-        super().__init__(message)
-        self.rows = rows or {}
-
-
-class NotAllowed(CycleError):
-    """The actor has no right to this (a 403, audited by the caller)."""
 
 
 def _require(actor: User | None, action: str, organization: Organization | None) -> None:
     if not can(actor, action, organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
 
 
 def _check_department(session: Session, department: Organization, **refs: int | None) -> None:

@@ -99,11 +99,9 @@ def _schools(department: Organization) -> list[Organization]:
     return sorted(schools, key=lambda o: natural_key(o.short_name))
 
 
-def _refused(error: services.CycleError, what: str, obj_id: Any = None) -> None:
+def _refused(error: services.CycleError) -> None:
+    """The service's words on the page (a refused right is a 403, see core.errors)."""
     db.session.rollback()
-    if isinstance(error, services.NotAllowed):
-        record_denied(current_user, what, obj_id, "cycle")
-        abort(403)
     flash(str(error), "danger")
 
 
@@ -212,7 +210,7 @@ def new_goal():
                 indicators=chosen,
             )
         except services.CycleError as error:
-            _refused(error, "goals")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Цель записана."), "success")
@@ -253,7 +251,7 @@ def new_indicator():
                 organizations=chosen,
             )
         except services.CycleError as error:
-            _refused(error, "indicators")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Показатель добавлен."), "success")
@@ -321,7 +319,7 @@ def new_campaign():
                 direction_id=form.direction_id.data,
             )
         except services.CycleError as error:
-            _refused(error, "monitoring_campaigns")
+            _refused(error)
         except ValueError as error:  # an unreadable deadline (DeadlineError)
             db.session.rollback()
             form.deadline_text.errors.append(str(error))
@@ -352,7 +350,7 @@ def close_campaign(campaign_id: int):
     try:
         services.close_campaign(db.session, current_user, item)
     except services.CycleError as error:
-        _refused(error, "monitoring_campaigns", item.id)
+        _refused(error)
     else:
         db.session.commit()
         flash(_("Сбор значений закрыт."), "success")
@@ -403,7 +401,7 @@ def campaign_values(campaign_id: int, org_id: int):
             posted = {i.id: str(v) for i, v in values.items()}
             services.submit_campaign_values(db.session, current_user, item, school, values)
         except services.CycleError as error:
-            _refused(error, "measurements", school.id)
+            _refused(error)
             errors = error.rows
         else:
             db.session.commit()
@@ -459,7 +457,7 @@ def values():
         try:
             services.save_values(db.session, current_user, organization, period, raw)
         except services.CycleError as error:
-            _refused(error, "measurements", organization.id)
+            _refused(error)
             errors = error.rows
         else:
             db.session.commit()
@@ -541,7 +539,7 @@ def new_analysis():
                 recommendations=recommendations,
             )
         except services.CycleError as error:
-            _refused(error, "analyses")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Анализ записан."), "success")
@@ -594,7 +592,7 @@ def decide(recommendation_id: int):
             meeting=meeting,
         )
     except services.CycleError as error:
-        _refused(error, "recommendations", recommendation.id)
+        _refused(error)
     except ValueError as error:  # an unreadable deadline
         db.session.rollback()
         flash(str(error), "danger")
@@ -658,7 +656,7 @@ def new_review():
                 period_after=form.period_after.data or None,
             )
         except services.CycleError as error:
-            _refused(error, "effectiveness_reviews")
+            _refused(error)
         else:
             db.session.commit()
             flash(_("Вывод об эффективности записан."), "success")

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.core import audit
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.permissions import can, visible_to
 from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
@@ -41,12 +42,8 @@ KIND_LABELS = {
 }
 
 
-class EvaluationError(ValueError):
+class EvaluationError(Refused):
     """A refused change, with a Russian message for the user."""
-
-
-class NotAllowed(EvaluationError):
-    """The actor has no right to this change (a 403/404, audited by the caller)."""
 
 
 @dataclass(frozen=True)
@@ -154,7 +151,7 @@ def scale_label(sheet: ExpertSheet, value: int) -> str | None:
 def _check_manager(actor: User | None, organization: Organization) -> None:
     """Services called by people check the right; the demo loader and the CLI pass no actor."""
     if actor is not None and not can(actor, "evaluation.manage", organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
 
 
 def _clean_sheet(

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.core.audit import record_denied
+from tracker.core.errors import Refused
 from tracker.core.permissions import can, get_visible_or_404, visible_to
 from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
 from tracker.evaluations import services
@@ -162,10 +163,6 @@ def edit_sheet(sheet_id: int | None = None):
                 sheet = services.create_sheet(db.session, organization=department, **fields)
             else:
                 services.update_sheet(db.session, sheet, **fields)
-        except services.NotAllowed:
-            db.session.rollback()
-            record_denied(current_user, "expert_sheets", sheet_id, "evaluation.manage")
-            abort(403)
         except services.EvaluationError as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -286,7 +283,7 @@ def scores(sheet_id: int):
                         recommendations=row.recommendations,
                     )
                     saved += 1
-                except services.EvaluationError as error:
+                except Refused as error:
                     errors.append(str(error))
         if not errors and saved:
             db.session.commit()
@@ -355,12 +352,7 @@ def delete(evaluation_id: int):
     if not form.validate_on_submit():
         abort(400)
     sheet_id = evaluation.sheet_id
-    try:
-        services.delete_evaluation(db.session, evaluation, current_user)
-    except services.NotAllowed:
-        db.session.rollback()
-        record_denied(current_user, "evaluations", evaluation_id, "evaluation.manage")
-        abort(403)
+    services.delete_evaluation(db.session, evaluation, current_user)
     db.session.commit()
     flash(_("Оценка удалена."), "success")
     return redirect(url_for("evaluations.sheet", sheet_id=sheet_id))

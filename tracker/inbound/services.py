@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from tracker.assignments import services as assignments
 from tracker.assignments.models import Assignment
 from tracker.core import clock, files
+from tracker.core.errors import NotAllowed
 from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
 from tracker.core.tenancy import User
@@ -178,7 +179,7 @@ def _file(
             row.storage_key, row.size = _keep_original(raw), len(raw)
     except files.FileRejected as error:
         raise Refused(_("%(error)s Отчёт не принят.", error=error), assignment) from None
-    except assignments.AssignmentError as error:
+    except (assignments.AssignmentError, NotAllowed) as error:
         raise Refused(str(error), assignment) from None
 
 

@@ -14,6 +14,7 @@ from tracker.assignments import notifications
 from tracker.assignments.models import Assignment
 from tracker.core import audit
 from tracker.core.deadlines import Deadline, parse_deadline
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.models import get_by_id
 from tracker.core.permissions import can, visible_to
@@ -22,12 +23,8 @@ from tracker.meetings.models import AgendaItem, Decision, Meeting
 from tracker.notify.events import directors_of
 
 
-class MeetingError(ValueError):
+class MeetingError(Refused):
     """A refusal with a Russian message for the user."""
-
-
-class NotAllowed(MeetingError):
-    """The actor may not record decisions of this meeting (a 403)."""
 
 
 def number_key(number: str | None) -> tuple[int, ...]:
@@ -157,7 +154,7 @@ def _resolve(session: Session, meeting: Meeting, actor: User | None, data: Decis
 
     department = meeting.organization
     if not can(actor, "meeting.manage", department):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=meeting)
     allowed = {o.id: o for o in executor_candidates(session, department)}
     people_allowed = {u.id: u for u in people_candidates(session, department)}
     if any(i not in allowed for i in data.organization_ids) or any(

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from tracker.assignments.models import Assignment
 from tracker.core.deadlines import DeadlineError
+from tracker.core.errors import Refused
 from tracker.core.permissions import get_visible_or_404, require, visible_to
 from tracker.core.tenancy import Organization
 from tracker.core.views import register_home_section
@@ -202,7 +203,7 @@ def edit_decision(meeting_id: int, decision_id: int | None = None):
     if form.validate_on_submit():
         try:
             decision = _save_decision(meeting, decision, form)
-        except (services.MeetingError, DeadlineError) as error:
+        except (Refused, DeadlineError) as error:
             db.session.rollback()
             form.text.errors.append(str(error))
         else:

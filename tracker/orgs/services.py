@@ -10,11 +10,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.core import audit
+from tracker.core.errors import Refused
 from tracker.core.i18n import _
 from tracker.core.tenancy import ORG_KINDS, ROLES, Membership, Organization, User
 
 
-class OrgError(ValueError):
+class OrgError(Refused):
     """A refusal with a Russian message for the user."""
 
 

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from tracker.core.audit import record_denied
 from tracker.core.deadlines import DeadlineError
+from tracker.core.errors import Refused
 from tracker.core.permissions import get_visible_or_404
 from tracker.core.tenancy import Organization
 from tracker.core.text import natural_key
@@ -121,7 +122,7 @@ def confirm():
             meeting = services.confirm(
                 db.session, department, current_user, form.reading(structure)
             )
-        except (services.MeetingError, DeadlineError) as error:
+        except (Refused, DeadlineError) as error:
             db.session.rollback()
             errors.append(str(error))
         else:

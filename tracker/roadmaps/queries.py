@@ -18,7 +18,7 @@ from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
 from tracker.core.tenancy import Organization, User
 from tracker.core.text import natural_key
-from tracker.roadmaps.models import RoadMap, RoadMapVersion
+from tracker.roadmaps.models import RoadMap, RoadMapStatus, RoadMapVersion
 from tracker.roadmaps.services import STATE_LABELS, Progress, progress_for
 
 
@@ -71,6 +71,85 @@ def overview(session: Session, user: User, f: ListFilter) -> list[OverviewRow]:
     return [OverviewRow(m, progress[m.id], submitted.get(m.id)) for m in maps]
 
 
+# Which of a school's maps is its current one: the approved, else the one under review, else
+# the one returned for rework, else a draft; the most recent within each.
+CURRENT_RANK = {
+    RoadMapStatus.APPROVED: 0,
+    RoadMapStatus.SUBMITTED: 1,
+    RoadMapStatus.RETURNED: 2,
+    RoadMapStatus.DRAFT: 3,
+}
+
+
+@dataclass
+class SchoolRow:
+    """One school: its current road map (None: it owes one and has none) and how many other
+    maps it has that are not counted here."""
+
+    organization: Organization
+    current: OverviewRow | None
+    others: int = 0
+
+
+def _recency(row: OverviewRow) -> float:
+    m = row.road_map
+    moment = m.approved_at if m.status == RoadMapStatus.APPROVED else row.submitted_at
+    return (moment or m.updated_at or m.created_at).timestamp()
+
+
+def schools_owing(session: Session, user: User, f: ListFilter) -> list[Organization]:
+    """Schools asked for a road map: executors (not cancelled) of a decision that some school
+    answers with a road map, or whose words ask for one («дорожная карта», «план мероприятий»)."""
+    from tracker.assignments.models import Assignment
+    from tracker.meetings.models import Decision
+
+    answered = (
+        sa.select(Assignment.decision_id)
+        .join(RoadMap, RoadMap.assignment_id == Assignment.id)
+        .scalar_subquery()
+    )
+    asks = sa.or_(
+        Decision.id.in_(answered),
+        Decision.text.like("%орожн% карт%"),
+        Decision.text.like("%лан мероприятий%"),
+    )
+    owing = (
+        sa.select(Assignment.organization_id)
+        .join(Decision, Decision.id == Assignment.decision_id)
+        .where(asks, Assignment.status != "cancelled", visible_to(user, Assignment))
+    )
+    if f.direction_id:
+        owing = owing.where(Decision.direction_id == f.direction_id)
+    query = sa.select(Organization).where(
+        Organization.id.in_(owing), visible_to(user, Organization, "roadmap.view")
+    )
+    if f.organization_id:
+        subtree = sa.select(Organization.path).where(Organization.id == f.organization_id)
+        query = query.where(Organization.path.like(subtree.scalar_subquery().concat("%")))
+    return list(session.scalars(query))
+
+
+def current_by_school(
+    session: Session, user: User, f: ListFilter, rows: list[OverviewRow]
+) -> list[SchoolRow]:
+    """One row per school, never several maps pooled; schools that owe a map and have none
+    come as rows without one («нет карты») unless the list is filtered by a map's state."""
+    by_org: dict[int, list[OverviewRow]] = defaultdict(list)
+    for row in rows:
+        by_org[row.road_map.organization_id].append(row)
+    result = []
+    for maps in by_org.values():
+        current = min(
+            maps, key=lambda r: (CURRENT_RANK[r.road_map.status], -_recency(r), -r.road_map.id)
+        )
+        result.append(SchoolRow(current.road_map.organization, current, len(maps) - 1))
+    if not f.status:
+        result += [
+            SchoolRow(org, None) for org in schools_owing(session, user, f) if org.id not in by_org
+        ]
+    return sorted(result, key=lambda r: natural_key(r.organization.short_name))
+
+
 @dataclass
 class SchoolBar:
     organization: Organization
@@ -83,16 +162,19 @@ class SchoolBar:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-def by_school(rows: list[OverviewRow]) -> list[SchoolBar]:
-    """Progress per school across its road maps, for the chart."""
-    bars: dict[int, SchoolBar] = {}
-    for row in rows:
-        org = row.road_map.organization
-        bar = bars.setdefault(org.id, SchoolBar(org, 0, 0, 0))
-        bar.done += row.progress.done
-        bar.total += row.progress.total
-        bar.overdue += row.progress.overdue
-    return sorted(bars.values(), key=lambda b: (-b.percent, natural_key(b.organization.short_name)))
+def by_school(schools: list[SchoolRow]) -> list[SchoolBar]:
+    """Progress of each school's current road map, for the chart."""
+    bars = [
+        SchoolBar(
+            s.organization,
+            s.current.progress.done,
+            s.current.progress.total,
+            s.current.progress.overdue,
+        )
+        for s in schools
+        if s.current is not None
+    ]
+    return sorted(bars, key=lambda b: (-b.percent, natural_key(b.organization.short_name)))
 
 
 def summary_xlsx(rows: list[OverviewRow]) -> bytes:

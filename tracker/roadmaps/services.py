@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.permissions import can
 from tracker.core.tenancy import Organization, User
@@ -70,16 +71,8 @@ PLAN_FIELDS = (
 MAX_ACTIONS = 500
 
 
-class RoadMapError(ValueError):
-    """A refused change, with a Russian message for the user."""
-
-    def __init__(self, message: str, rows: dict[int, str] | None = None) -> None:
-        super().__init__(message)
-        self.rows = rows or {}  # row number (1-based) → what is wrong in it
-
-
-class NotAllowed(RoadMapError):
-    """The actor has no right to this move (a 403, audited by the caller)."""
+class RoadMapError(Refused):
+    """A refused change, with a Russian message; `rows`: row number (1-based) → what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +175,7 @@ def create_road_map(
 ) -> RoadMap:
     """A new draft of `organization`; `assignment` is the one that asked for it, if any."""
     if not can(actor, "roadmap.edit", organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
     title = _clean(title, 1000)
     if not title:
         raise RoadMapError(_("Укажите название дорожной карты."))
@@ -209,7 +202,9 @@ def create_road_map(
 def update_road_map(session: Session, road_map: RoadMap, actor: User, **values: Any) -> RoadMap:
     """Title, period, direction, goal and the «УТВЕРЖДАЮ» block of a map being written."""
     if not can_edit(actor, road_map):
-        raise NotAllowed(_("Изменять можно только черновик или карту на доработке."))
+        raise NotAllowed(
+            _("Изменять можно только черновик или карту на доработке."), target=road_map
+        )
     if "title" in values:
         values["title"] = _clean(values["title"], 1000)
         if not values["title"]:
@@ -273,7 +268,9 @@ def save_actions(
     out is deleted, or marked «исключено» once the map has ever been approved (its history stays).
     With `strict=False` (import) a row with an unreadable deadline is kept as written."""
     if not can_edit(actor, road_map):
-        raise NotAllowed(_("Изменять можно только черновик или карту на доработке."))
+        raise NotAllowed(
+            _("Изменять можно только черновик или карту на доработке."), target=road_map
+        )
     deadlines = _validate_rows(rows, strict)
     existing = {a.id: a for a in road_map.actions}
     unknown = {r.id for r in rows if r.id is not None} - set(existing)
@@ -483,7 +480,7 @@ def transition(
     if move is None:
         raise RoadMapError(_("Неизвестное действие: %(action)s", action=move_name))
     if not may(actor, move_name, road_map):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
     if road_map.status not in move.sources:
         raise RoadMapError(
             _(
@@ -611,7 +608,7 @@ def mark_action(
     in progress, or back to planned. Changing the plan itself needs a new version."""
     road_map = action.road_map
     if not can(actor, "roadmap.edit", road_map.organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
     if road_map.approved_at is None:
         raise RoadMapError(_("Отмечать выполнение можно после согласования дорожной карты."))
     if action.status == ActionStatus.DROPPED:

@@ -100,11 +100,13 @@ def index():
             status=form.status.data or None,
         )
     rows = queries.overview(db.session, current_user, f)
+    schools = queries.current_by_school(db.session, current_user, f, rows)
     return render_template(
         "roadmaps/index.html",
         form=form,
         rows=rows,
-        chart=queries.by_school(rows),
+        schools=schools,
+        chart=queries.by_school(schools),
         labels=services.STATE_LABELS,
         may_create=can_anywhere(current_user, "roadmap.edit"),
         query_string=request.query_string.decode(),
@@ -417,9 +419,6 @@ def move(road_map_id: int, move: str):
 def _transition(road_map: RoadMap, move: str, **kwargs: Any):
     try:
         services.transition(db.session, road_map, move, current_user, **kwargs)
-    except services.NotAllowed:
-        db.session.rollback()
-        _refuse(road_map, f"roadmap.{move}")
     except services.RoadMapError as error:
         db.session.rollback()
         flash(str(error), "danger")

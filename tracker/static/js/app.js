@@ -45,3 +45,25 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// Bulk actions: a «select all» box ticks every row box inside its scope; the toolbar counts them.
+document.addEventListener("DOMContentLoaded", () => {
+  const recount = (formId) => {
+    const out = document.querySelector('[data-bulk-count="' + formId + '"]');
+    if (!out) return;
+    const n = document.querySelectorAll('input[data-bulk-row="' + formId + '"]:checked').length;
+    out.textContent = n ? "✓ " + n : "";
+  };
+  document.querySelectorAll("input[data-bulk-all]").forEach((all) => {
+    all.addEventListener("change", () => {
+      const scope = document.querySelector(all.dataset.bulkAll) || document;
+      scope.querySelectorAll('input[data-bulk-row="' + all.dataset.bulkForm + '"]').forEach((box) => {
+        box.checked = all.checked;
+      });
+      recount(all.dataset.bulkForm);
+    });
+  });
+  document.querySelectorAll("input[data-bulk-row]").forEach((box) => {
+    box.addEventListener("change", () => recount(box.dataset.bulkRow));
+  });
+});
