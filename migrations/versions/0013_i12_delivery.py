@@ -1,15 +1,15 @@
 """delivery you can trust: the broker lease of an outbox row, and the record of swept days
 
-Revision ID: 0012_i12
-Revises: 0011_i16
+Revision ID: 0013_i12
+Revises: 0012_i16
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0012_i12"
-down_revision = "0011_i16"
+revision = "0013_i12"
+down_revision = "0012_i16"
 branch_labels = None
 depends_on = None
 
