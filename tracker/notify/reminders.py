@@ -4,7 +4,9 @@ For each department's policy and each time zone under it, the local date D count
 local hour reaches the policy's sending hour. Reminders fall on nominal dates (7, 3 and 1 days
 before the deadline, the day itself, the first overdue day and every N days after, and the
 escalation after M overdue days); a nominal date that is not a working day moves to the next
-working day. An assignment gets at most one reminder a day (the one nearest the deadline), and
+working day. Once an assignment is overdue by the escalation's days (30 unless the policy says
+otherwise), its executor gets no more reminders: the controller gets one escalation instead.
+An assignment gets at most one reminder a day (the one nearest the deadline), and
 the key `assignment:<id>:<kind>:<nominal date>:user:<id>` makes a second sweep, a second
 scheduler or a catch-up after downtime unable to write it twice."""
 
@@ -63,7 +65,7 @@ def policy_for(policies: dict[int, ReminderPolicy], department_id: int) -> Remin
         days_before=[7, 3, 1],
         on_the_day=True,
         overdue_every_days=3,
-        escalate_after_days=7,
+        escalate_after_days=30,
         send_hour=9,
     )
 
@@ -76,6 +78,8 @@ def reminder_kind(policy: ReminderPolicy, due: date, nominal: date) -> str | Non
     if days == 0:
         return "due-day" if policy.on_the_day else None
     late = -days
+    if late >= policy.escalate_after_days:
+        return None  # the controller has been told (escalation); the executor is left alone
     if late == 1 or (late - 1) % policy.overdue_every_days == 0:
         return f"overdue-{late}"
     return None
@@ -276,6 +280,7 @@ def _due_here(
         overdue_conditions.append(
             sa.and_(
                 Assignment.due_date < n - timedelta(days=1),
+                Assignment.due_date > n - timedelta(days=policy.escalate_after_days),
                 (days_between(sa.literal(n, sa.Date), Assignment.due_date) - 1)
                 % policy.overdue_every_days
                 == 0,
@@ -553,6 +558,37 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(ids)
 
 
+@dataclass
+class DigestGroup:
+    """One decision's lines in a digest: «п. 2 — 15 школ, из них 3 просрочили»."""
+
+    decision: Decision
+    items: list[Due]
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for d in self.items if d.kind.startswith("overdue") or d.kind == "escalation")
+
+    @property
+    def schools(self) -> int:
+        return len({d.assignment.organization_id for d in self.items})
+
+    @property
+    def link(self) -> str:
+        if len(self.items) == 1 or self.decision.meeting_id is None:
+            return external_url("assignments.detail", assignment_id=self.items[0].assignment.id)
+        return external_url("meetings.detail", meeting_id=self.decision.meeting_id)
+
+
+def by_decision(items: list[Due]) -> list[DigestGroup]:
+    """A digest's lines grouped by decision, in the order of their first line."""
+    groups: dict[int, DigestGroup] = {}
+    for due in items:
+        decision = due.assignment.decision
+        groups.setdefault(decision.id, DigestGroup(decision, [])).items.append(due)
+    return list(groups.values())
+
+
 def _events_for_digest(session: Session, at: datetime) -> dict[int, list[Notification]]:
     """Unread events of the last day for people who take events in the digest."""
     found: dict[int, list[Notification]] = defaultdict(list)
@@ -611,7 +647,12 @@ def _queue_digests(
             recipient=user,
             day=day,
             due=due,
-            waiting=waiting.get(user_id, []) if notify_mode(user) == "digest" else [],
+            groups=by_decision(due),
+            waiting=by_decision(
+                [Due(a, "reported", day, []) for a in waiting.get(user_id, [])]
+                if notify_mode(user) == "digest"
+                else []
+            ),
             events=events.get(user_id, []),
             link_for=lambda a: external_url("assignments.detail", assignment_id=a.id),
             settings_link=external_url("notify.settings"),
