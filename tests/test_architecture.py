@@ -3,6 +3,8 @@ part registered (none is guessed), and core imports no part (import-linter, run 
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -127,3 +129,38 @@ def test_what_a_user_keeps_for_themselves_is_seen_by_them_alone():
         assert visible_to(None, Note).compare(sa.false())
     finally:
         del VISIBILITY[Note]
+
+
+def status_literals(path: Path) -> list[str]:
+    """`x.status == "done"`-like comparisons (and `in ("a", "b")`) written with bare strings."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        if not any(isinstance(s, ast.Attribute) and s.attr in ("status", "state") for s in sides):
+            continue
+        for side in sides:
+            values = side.elts if isinstance(side, ast.Tuple | ast.List | ast.Set) else [side]
+            found += [
+                f"{path.name}:{node.lineno} {v.value!r}"
+                for v in values
+                if isinstance(v, ast.Constant) and isinstance(v.value, str)
+            ]
+    return found
+
+
+@pytest.mark.parametrize("part", ["roadmaps", "cycle"])
+def test_statuses_are_compared_through_their_enums(part):
+    found = [
+        hit
+        for path in sorted((ROOT / "tracker" / part).glob("*.py"))
+        for hit in status_literals(path)
+    ]
+    templates = [
+        f"{path.name}: {line.strip()[:60]}"
+        for path in sorted((ROOT / "templates" / part).glob("*.html"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if re.search(r"\.(status|state) *(==|!=|in) *[\"'(]", line)
+    ]
+    assert found == [] and templates == []

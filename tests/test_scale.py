@@ -21,6 +21,8 @@ from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Meeting
 from tracker.protocols import services
+from tracker.roadmaps import services as roadmaps
+from tracker.roadmaps.services import ActionRow
 
 SMALL_PROTOCOL = """ПРОТОКОЛ № 7
 совещания руководителей образовательных организаций
@@ -239,3 +241,30 @@ def test_board_search_by_words_and_any_text_is_safe(app, world, client_for):
     if db.engine.dialect.name == "postgresql":
         # Russian stems: another case ending of the same word finds it
         assert queries.count(db.session, staff, queries.BoardFilter(q="документы")) == 24
+
+
+def _road_maps(world, n: int) -> None:
+    """`n` road maps of each school, three actions each."""
+    rows = [
+        ActionRow(number="1", text="Создать рабочую группу", deadline_text="в срок до 21.02.2023"),
+        ActionRow(number="2", text="Провести самодиагностику", deadline_text="март 2023 года"),
+        ActionRow(number="3", text="Мониторинг реализации", deadline_text="постоянно"),
+    ]
+    for school, director in (
+        (world.school, world.director),
+        (world.sibling, world.sibling_director),
+    ):
+        for i in range(n):
+            road_map = roadmaps.create_road_map(
+                db.session, director, school, f"Дорожная карта {i + 1}"
+            )
+            roadmaps.save_actions(db.session, road_map, director, rows)
+    db.session.commit()
+
+
+def test_road_map_overview_statements_do_not_grow_with_maps(app, world, client_for):
+    client = client_for(world.staff)
+    _road_maps(world, 1)
+    few = page_statements(app, client, "/roadmaps")
+    _road_maps(world, 6)
+    assert page_statements(app, client, "/roadmaps") == few

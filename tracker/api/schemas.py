@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
+from tracker.assignments.models import AssignmentStatus
 from tracker.core.models import MAX_ID
 from tracker.meetings.models import MEETING_KINDS
 from tracker.roadmaps.models import ActionStatus
@@ -170,9 +171,7 @@ class DecisionCreateSchema(Schema):
 class AssignmentQuerySchema(Schema):
     status = fields.Str(
         load_default=None,
-        validate=validate.OneOf(
-            ["assigned", "in_progress", "reported", "returned", "done", "cancelled"]
-        ),
+        validate=validate.OneOf(list(AssignmentStatus)),
     )
     organization_id = Id(load_default=None)
     meeting_id = Id(load_default=None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,9 +13,20 @@ from tracker.core.models import Timestamped, UTCDateTime, one_of
 from tracker.core.permissions import register_owned, register_visibility
 from tracker.extensions import db
 
-# назначено → в работе → отчёт представлен → исполнено | на доработке; отменено
-ASSIGNMENT_STATES = ("assigned", "in_progress", "reported", "returned", "done", "cancelled")
-OPEN_STATES = ("assigned", "in_progress", "returned")
+
+class AssignmentStatus(StrEnum):
+    """назначено → в работе → отчёт представлен → исполнено | на доработке; отменено"""
+
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    REPORTED = "reported"
+    RETURNED = "returned"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+ASSIGNMENT_STATES = tuple(AssignmentStatus)
+OPEN_STATES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED)
 EXECUTOR_ROLES = ("lead", "co")
 REPORT_STATES = ("submitted", "accepted", "returned")
 EXTENSION_STATES = ("pending", "granted", "refused")

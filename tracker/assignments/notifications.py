@@ -3,14 +3,26 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from tracker.core.i18n import _
 from tracker.core.permissions import can
 from tracker.core.tenancy import User
 from tracker.core.urls import app_path, external_url
 from tracker.extensions import db
-from tracker.notify.events import Event, department_staff, executors, is_muted, tell
+from tracker.notify.events import (
+    Event,
+    department_staff,
+    directors_of,
+    executors,
+    is_muted,
+    tell,
+)
 from tracker.notify.services import queue_mail
 
 
@@ -75,20 +87,78 @@ def _point(assignment) -> str:
     return assignment.decision.number or "—"
 
 
-def assignment_created(assignment, recipients: list[User] | None = None) -> None:
-    """`recipients`: the executors, when the caller has looked them up for many at once."""
-    if is_muted():
-        return
-    people = executors(db.session, assignment) if recipients is None else recipients
-    for user in _readers(assignment, people):
+# New assignments wait in the session until its commit, then go out grouped: one letter per
+# person per meeting, whatever number of decisions and calls made them.
+CREATED = "assignments_created"
+
+
+def assignment_created(assignment) -> None:
+    if not is_muted():
+        db.session.info.setdefault(CREATED, []).append(assignment.id)
+
+
+@event.listens_for(Session, "before_commit")
+def _announce_created(session: Session) -> None:
+    ids = session.info.pop(CREATED, None)
+    if ids:
+        announce_created(session, ids)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_created(session: Session, _previous: object) -> None:
+    if not session.in_nested_transaction():
+        session.info.pop(CREATED, None)
+
+
+def announce_created(session: Session, assignment_ids: list[int]) -> None:
+    """One letter per person and meeting listing their new assignments; a single one gets the
+    assignment's own letter (which can be answered with a report)."""
+    from tracker.assignments.models import Assignment
+
+    assignments = session.scalars(
+        sa.select(Assignment).where(Assignment.id.in_(assignment_ids)).order_by(Assignment.id)
+    ).all()
+    # The directors of every organization in one query, however many schools.
+    directors = directors_of(session, [a.organization_id for a in assignments if not a.assignee])
+    groups: dict[tuple[object, int], list] = defaultdict(list)
+    people: dict[int, User] = {}
+    for assignment in assignments:
+        meeting = assignment.decision.meeting_id or f"decision-{assignment.decision_id}"
+        executors_here = (
+            [assignment.assignee]
+            if assignment.assignee
+            else directors.get(assignment.organization_id, [])
+        )
+        for user in _readers(assignment, executors_here):
+            people[user.id] = user
+            groups[(meeting, user.id)].append(assignment)
+    for (_meeting, user_id), batch in groups.items():
+        user = people[user_id]
+        if len(batch) == 1:
+            assignment = batch[0]
+            queue_mail(
+                session,
+                recipient=user,
+                kind="assignment.created",
+                key=f"assignment:{assignment.id}:created:{assignment.id}:user:{user.id}",
+                template="assignment_created",
+                context=_context(assignment),
+                assignment_id=assignment.id,
+            )
+            continue
+        batch.sort(key=lambda a: (a.decision.position, a.id))
         queue_mail(
-            db.session,
+            session,
             recipient=user,
             kind="assignment.created",
-            key=f"assignment:{assignment.id}:created:{assignment.id}:user:{user.id}",
-            template="assignment_created",
-            context=_context(assignment),
-            assignment_id=assignment.id,
+            key=f"assignments:{batch[0].id}:created:{len(batch)}:user:{user.id}",
+            template="assignments_created",
+            context={
+                "meeting": batch[0].decision.meeting,
+                "assignments": batch,
+                "link_for": lambda a: external_url("assignments.detail", assignment_id=a.id),
+                "settings_link": external_url("notify.settings"),
+            },
         )
 
 

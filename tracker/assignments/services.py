@@ -497,6 +497,43 @@ def add_comment(session: Session, assignment: Assignment, actor: User, body: str
     return comment
 
 
+def deadline_moved(assignment: Assignment) -> bool:
+    """The deadline in force is not the protocol's: extended, or moved apart from the words."""
+    decision = assignment.decision
+    if assignment.extension_count:
+        return True
+    return (
+        decision.deadline_kind in ("date", "month")
+        and assignment.due_date is not None
+        and assignment.due_date != decision.due_date
+    )
+
+
+def deadline_in_force(assignment: Assignment, long: bool = False) -> str:
+    """One deadline, the one in force: the protocol's words while they hold («в срок до
+    27.02.2023»), the new date once it moved («до 15.03.2023, перенесён с 27.02.2023») —
+    never the old words beside the new date. Pages (`long`: «15 марта 2023»), letters and
+    exports all say this."""
+    from tracker.core.web import ru_date
+
+    def shown(day: date) -> str:
+        return ru_date(day) if long else day.strftime("%d.%m.%Y")
+
+    decision = assignment.decision
+    due = assignment.due_date
+    if due is None:
+        return decision.deadline_text or _("без срока")
+    if deadline_moved(assignment):
+        first = assignment.original_due_date or decision.due_date
+        if first and first != due:
+            return _("до %(date)s, перенесён с %(first)s", date=shown(due), first=shown(first))
+        return _("до %(date)s", date=shown(due))
+    words = decision.deadline_text or ""
+    if long:
+        return f"{words} — {shown(due)}" if words else shown(due)
+    return words if shown(due) in words else f"{words} ({shown(due)})".strip()
+
+
 def is_overdue(
     assignment: Assignment, now: datetime | None = None, *, as_of: date | None = None
 ) -> bool:

@@ -40,6 +40,8 @@ from tracker.meetings.models import Meeting
 from tracker.roadmaps.models import RoadMap
 
 bp = Blueprint("assignments", __name__)
+# The one deadline in force, on every page and in every letter (see services.deadline_in_force).
+bp.add_app_template_global(services.deadline_in_force, "deadline_in_force")
 
 STATUS_CHOICES = [
     ("", _l("— все —")),

@@ -11,6 +11,7 @@ The msgid is the Russian text with ``%(name)s`` placeholders, never an f-string,
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import has_request_context
@@ -25,3 +26,24 @@ def _(text: str, /, **values: Any) -> str:
     if has_request_context():
         return gettext(text, **values)
     return text % values if values else text
+
+
+def ngettext_ru(singular: str, plural: str, num: int, /, **values: Any) -> str:
+    """A Russian plural form from the ru catalogue («1 день», «2 дня», «5 дней»), in or out of
+    a request: letters are written in Russian whoever's action triggers them. ``%(num)s`` is
+    the number, as with flask_babel.ngettext."""
+    text = _russian().ngettext(singular, plural, num)
+    return text % {"num": num, **values}
+
+
+_RUSSIAN: list[Any] = []
+
+
+def _russian() -> Any:
+    if not _RUSSIAN:
+        from babel.support import Translations
+        from flask import current_app
+
+        directory = Path(current_app.root_path) / "translations"
+        _RUSSIAN.append(Translations.load(str(directory), ["ru"]))
+    return _RUSSIAN[0]

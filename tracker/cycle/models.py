@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -21,7 +22,15 @@ CYCLE_STAGES = ("goals", "indicators", "monitoring", "analysis", "decisions", "e
 FRAMEWORKS = ("MUM", "VSOKO", "OTHER")
 UNITS = ("number", "percent", "bool", "score")
 BETTER = ("higher", "lower")
-CAMPAIGN_STATES = ("open", "closed")
+
+
+class CampaignStatus(StrEnum):
+    """A monitoring collection takes values while open."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 VERDICTS = ("effective", "partial", "ineffective")
 
 goal_indicators = sa.Table(
@@ -136,7 +145,7 @@ class MonitoringCampaign(Timestamped, db.Model):
     """A collection of indicator values for one period from a set of organizations."""
 
     __tablename__ = "monitoring_campaigns"
-    __table_args__ = (one_of("status", CAMPAIGN_STATES),)
+    __table_args__ = (one_of("status", tuple(CampaignStatus)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organization_id: Mapped[int] = mapped_column(
@@ -148,7 +157,7 @@ class MonitoringCampaign(Timestamped, db.Model):
     decision_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("decisions.id", ondelete="SET NULL")
     )
-    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="open")
+    status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=CampaignStatus.OPEN)
     direction_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("directions.id", ondelete="SET NULL"), index=True
     )

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, load_only
 
+from tracker.assignments.models import AssignmentStatus
 from tracker.core import audit, clock
 from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
@@ -25,6 +26,7 @@ from tracker.cycle.models import (
     CYCLE_STAGES,
     UNITS,
     Analysis,
+    CampaignStatus,
     Direction,
     EffectivenessReview,
     Goal,
@@ -382,7 +384,7 @@ def open_campaign(
         direction_id=direction_id,
         created_by_id=actor.id,
         indicators=list(indicators),
-        status="open",
+        status=CampaignStatus.OPEN,
     )
     session.add(campaign)
     session.flush()
@@ -445,7 +447,7 @@ def _late(assignment: Any) -> bool:
     if assignment.on_time is False or is_overdue(assignment):
         return True
     return bool(
-        assignment.status == "reported"
+        assignment.status == AssignmentStatus.REPORTED
         and assignment.reported_at
         and assignment.due_date
         and assignment.reported_at
@@ -464,7 +466,7 @@ def submit_campaign_values(
     from tracker.assignments import services as assignments
     from tracker.assignments.models import OPEN_STATES, Assignment
 
-    if campaign.status != "open":
+    if campaign.status != CampaignStatus.OPEN:
         raise CycleError(_("Сбор значений закрыт."))
     assignment = session.scalar(
         sa.select(Assignment).where(
@@ -511,7 +513,7 @@ def submit_campaign_values(
 
 def close_campaign(session: Session, actor: User, campaign: MonitoringCampaign) -> None:
     _require(actor, "cycle.manage", campaign.organization)
-    campaign.status = "closed"
+    campaign.status = CampaignStatus.CLOSED
     session.flush()
     audit.record(actor, "cycle.campaign_closed", campaign)
 
@@ -897,10 +899,12 @@ def effectiveness_figures(
         if ids
         else []
     )
-    live = [a for a in assignments if a.status != "cancelled"]
+    live = [a for a in assignments if a.status != AssignmentStatus.CANCELLED]
     figures["assignments"] = len(live)
-    figures["assignments_on_time"] = sum(1 for a in live if a.status == "done" and a.on_time)
-    figures["assignments_done"] = sum(1 for a in live if a.status == "done")
+    figures["assignments_on_time"] = sum(
+        1 for a in live if a.status == AssignmentStatus.DONE and a.on_time
+    )
+    figures["assignments_done"] = sum(1 for a in live if a.status == AssignmentStatus.DONE)
     actions = (
         session.execute(
             sa.select(RoadMapAction.status, RoadMapAction.completed_on, RoadMapAction.due_date)
@@ -1069,7 +1073,7 @@ def cycle_board(
             Decision.direction_id,
             sa.func.count(sa.distinct(Decision.id)),
             sa.func.count(Assignment.id),
-            sa.func.count(Assignment.id).filter(Assignment.status == "done"),
+            sa.func.count(Assignment.id).filter(Assignment.status == AssignmentStatus.DONE),
         )
         .join(Organization, Organization.id == Decision.organization_id)
         .outerjoin(Assignment, Assignment.decision_id == Decision.id)

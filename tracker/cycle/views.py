@@ -30,6 +30,7 @@ from tracker.cycle.forms import (
 from tracker.cycle.models import (
     CYCLE_STAGES,
     Analysis,
+    CampaignStatus,
     Direction,
     EffectivenessReview,
     Goal,
@@ -43,6 +44,7 @@ from tracker.meetings.models import Decision, Meeting
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("cycle", __name__, url_prefix="/cycle")
+bp.add_app_template_global(CampaignStatus, "CampaignStatus")
 
 
 @bp.before_request
@@ -378,7 +380,9 @@ def _current(item: MonitoringCampaign, school: Organization) -> dict[int, Any]:
 @bp.route("/campaigns/<int:campaign_id>/values/<int:org_id>", methods=["GET", "POST"])
 def campaign_values(campaign_id: int, org_id: int):
     item, school = _campaign_school(campaign_id, org_id)
-    may_submit = can(current_user, "measurement.submit", school) and item.status == "open"
+    may_submit = (
+        can(current_user, "measurement.submit", school) and item.status == CampaignStatus.OPEN
+    )
     errors: dict[int, str] = {}
     posted: dict[int, str] = {}
     upload = UploadForm()

@@ -20,7 +20,6 @@ from tracker.core.models import get_by_id
 from tracker.core.permissions import can, visible_to
 from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import AgendaItem, Decision, Meeting
-from tracker.notify.events import directors_of
 
 
 class MeetingError(Refused):
@@ -274,14 +273,10 @@ def fan_out(
             existing_people.add(person.id)
     session.add_all(created)
     session.flush()
-    # one statement for the audit rows and one for the directors, however many executors
+    # one statement for the audit rows, however many executors
     audit.record_many(actor, "assignment.create", created, decision_id=decision.id)
-    directors = directors_of(session, [a.organization_id for a in created if a.assignee_id is None])
     for assignment in created:
-        recipients = (
-            None if assignment.assignee_id else directors.get(assignment.organization_id, [])
-        )
-        notifications.assignment_created(assignment, recipients)
+        notifications.assignment_created(assignment)  # one letter per person at the commit
     return created
 
 

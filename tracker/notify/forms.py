@@ -56,9 +56,9 @@ class PolicyForm(Form):
         validators=[DataRequired(), NumberRange(1, 30)],
     )
     escalate_after_days = IntegerField(
-        _l("Сообщать контролёру после N дней просрочки"),
-        default=7,
-        validators=[DataRequired(), NumberRange(1, 90)],
+        _l("После N дней просрочки — одно письмо контролёру, напоминания исполнителю прекращаются"),
+        default=30,
+        validators=[DataRequired(), NumberRange(1, 365)],
     )
     send_hour = IntegerField(
         _l("Час отправки (по местному времени организации)"),

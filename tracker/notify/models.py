@@ -82,7 +82,8 @@ class ReminderPolicy(db.Model):
     days_before: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=lambda: [7, 3, 1])
     on_the_day: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     overdue_every_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=3)
-    escalate_after_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=7)
+    # Overdue this long: reminders to the executor stop, the controller gets one escalation.
+    escalate_after_days: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=30)
     send_hour: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=9)
 
 

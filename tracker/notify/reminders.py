@@ -4,7 +4,9 @@ For each department's policy and each time zone under it, the local date D count
 local hour reaches the policy's sending hour. Reminders fall on nominal dates (7, 3 and 1 days
 before the deadline, the day itself, the first overdue day and every N days after, and the
 escalation after M overdue days); a nominal date that is not a working day moves to the next
-working day. An assignment gets at most one reminder a day (the one nearest the deadline), and
+working day. Once an assignment is overdue by the escalation's days (30 unless the policy says
+otherwise), its executor gets no more reminders: the controller gets one escalation instead.
+An assignment gets at most one reminder a day (the one nearest the deadline), and
 the key `assignment:<id>:<kind>:<nominal date>:user:<id>` makes a second sweep, a second
 scheduler or a catch-up after downtime unable to write it twice."""
 
@@ -63,7 +65,7 @@ def policy_for(policies: dict[int, ReminderPolicy], department_id: int) -> Remin
         days_before=[7, 3, 1],
         on_the_day=True,
         overdue_every_days=3,
-        escalate_after_days=7,
+        escalate_after_days=30,
         send_hour=9,
     )
 
@@ -76,6 +78,8 @@ def reminder_kind(policy: ReminderPolicy, due: date, nominal: date) -> str | Non
     if days == 0:
         return "due-day" if policy.on_the_day else None
     late = -days
+    if late >= policy.escalate_after_days:
+        return None  # the controller has been told (escalation); the executor is left alone
     if late == 1 or (late - 1) % policy.overdue_every_days == 0:
         return f"overdue-{late}"
     return None
@@ -183,6 +187,7 @@ def _due_here(
         overdue_conditions.append(
             sa.and_(
                 Assignment.due_date < n - timedelta(days=1),
+                Assignment.due_date > n - timedelta(days=policy.escalate_after_days),
                 (days_between(sa.literal(n, sa.Date), Assignment.due_date) - 1)
                 % policy.overdue_every_days
                 == 0,
@@ -452,6 +457,37 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(ids)
 
 
+@dataclass
+class DigestGroup:
+    """One decision's lines in a digest: «п. 2 — 15 школ, из них 3 просрочили»."""
+
+    decision: Decision
+    items: list[Due]
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for d in self.items if d.kind.startswith("overdue") or d.kind == "escalation")
+
+    @property
+    def schools(self) -> int:
+        return len({d.assignment.organization_id for d in self.items})
+
+    @property
+    def link(self) -> str:
+        if len(self.items) == 1 or self.decision.meeting_id is None:
+            return external_url("assignments.detail", assignment_id=self.items[0].assignment.id)
+        return external_url("meetings.detail", meeting_id=self.decision.meeting_id)
+
+
+def by_decision(items: list[Due]) -> list[DigestGroup]:
+    """A digest's lines grouped by decision, in the order of their first line."""
+    groups: dict[int, DigestGroup] = {}
+    for due in items:
+        decision = due.assignment.decision
+        groups.setdefault(decision.id, DigestGroup(decision, [])).items.append(due)
+    return list(groups.values())
+
+
 def _events_for_digest(session: Session, at: datetime) -> dict[int, list[Notification]]:
     """Unread events of the last day for people who take events in the digest."""
     found: dict[int, list[Notification]] = defaultdict(list)
@@ -510,7 +546,12 @@ def _queue_digests(
             recipient=user,
             day=day,
             due=due,
-            waiting=waiting.get(user_id, []) if notify_mode(user) == "digest" else [],
+            groups=by_decision(due),
+            waiting=by_decision(
+                [Due(a, "reported", day, []) for a in waiting.get(user_id, [])]
+                if notify_mode(user) == "digest"
+                else []
+            ),
             events=events.get(user_id, []),
             link_for=lambda a: external_url("assignments.detail", assignment_id=a.id),
             settings_link=external_url("notify.settings"),
@@ -529,3 +570,91 @@ def _queue_digests(
             }
         )
     return _insert(session, rows)
+
+
+@dataclass
+class PreviewLine:
+    """One letter the sweep of a day would write: to whom, about what, and why."""
+
+    recipient: str
+    email: str
+    subject: str
+    link: str
+    why: str
+    in_digest: bool
+    written: bool
+
+
+def preview(session: Session, department: Organization, day: date) -> list[PreviewLine]:
+    """What the sweep of `day` writes for the department's assignments and road-map actions,
+    computed by the sweep's own functions, writing nothing."""
+    calendar = WorkCalendar.load(session)
+    policy = policy_for(
+        {p.organization_id: p for p in session.scalars(sa.select(ReminderPolicy))},
+        department.id,
+    )
+    nominal_days = calendar.shifted_here(day)
+    if not nominal_days:
+        return []
+    zones = session.scalars(
+        sa.select(Organization.timezone)
+        .where(Organization.path.like(department.path + "%"))
+        .distinct()
+    ).all()
+    wanted: list[tuple[str, str, User | str, str, str]] = []
+    for tz in zones:
+        for due in _due_here(session, department, tz, policy, nominal_days):
+            a = due.assignment
+            what = f"{a.organization.short_name}: п. {a.decision.number or '—'}"
+            link = external_url("assignments.detail", assignment_id=a.id)
+            for recipient in due.recipients:
+                wanted.append((_reminder_key(due, recipient), what, recipient, link, due.kind))
+        for action_due in _actions_due_here(session, department, tz, policy, nominal_days):
+            action = action_due.action
+            what = f"{action.road_map.organization.short_name}: {action.text[:80]}"
+            link = external_url("roadmaps.detail", road_map_id=action.road_map_id)
+            for recipient in action_due.recipients:
+                key = _action_key(action_due, recipient)
+                wanted.append((key, what, recipient, link, f"roadmap:{action_due.kind}"))
+    written = _existing_keys(session, [key for key, *_ in wanted])
+    lines = []
+    for key, what, recipient, link, kind in wanted:
+        user = recipient if isinstance(recipient, User) else None
+        lines.append(
+            PreviewLine(
+                recipient=user.full_name if user else "",
+                email=user.email if user else str(recipient),
+                subject=what,
+                link=link,
+                why=why(kind, policy),
+                in_digest=bool(user and kind != "escalation" and notify_mode(user) == "digest"),
+                written=key in written,
+            )
+        )
+    return sorted(lines, key=lambda line: (line.email, line.subject))
+
+
+def why(kind: str, policy: ReminderPolicy) -> str:
+    """The rule of the policy that calls for a reminder of this kind, in words."""
+    from tracker.core.i18n import _, ngettext_ru
+
+    roadmap = kind.startswith("roadmap:")
+    kind = kind.removeprefix("roadmap:")
+    if kind == "escalation":
+        text = _(
+            "просрочено на %(days)s — одно письмо контролёру, исполнителю больше не напоминаем",
+            days=ngettext_ru("%(num)s день", "%(num)s дней", policy.escalate_after_days),
+        )
+    elif kind == "due-day":
+        text = _("сегодня срок")
+    elif kind.startswith("due-minus-"):
+        days = int(kind.removeprefix("due-minus-"))
+        text = _("до срока %(days)s", days=ngettext_ru("%(num)s день", "%(num)s дней", days))
+    else:
+        days = int(kind.removeprefix("overdue-"))
+        text = _(
+            "просрочено на %(days)s (напоминаем каждые %(every)s)",
+            days=ngettext_ru("%(num)s день", "%(num)s дней", days),
+            every=ngettext_ru("%(num)s день", "%(num)s дней", policy.overdue_every_days),
+        )
+    return _("мероприятие дорожной карты: %(text)s", text=text) if roadmap else text

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tracker.core import clock
-from tracker.core.i18n import _
+from tracker.core.i18n import _, ngettext_ru
 from tracker.core.tenancy import User
 from tracker.notify.models import OutboxMessage
 from tracker.notify.replies import token_for
@@ -23,6 +23,8 @@ def render_mail(template: str, **context: Any) -> tuple[str, str, str]:
 
     The text template's first line is «Тема: …»; the rest is the body."""
     context.setdefault("base_url", current_app.config["TRACKER_BASE_URL"].rstrip("/"))
+    # Letters are Russian whoever triggers them: plurals come from the ru catalogue.
+    context.setdefault("ngettext", ngettext_ru)
     # The Jinja environment itself, not render_template: mail is also written by the scheduler
     # and Celery, where there is no request for the pages' context processors.
     env = current_app.jinja_env

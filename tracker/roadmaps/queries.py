@@ -100,7 +100,7 @@ def _recency(row: OverviewRow) -> float:
 def schools_owing(session: Session, user: User, f: ListFilter) -> list[Organization]:
     """Schools asked for a road map: executors (not cancelled) of a decision that some school
     answers with a road map, or whose words ask for one («дорожная карта», «план мероприятий»)."""
-    from tracker.assignments.models import Assignment
+    from tracker.assignments.models import Assignment, AssignmentStatus
     from tracker.meetings.models import Decision
 
     answered = (
@@ -116,7 +116,7 @@ def schools_owing(session: Session, user: User, f: ListFilter) -> list[Organizat
     owing = (
         sa.select(Assignment.organization_id)
         .join(Decision, Decision.id == Assignment.decision_id)
-        .where(asks, Assignment.status != "cancelled", visible_to(user, Assignment))
+        .where(asks, Assignment.status != AssignmentStatus.CANCELLED, visible_to(user, Assignment))
     )
     if f.direction_id:
         owing = owing.where(Decision.direction_id == f.direction_id)

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, aliased
 
+from tracker.assignments.models import AssignmentStatus
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
 from tracker.core.errors import NotAllowed, Refused
@@ -571,7 +572,7 @@ def _follow_assignment(
                     n=version.number,
                 ),
             )
-        elif move_name in ("return", "approve") and assignment.status == "reported":
+        elif move_name in ("return", "approve") and assignment.status == AssignmentStatus.REPORTED:
             assignments.transition(
                 session,
                 assignment,
