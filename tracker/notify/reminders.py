@@ -671,3 +671,91 @@ def _queue_digests(
             }
         )
     return _insert(session, rows)
+
+
+@dataclass
+class PreviewLine:
+    """One letter the sweep of a day would write: to whom, about what, and why."""
+
+    recipient: str
+    email: str
+    subject: str
+    link: str
+    why: str
+    in_digest: bool
+    written: bool
+
+
+def preview(session: Session, department: Organization, day: date) -> list[PreviewLine]:
+    """What the sweep of `day` writes for the department's assignments and road-map actions,
+    computed by the sweep's own functions, writing nothing."""
+    calendar = WorkCalendar.load(session)
+    policy = policy_for(
+        {p.organization_id: p for p in session.scalars(sa.select(ReminderPolicy))},
+        department.id,
+    )
+    nominal_days = calendar.shifted_here(day)
+    if not nominal_days:
+        return []
+    zones = session.scalars(
+        sa.select(Organization.timezone)
+        .where(Organization.path.like(department.path + "%"))
+        .distinct()
+    ).all()
+    wanted: list[tuple[str, str, User | str, str, str]] = []
+    for tz in zones:
+        for due in _due_here(session, department, tz, policy, nominal_days):
+            a = due.assignment
+            what = f"{a.organization.short_name}: п. {a.decision.number or '—'}"
+            link = external_url("assignments.detail", assignment_id=a.id)
+            for recipient in due.recipients:
+                wanted.append((_reminder_key(due, recipient), what, recipient, link, due.kind))
+        for action_due in _actions_due_here(session, department, tz, policy, nominal_days):
+            action = action_due.action
+            what = f"{action.road_map.organization.short_name}: {action.text[:80]}"
+            link = external_url("roadmaps.detail", road_map_id=action.road_map_id)
+            for recipient in action_due.recipients:
+                key = _action_key(action_due, recipient)
+                wanted.append((key, what, recipient, link, f"roadmap:{action_due.kind}"))
+    written = _existing_keys(session, [key for key, *_ in wanted])
+    lines = []
+    for key, what, recipient, link, kind in wanted:
+        user = recipient if isinstance(recipient, User) else None
+        lines.append(
+            PreviewLine(
+                recipient=user.full_name if user else "",
+                email=user.email if user else str(recipient),
+                subject=what,
+                link=link,
+                why=why(kind, policy),
+                in_digest=bool(user and kind != "escalation" and notify_mode(user) == "digest"),
+                written=key in written,
+            )
+        )
+    return sorted(lines, key=lambda line: (line.email, line.subject))
+
+
+def why(kind: str, policy: ReminderPolicy) -> str:
+    """The rule of the policy that calls for a reminder of this kind, in words."""
+    from tracker.core.i18n import _, ngettext_ru
+
+    roadmap = kind.startswith("roadmap:")
+    kind = kind.removeprefix("roadmap:")
+    if kind == "escalation":
+        text = _(
+            "просрочено на %(days)s — одно письмо контролёру, исполнителю больше не напоминаем",
+            days=ngettext_ru("%(num)s день", "%(num)s дней", policy.escalate_after_days),
+        )
+    elif kind == "due-day":
+        text = _("сегодня срок")
+    elif kind.startswith("due-minus-"):
+        days = int(kind.removeprefix("due-minus-"))
+        text = _("до срока %(days)s", days=ngettext_ru("%(num)s день", "%(num)s дней", days))
+    else:
+        days = int(kind.removeprefix("overdue-"))
+        text = _(
+            "просрочено на %(days)s (напоминаем каждые %(every)s)",
+            days=ngettext_ru("%(num)s день", "%(num)s дней", days),
+            every=ngettext_ru("%(num)s день", "%(num)s дней", policy.overdue_every_days),
+        )
+    return _("мероприятие дорожной карты: %(text)s", text=text) if roadmap else text
