@@ -34,6 +34,8 @@ READERS = {"admin": SUBTREE, "staff": SUBTREE, "director": OWN, "school_staff": 
 PERMISSIONS: dict[str, dict[str, str]] = {
     "organization.view": READERS,
     "organization.manage": {"admin": SUBTREE},
+    # A department's reminder rules: administrators, and the department's own staff.
+    "reminders.manage": {"admin": SUBTREE, "staff": OWN},
     "user.view": {"admin": SUBTREE, "staff": SUBTREE, "director": OWN},
     "user.manage": {"admin": SUBTREE},
     "audit.view": {"admin": SUBTREE},
