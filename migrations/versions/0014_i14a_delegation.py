@@ -1,15 +1,15 @@
 """delegation inside a school: an assignment handed to a deputy, their draft, the school's choice
 
-Revision ID: 0013_i14a
-Revises: 0012_i16
+Revision ID: 0014_i14a
+Revises: 0013_i12
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_i14a'
-down_revision = '0012_i16'
+revision = '0014_i14a'
+down_revision = '0013_i12'
 branch_labels = None
 depends_on = None
 
