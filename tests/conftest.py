@@ -158,9 +158,16 @@ def app(database_url: str, tmp_root: Path) -> Iterator[Flask]:
 # the test and its requests open joins it through a SAVEPOINT (`commit()` releases it), and so
 # does the audit log's "own transaction" (`db.engine.begin()`). A test whose data must really be
 # committed, to be seen by another thread or process (the live server of the browser tests, the
-# Celery worker, the mail server, concurrent sessions), is marked `commits`, or uses one of the
+# Celery worker, the mail server, a second app), is marked `commits`, or uses one of the
 # fixtures below, and gets the old way: real commits and every table truncated afterwards.
-COMMITTING_FIXTURES = {"live_server", "page", "inbound_server", "inbound", "celery_setup"}
+COMMITTING_FIXTURES = {
+    "live_server",
+    "page",
+    "inbound_server",
+    "inbound",
+    "celery_setup",
+    "proxied_app",
+}
 
 
 def commits(item: pytest.Item) -> bool:
