@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint lock format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound bench-import bench-load
+.PHONY: run test lint lock format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound bench-import bench-load bench-soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,3 +104,6 @@ bench-import: $(VENV)/.dev
 # 50 simulated users of mixed roles for 60 s (locust, headless), beside the same run on /health.
 bench-load: $(VENV)/.dev
 	cd bench && ../$(BIN)/python load.py
+
+bench-soak: $(VENV)/.dev
+	cd bench && ../$(BIN)/python soak.py

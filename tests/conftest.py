@@ -324,7 +324,10 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 class MailSink:
     """A real SMTP server (aiosmtpd) that keeps what it receives. `script` lists how to answer
-    the next DATA commands: "451", "550", ("hang", seconds) or None for 250."""
+    the next DATA commands: "451", "550", ("hang", seconds) or None for 250. A test scripts more
+    through `hooks`: {"EHLO" | "MAIL" | "RCPT" | "DATA": async (sink, session, envelope) ->
+    reply or None (go on as usual)}; `attempts` records (monotonic time, X-Tracker-Key) of
+    every DATA."""
 
     def __init__(self) -> None:
         import email
@@ -337,6 +340,31 @@ class MailSink:
         self.script: list = []
         self.lock = threading.Lock()
         self.stuck = threading.Event()  # set once a sender is held in the middle of a send
+        self.hooks: dict = {}
+        self.attempts: list[tuple[float, str]] = []
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        hook = self.hooks.get("EHLO")
+        if hook is not None:
+            await hook(self, session, envelope)
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        hook = self.hooks.get("MAIL")
+        reply = await hook(self, session, envelope) if hook is not None else None
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    def keep(self, envelope) -> None:
+        """Store a received letter (a hook that answers DATA itself calls it to accept)."""
+        message = self._email.message_from_bytes(envelope.content, policy=self._policy)
+        with self.lock:
+            self.messages.append(message)
+            self.envelopes.append(list(envelope.rcpt_tos))
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         import asyncio
@@ -348,12 +376,26 @@ class MailSink:
         if isinstance(action, tuple) and action[0] == "hang_rcpt":
             self.stuck.set()
             await asyncio.sleep(action[1])  # the sender is stuck in the middle of a send
+        hook = self.hooks.get("RCPT")
+        if hook is not None:
+            reply = await hook(self, session, envelope)
+            if reply is not None:
+                return reply
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         import asyncio
+        import time
 
+        key = self._email.message_from_bytes(envelope.content, policy=self._policy)["X-Tracker-Key"]
+        with self.lock:
+            self.attempts.append((time.monotonic(), str(key)))
+        hook = self.hooks.get("DATA")
+        if hook is not None:
+            reply = await hook(self, session, envelope)
+            if reply is not None:
+                return reply
         with self.lock:
             action = self.script.pop(0) if self.script else None
         if isinstance(action, tuple) and action[0] == "hang":
@@ -380,6 +422,8 @@ class MailSink:
             self.messages.clear()
             self.envelopes.clear()
             self.script.clear()
+            self.attempts.clear()
+        self.hooks.clear()
         self.stuck.clear()
 
 
