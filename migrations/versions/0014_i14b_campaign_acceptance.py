@@ -1,16 +1,16 @@
 """monitoring campaigns: a school's assignment closes itself when all values are in, unless
 the campaign asks for manual acceptance
 
-Revision ID: 0013_i14b
-Revises: 0012_i16
+Revision ID: 0014_i14b
+Revises: 0013_i12
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0013_i14b"
-down_revision = "0012_i16"
+revision = "0014_i14b"
+down_revision = "0013_i12"
 branch_labels = None
 depends_on = None
 
