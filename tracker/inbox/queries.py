@@ -314,6 +314,20 @@ def _school_sections(session: Session, user: User, today: date, at: datetime) ->
         _fill(
             session,
             Section(
+                "handed",
+                _l("Передано вам"),
+                _l("Директор ничего вам не передавал."),
+            ),
+            _assignments(
+                session,
+                [Assignment.delegate_id == user.id, Assignment.status.in_(OPEN_STATES)],
+                [Assignment.due_date],
+            ),
+            lambda a: _assignment_row(a, "handed"),
+        ),
+        _fill(
+            session,
+            Section(
                 "returned",
                 _l("Вернули на доработку"),
                 _l("Возвращённых отчётов нет."),

@@ -1,16 +1,16 @@
 """monitoring campaigns: a school's assignment closes itself when all values are in, unless
 the campaign asks for manual acceptance
 
-Revision ID: 0014_i14b
-Revises: 0013_i12
+Revision ID: 0015_i14b
+Revises: 0014_i14a
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0014_i14b"
-down_revision = "0013_i12"
+revision = "0015_i14b"
+down_revision = "0014_i14a"
 branch_labels = None
 depends_on = None
 
