@@ -44,6 +44,7 @@ class Row:
     link: str
     due_date: date | None = None
     state: str | None = None
+    assignment_id: int | None = None  # the assignment a bulk action on this row acts on
 
 
 @dataclass
@@ -110,6 +111,7 @@ def _assignment_row(a: Assignment, kind: str, anchor: str = "") -> Row:
         link=app_path("assignments.detail", assignment_id=a.id) + (f"#{anchor}" if anchor else ""),
         due_date=a.due_date,
         state=str(STATE_LABELS[a.status]),
+        assignment_id=a.id,
     )
 
 
