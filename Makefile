@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint lock format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound bench-import bench-load
+.PHONY: run test lint lock format translations chromium dovecot db demo clean screenshots bench bench-reminders bench-roadmaps bench-cycle bench-inbound bench-import bench-load bench-soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,10 +69,14 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The tests run in TEST_WORKERS processes (pytest-xdist), each on databases of its own (see
+# tests/conftest.py); TEST_WORKERS=0 runs them in this one.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev chromium dovecot translations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
@@ -104,3 +108,6 @@ bench-import: $(VENV)/.dev
 # 50 simulated users of mixed roles for 60 s (locust, headless), beside the same run on /health.
 bench-load: $(VENV)/.dev
 	cd bench && ../$(BIN)/python load.py
+
+bench-soak: $(VENV)/.dev
+	cd bench && ../$(BIN)/python soak.py

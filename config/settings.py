@@ -35,7 +35,12 @@ def env_bool(name: str, default: bool) -> bool:
 
 def env_int(name: str, default: int) -> int:
     value = env(name)
-    return default if value is None else int(value)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name}={value!r}: expected a whole number") from None
 
 
 def trusted_proxies(value: str | None) -> tuple[IPv4Network | IPv6Network, ...]:
@@ -67,6 +72,32 @@ def normalize_db_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+# (setting, lowest, highest) of every number mail delivery depends on.
+DELIVERY_LIMITS = (
+    ("MAIL_PORT", 1, 65535),
+    ("MAIL_TIMEOUT", 1, 600),
+    ("TRACKER_SENDING_TIMEOUT", 3, 86400),
+    ("TRACKER_RETRY_SECONDS", 1, 3600),
+    ("TRACKER_REQUEUE_SECONDS", 10, 86400),
+    ("TRACKER_SWEEP_MINUTES", 1, 1440),
+)
+
+
+def check_delivery_limits(settings: dict) -> None:
+    """Refuse, at start, delivery settings outside their limits or at odds with each other."""
+    for name, low, high in DELIVERY_LIMITS:
+        value = settings.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise RuntimeError(f"{name}={value!r}: expected a whole number from {low} to {high}")
+    mail, sending = settings["MAIL_TIMEOUT"], settings["TRACKER_SENDING_TIMEOUT"]
+    if sending < 3 * mail:
+        # A send is over one MAIL_TIMEOUT before the rescue may take its row; below three
+        # timeouts a slow but healthy server would have its letter sent twice.
+        raise RuntimeError(
+            f"TRACKER_SENDING_TIMEOUT={sending} must be at least 3 × MAIL_TIMEOUT ({3 * mail})"
+        )
 
 
 class BaseConfig:
@@ -111,6 +142,9 @@ class BaseConfig:
         self.TRACKER_SWEEP_MINUTES = env_int("TRACKER_SWEEP_MINUTES", 5)
         # First retry after a temporary mail failure; each next one waits twice as long.
         self.TRACKER_RETRY_SECONDS = env_int("TRACKER_RETRY_SECONDS", 30)
+        # A row handed to the broker is handed again after this long if nobody took it (the
+        # broker lost it: Redis restarted empty).
+        self.TRACKER_REQUEUE_SECONDS = env_int("TRACKER_REQUEUE_SECONDS", 600)
         self.MAIL_SUPPRESS_SEND = env_bool("MAIL_SUPPRESS_SEND", False)
         # Without a broker, send in a background thread of the process that committed.
         self.TRACKER_DELIVER_INLINE = env_bool("TRACKER_DELIVER_INLINE", False)
@@ -158,6 +192,7 @@ class BaseConfig:
 
     def validate(self) -> None:
         """Refuse settings that would be unsafe for this environment."""
+        check_delivery_limits(vars(self))
 
 
 class DevelopmentConfig(BaseConfig):
@@ -189,6 +224,7 @@ class ProductionConfig(BaseConfig):
         self.TRACKER_HSTS = True
 
     def validate(self) -> None:
+        super().validate()
         key = self.SECRET_KEY or ""
         if len(key) < 32 or key in PUBLIC_SECRET_KEYS or "change-me" in key.lower():
             raise RuntimeError(

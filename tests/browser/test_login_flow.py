@@ -53,6 +53,7 @@ def test_wrong_password_shows_a_russian_message(world, page):
 
 def test_admin_invites_a_user_who_sets_a_password(world, page, browser_instance, live_server):
     log_in(page, "admin@test.ru")
+    page.get_by_role("button", name="Администрирование").click()
     page.get_by_role("link", name="Пользователи").click()
     page.get_by_role("link", name="Пригласить").click()
     page.get_by_label("Электронная почта").fill("new.zavuch@test.ru")

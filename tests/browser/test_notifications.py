@@ -39,6 +39,7 @@ def test_admin_resends_a_failed_letter(world, page):
     )
     db.session.commit()
     log_in(page, "admin@test.ru")
+    page.get_by_role("button", name="Администрирование").click()
     page.get_by_role("link", name="Письма").click()
     page.get_by_label("Состояние").select_option("failed")
     page.get_by_role("button", name="Показать").click()

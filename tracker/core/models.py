@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -188,7 +191,24 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
     return False
 
 
+# SQLite lets one writer in at a time. A transaction that reads first and writes later fails at
+# once («database is locked») when another writer committed in between, whatever busy_timeout
+# says; one begun with BEGIN IMMEDIATE takes the write lock up front and waits for it instead.
+_sqlite_immediate: ContextVar[bool] = ContextVar("sqlite_immediate", default=False)
+
+
+@contextmanager
+def sqlite_writer() -> Iterator[None]:
+    """Transactions begun inside take SQLite's write lock at BEGIN (no effect on PostgreSQL):
+    for background writers (the sweep, delivery) that run beside each other and the web."""
+    token = _sqlite_immediate.set(True)
+    try:
+        yield
+    finally:
+        _sqlite_immediate.reset(token)
+
+
 @sa.event.listens_for(sa.engine.Engine, "begin")
 def _sqlite_begin(conn: sa.engine.Connection) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _sqlite_immediate.get() else "BEGIN")

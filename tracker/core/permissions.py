@@ -34,6 +34,8 @@ READERS = {"admin": SUBTREE, "staff": SUBTREE, "director": OWN, "school_staff": 
 PERMISSIONS: dict[str, dict[str, str]] = {
     "organization.view": READERS,
     "organization.manage": {"admin": SUBTREE},
+    # A department's reminder rules: administrators, and the department's own staff.
+    "reminders.manage": {"admin": SUBTREE, "staff": OWN},
     "user.view": {"admin": SUBTREE, "staff": SUBTREE, "director": OWN},
     "user.manage": {"admin": SUBTREE},
     "audit.view": {"admin": SUBTREE},
@@ -42,6 +44,8 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "assignment.view": READERS,
     "assignment.report": {"director": OWN, "school_staff": OWN},
     "assignment.control": {"staff": SUBTREE},
+    # A director hands an assignment of the school to a deputy or teacher (delegation).
+    "assignment.delegate": {"director": OWN},
     "roadmap.view": READERS,
     "roadmap.edit": {"director": OWN, "school_staff": OWN},
     "roadmap.submit": {"director": OWN},

@@ -310,7 +310,28 @@ def _staff_monitoring(session: Session, user: User) -> Section:
 def _school_sections(session: Session, user: User, today: date, at: datetime) -> list[Section]:
     mine = _reports_for(user)
     monitoring = Assignment.decision_id.in_(_open_campaign_decisions())
+    handed = (
+        []
+        if can_anywhere(user, "assignment.delegate")
+        else [
+            _fill(
+                session,
+                Section(
+                    "handed",
+                    _l("Передано вам"),
+                    _l("Директор ничего вам не передавал."),
+                ),
+                _assignments(
+                    session,
+                    [Assignment.delegate_id == user.id, Assignment.status.in_(OPEN_STATES)],
+                    [Assignment.due_date],
+                ),
+                lambda a: _assignment_row(a, "handed"),
+            )
+        ]
+    )
     return [
+        *handed,
         _fill(
             session,
             Section(

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from tracker.core import clock
-from tracker.notify.scheduler import build_scheduler, deliver_pending, run_sweep
+from tracker.notify.scheduler import build_scheduler, deliver_pending, run_sweep, still_waiting
 
 scheduler_cli = AppGroup("scheduler", help="Планировщик напоминаний и доставки почты.")
 reminders_cli = AppGroup("reminders", help="Напоминания о сроках.")
@@ -47,8 +47,11 @@ def sweep_command(at_text: str | None) -> None:
         ) from error
     with clock.frozen(at) if at else contextlib.nullcontext():
         result = run_sweep(app, at)
+        # Each row is handed over once, here; without a broker it is sent before we return.
         handed = deliver_pending(app)
+        waiting = still_waiting(app)
+    where = "в очередь Celery" if app.config.get("REDIS_URL") else "на отправку"
     click.echo(
         f"Напоминаний в очереди: {result.queued}, сводок: {result.digests}; "
-        f"передано на отправку: {handed}."
+        f"передано {where}: {handed}; не отправлено (ждут очереди или повтора): {waiting}."
     )

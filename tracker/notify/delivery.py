@@ -1,5 +1,13 @@
-"""Sending one outbox row. Safe to run twice and from several workers: a row is claimed (an
-UPDATE that only one process can win) before it is sent, and re-checked before sending."""
+"""Sending one outbox row. Safe to run twice and from several workers.
+
+The contract (README, «Доставка писем»): a row is claimed in a short transaction of its own
+(«sending», fenced by its attempt number and a deadline), the SMTP conversation runs outside any
+transaction and ends before the deadline, and the outcome is written in a second short
+transaction that only lands if the claim still holds. A dropped database connection therefore
+never leaves an open transaction around a send, and the rescue of a row «sending» too long (its
+worker died) can never overlap a conversation still going on. What stays at-least-once is the
+moment between the server's «250» and the commit of «sent»: a worker killed exactly there sends
+the letter again after TRACKER_SENDING_TIMEOUT, with the same Message-ID."""
 
 from __future__ import annotations
 
@@ -7,15 +15,22 @@ import email.charset
 import logging
 import smtplib
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from email.mime.text import MIMEText
 from email.utils import formataddr, parseaddr
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask_mail import Message
+from sqlalchemy.exc import DBAPIError
 
 from tracker.core import clock
+from tracker.core.models import sqlite_writer
+from tracker.core.tenancy import User
 from tracker.core.urls import external_url
 from tracker.extensions import db
 from tracker.notify.models import OutboxMessage
@@ -25,6 +40,9 @@ from tracker.notify.services import message_id_for
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 BOUNCES_TO_MARK = 3
+# How long the outcome of a finished conversation is retried against a database that is away.
+FINISH_RETRY_SECONDS = 60
+CLAIM_RETRY_SECONDS = 10
 
 
 class MailMessage(Message):
@@ -40,9 +58,17 @@ class MailMessage(Message):
 class TemporaryFailure(Exception):
     """The server said «try later» (4xx) or could not be reached: retry with back-off."""
 
+    def __init__(self, message: str, retry_in: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_in = retry_in
+
 
 class PermanentFailure(Exception):
     """The server refused for good (5xx)."""
+
+
+class ClaimLost(Exception):
+    """The row is no longer this sender's (cancelled, or taken over): the letter is not sent."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -54,25 +80,82 @@ def sending_timeout() -> timedelta:
     return timedelta(seconds=int(current_app.config["TRACKER_SENDING_TIMEOUT"]))
 
 
-def _claim(message_id: int) -> OutboxMessage | None:
-    """Take the row: pending, or stuck in «sending» longer than a send can take."""
+def claimable(now: Any) -> sa.ColumnElement[bool]:
+    """Rows a sender may take now: pending and due, or «sending» past their deadline."""
+    return sa.or_(
+        sa.and_(OutboxMessage.state == "pending", OutboxMessage.send_after <= now),
+        sa.and_(
+            OutboxMessage.state == "sending",
+            OutboxMessage.locked_at < now - sending_timeout(),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: int
+    attempt: int  # the fencing token: the row's `attempts` right after this claim
+    deadline: float  # time.monotonic() by which the conversation must be over
+
+
+def _claim(message_id: int) -> Claim | None:
+    """Take the row in a transaction of its own; None if it is not ours to send now."""
     now = clock.now()
-    claimed = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            sa.or_(
-                OutboxMessage.state == "pending",
-                sa.and_(
-                    OutboxMessage.state == "sending",
-                    OutboxMessage.locked_at < now - sending_timeout(),
-                ),
-            ),
-        )
-        .values(state="sending", locked_at=now, attempts=OutboxMessage.attempts + 1)
-    ).rowcount
-    db.session.commit()
-    return db.session.get(OutboxMessage, message_id) if claimed else None
+    taken: list[int] = []
+
+    def action() -> bool:
+        taken[:] = db.session.scalars(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, claimable(now))
+            .values(state="sending", locked_at=now, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.attempts)
+        ).all()
+        return bool(taken)
+
+    # A dropped connection is retried; if its commit had landed, the row waits for the rescue.
+    if not _write(action, patience=CLAIM_RETRY_SECONDS):
+        return None
+    attempt = taken[0]
+    # The rescue takes the row TRACKER_SENDING_TIMEOUT after the claim; this sender stops one
+    # MAIL_TIMEOUT earlier, so the outcome has time to land before anyone else may start.
+    budget = sending_timeout().total_seconds() - float(current_app.config["MAIL_TIMEOUT"])
+    return Claim(message_id, attempt, time.monotonic() + budget)
+
+
+def _holds(claim: Claim) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        OutboxMessage.id == claim.message_id,
+        OutboxMessage.state == "sending",
+        OutboxMessage.attempts == claim.attempt,
+    )
+
+
+def _still_holds(claim: Claim) -> bool:
+    """Checked right before the letter is handed over: nobody cancelled or took it meanwhile."""
+    held = db.session.scalar(sa.select(OutboxMessage.id).where(_holds(claim))) is not None
+    db.session.rollback()
+    return held
+
+
+def _write(action: Callable[[], bool], *, patience: float) -> bool:
+    """Run `action` (statements, then commit) in a short write transaction; a dropped or
+    refused connection is retried on a fresh one for `patience` seconds."""
+    give_up = time.monotonic() + patience
+    pause = 0.1
+    while True:
+        try:
+            with sqlite_writer():
+                done = action()
+                db.session.commit()
+            return done
+        except DBAPIError as error:
+            db.session.rollback()
+            if time.monotonic() >= give_up:
+                log.error("outbox: the outcome could not be written: %s", error)
+                raise
+            log.warning("outbox: database unavailable, retrying: %s", error.__class__.__name__)
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 def no_longer_applies(row: OutboxMessage) -> str | None:
@@ -126,103 +209,254 @@ def _compose(row: OutboxMessage) -> Message:
     return msg
 
 
-def _send(msg: Message) -> None:
+def _send(msg: Message, claim: Claim) -> None:
+    """One SMTP conversation, over by the claim's deadline. The claim is checked once more
+    right before DATA: past that point the letter may reach the recipient."""
     config = current_app.config
     if config.get("MAIL_SUPPRESS_SEND"):
+        if not _still_holds(claim):
+            raise ClaimLost
         return
+
+    def timeout() -> float:
+        left = claim.deadline - time.monotonic()
+        if left <= 0:
+            raise TemporaryFailure("время на отправку (TRACKER_SENDING_TIMEOUT) истекло")
+        return min(float(config["MAIL_TIMEOUT"]), left)
+
     smtp_class = smtplib.SMTP_SSL if config["MAIL_USE_SSL"] else smtplib.SMTP
+    smtp: smtplib.SMTP | None = None
+    accepted = False
     try:
-        with smtp_class(
-            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
-        ) as smtp:
-            if config["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            smtp.sendmail(msg.sender, msg.send_to, msg.as_bytes())
-    except smtplib.SMTPRecipientsRefused as error:
-        codes = [code for code, _text in error.recipients.values()]
-        if all(code >= 500 for code in codes):
-            raise PermanentFailure(str(error.recipients)) from error
-        raise TemporaryFailure(str(error.recipients)) from error
+        smtp = smtp_class(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout())
+        smtp.ehlo_or_helo_if_needed()
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+            smtp.ehlo()
+        if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.sock.settimeout(timeout())
+        _expect(smtp.mail(msg.sender), 250)
+        for address in msg.send_to:
+            smtp.sock.settimeout(timeout())
+            _expect(smtp.rcpt(address), 250, 251)
+        if not _still_holds(claim):
+            raise ClaimLost
+        smtp.sock.settimeout(timeout())
+        _expect(smtp.data(msg.as_bytes()), 250)
+        accepted = True
+    except (ClaimLost, TemporaryFailure, PermanentFailure):
+        raise
     except smtplib.SMTPResponseException as error:
-        if 400 <= error.smtp_code < 500:
-            raise TemporaryFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
-        raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+        raise _failure(error.smtp_code, error.smtp_error) from error
     except (OSError, smtplib.SMTPException) as error:
         raise TemporaryFailure(str(error) or type(error).__name__) from error
+    finally:
+        if smtp is not None:
+            _close(smtp, polite=accepted)
 
 
-def deliver(message_id: int) -> str:
+def _expect(reply: tuple[int, bytes], *good: int) -> None:
+    code, text = reply
+    if code not in good:
+        raise _failure(code, text)
+
+
+def _failure(code: int, text: Any) -> Exception:
+    if 400 <= code < 500 or code < 0:
+        return TemporaryFailure(f"{code} {text!r}")
+    return PermanentFailure(f"{code} {text!r}")
+
+
+def _close(smtp: smtplib.SMTP, *, polite: bool) -> None:
+    """QUIT after an accepted letter, but nothing said or lost after «250» undoes it."""
+    try:
+        if polite:
+            smtp.sock.settimeout(1)
+            smtp.quit()
+        else:
+            smtp.close()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def deliver(message_id: int, *, retried_by_broker: bool = False) -> str:
     """Send one row; returns its state afterwards. Temporary failures go back to `pending`
-    with a later `send_after` and are raised, so a Celery task can retry."""
-    row = _claim(message_id)
-    if row is None:
+    with a later `send_after` and are raised, so a Celery task can retry (then the row stays
+    handed to the broker: `retried_by_broker`)."""
+    if db.session().in_transaction():
+        db.session.commit()
+    claim = _claim(message_id)
+    if claim is None:
         state = db.session.scalar(
             sa.select(OutboxMessage.state).where(OutboxMessage.id == message_id)
         )
+        db.session.rollback()
         return state or "missing"
+    row = db.session.get(OutboxMessage, message_id)
     reason = no_longer_applies(row)
+    if reason is None:
+        message = _compose(row)
+        recipient_id = row.recipient_id
+    db.session.rollback()  # reads done: no transaction stays open during the conversation
     if reason is not None:
-        row.state, row.last_error, row.locked_at = "cancelled", reason, None
-        db.session.commit()
-        return row.state
+        _finish(claim, state="cancelled", last_error=reason, locked_at=None)
+        return "cancelled"
     try:
-        _send(_compose(row))
+        _send(message, claim)
+    except ClaimLost:
+        return _state_of(message_id)
     except TemporaryFailure as error:
-        row.last_error, row.locked_at = str(error), None
-        if row.attempts >= MAX_ATTEMPTS:
-            row.state = "failed"
-            db.session.commit()
-            return row.state
-        row.state, row.send_after = "pending", clock.now() + backoff(row.attempts)
-        db.session.commit()
+        if claim.attempt >= MAX_ATTEMPTS:
+            _finish(claim, state="failed", last_error=str(error), locked_at=None)
+            return "failed"
+        wait = backoff(claim.attempt)
+        send_after = clock.now() + wait
+        _finish(
+            claim,
+            state="pending",
+            last_error=str(error),
+            locked_at=None,
+            send_after=send_after,
+            # A Celery retry keeps the row handed over until it is due; otherwise the
+            # scheduler hands it again once it is due.
+            dispatched_at=send_after if retried_by_broker else None,
+        )
+        error.retry_in = wait.total_seconds()
         raise
     except PermanentFailure as error:
-        row.state, row.last_error = "failed", str(error)
-        if row.recipient is not None:
-            row.recipient.bounce_count += 1
-            if row.recipient.bounce_count >= BOUNCES_TO_MARK:
-                row.recipient.email_undeliverable_at = clock.now()
-        db.session.commit()
-        return row.state
-    row.state, row.sent_at, row.last_error = "sent", clock.now(), None
-    if row.recipient is not None and row.recipient.bounce_count:
-        row.recipient.bounce_count = 0
-    db.session.commit()
-    return row.state
+        _finish(claim, state="failed", last_error=str(error), locked_at=None)
+        _count_bounce(recipient_id)
+        return "failed"
+    _mark_sent(message_id, recipient_id)
+    return "sent"
 
 
-def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) -> None:
-    """Hand rows to Celery, or (no broker configured) send them here: in a background thread
-    after a web request's commit, in the calling thread for the scheduler (`inline`)."""
-    if not message_ids:
-        return
-    if app.config.get("REDIS_URL"):
-        import tracker.notify.jobs  # noqa: F401 - registers the task
+def _state_of(message_id: int) -> str:
+    state = db.session.scalar(sa.select(OutboxMessage.state).where(OutboxMessage.id == message_id))
+    db.session.rollback()
+    return state or "missing"
 
-        # This app's Celery (not the process-wide default, which another app may have replaced).
-        task = app.extensions["celery"].tasks["tracker.notify.jobs.deliver_outbox_message"]
-        try:
-            for message_id in message_ids:
-                task.apply_async((message_id,), retry=False)
-        except Exception:
-            log.warning(
-                "broker unavailable, outbox rows %s stay pending for the sweep",
-                list(message_ids),
-                exc_info=True,
+
+def _finish(claim: Claim, **values: Any) -> bool:
+    """Write a failed or cancelled conversation's outcome if the claim still holds."""
+
+    def action() -> bool:
+        result = db.session.execute(sa.update(OutboxMessage).where(_holds(claim)).values(**values))
+        return bool(result.rowcount)
+
+    held = _write(action, patience=FINISH_RETRY_SECONDS)
+    if not held:
+        log.warning("outbox %s: claim %s lost before its outcome", claim.message_id, claim.attempt)
+    return held
+
+
+def _mark_sent(message_id: int, recipient_id: int | None) -> None:
+    """The server took the letter: record it whoever holds the row now (the only write between
+    the «250» and the end of the task, so the at-least-once window is one round trip)."""
+
+    def action() -> bool:
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.state.in_(("sending", "pending")))
+            .values(state="sent", sent_at=clock.now(), last_error=None, locked_at=None)
+        )
+        if recipient_id is not None:
+            db.session.execute(
+                sa.update(User)
+                .where(User.id == recipient_id, User.bounce_count > 0)
+                .values(bounce_count=0)
             )
-        return
+        return True
 
-    def run() -> None:
+    _write(action, patience=FINISH_RETRY_SECONDS)
+
+
+def _count_bounce(recipient_id: int | None) -> None:
+    """One more refusal, counted in SQL: refusals seen by several workers at once all count."""
+    if recipient_id is None:
+        return
+    now = clock.now()
+
+    def action() -> bool:
+        db.session.execute(
+            sa.update(User)
+            .where(User.id == recipient_id)
+            .values(
+                bounce_count=User.bounce_count + 1,
+                email_undeliverable_at=sa.case(
+                    (
+                        sa.and_(
+                            User.email_undeliverable_at.is_(None),
+                            User.bounce_count + 1 >= BOUNCES_TO_MARK,
+                        ),
+                        now,
+                    ),
+                    else_=User.email_undeliverable_at,
+                ),
+            )
+        )
+        return True
+
+    _write(action, patience=FINISH_RETRY_SECONDS)
+
+
+def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) -> int:
+    """Hand rows to Celery, or (no broker configured) send them here: in a background thread
+    after a web request's commit, in the calling thread for the scheduler and the CLI
+    (`inline`). Returns how many rows were really handed over (or sent here)."""
+    if not message_ids:
+        return 0
+    if app.config.get("REDIS_URL"):
+        return _hand_to_broker(app, message_ids)
+
+    def run() -> int:
         with app.app_context():
             for message_id in message_ids:
                 try:
                     deliver(message_id)
                 except TemporaryFailure:
                     log.warning("mail %s deferred", message_id)
+                except DBAPIError as error:
+                    log.warning("mail %s left for the next run: %s", message_id, error)
+                    db.session.rollback()
+            db.session.remove()
+        return len(message_ids)
 
     if inline or app.config.get("TRACKER_DELIVER_INLINE"):
-        run()
-    else:
-        threading.Thread(target=run, name="outbox-delivery", daemon=True).start()
+        return run()
+    threading.Thread(target=run, name="outbox-delivery", daemon=True).start()
+    return len(message_ids)
+
+
+def _set_lease(app: Flask, message_ids: list[int], moment: Any) -> None:
+    with app.app_context(), sqlite_writer(), db.engine.begin() as conn:
+        conn.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(message_ids))
+            .values(dispatched_at=moment)
+        )
+
+
+def _hand_to_broker(app: Flask, message_ids: list[int]) -> int:
+    """Queue one Celery task per row. A row handed over is leased (`dispatched_at`) so the
+    scheduler does not hand it again for TRACKER_REQUEUE_SECONDS; the lease of every row the
+    broker did not take is released at once, so the next run hands it over again."""
+    import tracker.notify.jobs  # noqa: F401 - registers the task
+
+    # This app's Celery (not the process-wide default, which another app may have replaced).
+    task = app.extensions["celery"].tasks["tracker.notify.jobs.deliver_outbox_message"]
+    _set_lease(app, message_ids, clock.now())
+    handed = 0
+    try:
+        for message_id in message_ids:
+            task.apply_async((message_id,), retry=False)
+            handed += 1
+    except Exception:
+        log.warning(
+            "broker unavailable, outbox rows %s stay pending for the next run",
+            message_ids[handed:],
+            exc_info=True,
+        )
+        _set_lease(app, message_ids[handed:], None)
+    return handed

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core import clock
 from tracker.core.models import UTCDateTime, one_of
-from tracker.core.permissions import register_visibility
+from tracker.core.permissions import register_unlisted, register_visibility
 from tracker.extensions import db
 
 OUTBOX_STATES = ("pending", "sending", "sent", "failed", "cancelled")
@@ -57,12 +57,34 @@ class OutboxMessage(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
     send_after: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    # When the row's «sending» began (a claim); the rescue takes it TRACKER_SENDING_TIMEOUT later.
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the row was handed to the broker (Celery); not handed again before
+    # TRACKER_REQUEUE_SECONDS (the broker may have lost it). NULL: not in any broker's hands.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     recipient = relationship("User")
     assignment = relationship("Assignment")
     road_map_action = relationship("RoadMapAction")
+
+
+class ReminderSweep(db.Model):
+    """One row per department, time zone and local working day the sweep has covered. A day
+    without a row was missed (the scheduler was down): the next sweep writes its reminders once,
+    marked late, and records it with `late` set."""
+
+    __tablename__ = "reminder_sweeps"
+    __table_args__ = (sa.UniqueConstraint("organization_id", "timezone", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    timezone: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    day: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    swept_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
+    late: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
 
 
 class ReminderPolicy(db.Model):
@@ -140,3 +162,4 @@ class CalendarDay(db.Model):
 
 # A department's reminder policy is theirs who manage the department.
 register_visibility(ReminderPolicy, "organization.manage", ReminderPolicy.organization_id)
+register_unlisted(ReminderSweep, "the sweep's own record of the days it covered")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from tracker.core.tenancy import Membership, Organization, User
 from tracker.core.urls import external_url
 from tracker.meetings.models import Decision
 from tracker.notify.calendar import WorkCalendar
-from tracker.notify.models import Notification, OutboxMessage, ReminderPolicy
+from tracker.notify.models import Notification, OutboxMessage, ReminderPolicy, ReminderSweep
 from tracker.notify.services import render_mail
 from tracker.roadmaps.models import RoadMap, RoadMapAction
 
@@ -113,6 +113,15 @@ class Due:
     kind: str
     nominal: date
     recipients: list[User | str]
+    late: Late | None = None
+
+
+@dataclass(frozen=True)
+class Late:
+    """A reminder of a missed sweep day, written at a later sweep (see `catch_up`)."""
+
+    missed: date  # the working day its sweep did not run
+    today: date  # the day it is written and sent instead
 
 
 def sweep(session: Session, at: datetime | None = None) -> SweepResult:
@@ -141,11 +150,14 @@ def sweep(session: Session, at: datetime | None = None) -> SweepResult:
             send_after = datetime.combine(
                 local.date(), datetime.min.time().replace(hour=policy.send_hour), ZoneInfo(tz)
             )
-            for action_due in _actions_due_here(session, department, tz, policy, nominal_days):
+            action_dues = _actions_due_here(session, department, tz, policy, nominal_days)
+            dues = _due_here(session, department, tz, policy, nominal_days)
+            late_actions, late_dues = catch_up(session, calendar, department, tz, policy, local)
+            for action_due in latest_only(action_dues + late_actions):
                 for recipient in action_due.recipients:
                     key = _action_key(action_due, recipient)
                     pending_actions.append((key, action_due, recipient, send_after))
-            for due in _due_here(session, department, tz, policy, nominal_days):
+            for due in latest_only(dues + late_dues):
                 for recipient in due.recipients:
                     if isinstance(recipient, User) and notify_mode(recipient) == "digest":
                         digest_items[recipient.id].append(due)
@@ -166,6 +178,87 @@ def sweep(session: Session, at: datetime | None = None) -> SweepResult:
     result.queued += _insert(session, rows)
     result.digests = _queue_digests(session, calendar, digest_items, digest_day, at)
     return result
+
+
+# How far back a sweep looks for days it missed (the scheduler was down longer: older days
+# are left alone, the board shows what is overdue).
+CATCH_UP_DAYS = 31
+
+
+def catch_up(
+    session: Session,
+    calendar: WorkCalendar,
+    department: Organization,
+    tz: str,
+    policy: ReminderPolicy,
+    local: datetime,
+) -> tuple[list[ActionDue], list[Due]]:
+    """The reminders of the working days since the last sweep of this department and zone
+    that no sweep covered (the scheduler was down), marked late; records today's sweep and the
+    days caught up in `reminder_sweeps`. The first sweep ever catches nothing up."""
+    today = local.date()
+    swept = ReminderSweep.__table__.c
+    here = sa.and_(swept.organization_id == department.id, swept.timezone == tz)
+    last = session.scalar(sa.select(sa.func.max(swept.day)).where(here, swept.day < today))
+    missed: list[date] = []
+    if last is not None:
+        day = max(last, today - timedelta(days=CATCH_UP_DAYS)) + timedelta(days=1)
+        while day < today:
+            if calendar.is_working(day):
+                missed.append(day)
+            day += timedelta(days=1)
+    actions: list[ActionDue] = []
+    dues: list[Due] = []
+    for day in missed:
+        late = Late(missed=day, today=today)
+        nominal_days = calendar.shifted_here(day)
+        for action_due in _actions_due_here(session, department, tz, policy, nominal_days):
+            action_due.late = late
+            actions.append(action_due)
+        for due in _due_here(session, department, tz, policy, nominal_days):
+            due.late = late
+            dues.append(due)
+    _record_sweeps(session, department.id, tz, [(today, False)] + [(d, True) for d in missed])
+    return actions, dues
+
+
+DueT = TypeVar("DueT", "Due", "ActionDue")
+
+
+def latest_only(dues: list[DueT]) -> list[DueT]:
+    """One reminder per assignment (or action) and kind of letter: a later one replaces the
+    reminders of missed days before it."""
+    best: dict[tuple[int, bool], DueT] = {}
+    for due in dues:
+        group = _group(due)
+        if group not in best or due.nominal > best[group].nominal:
+            best[group] = due
+    return [due for due in dues if best[_group(due)] is due]
+
+
+def _group(due: Due | ActionDue) -> tuple[int, bool]:
+    subject = due.assignment.id if isinstance(due, Due) else due.action.id
+    return subject, due.kind == "escalation"
+
+
+def _record_sweeps(
+    session: Session, department_id: int, tz: str, days: list[tuple[date, bool]]
+) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    now = clock.now()
+    session.execute(
+        insert(ReminderSweep.__table__).on_conflict_do_nothing(
+            index_elements=["organization_id", "timezone", "day"]
+        ),
+        [
+            {"organization_id": department_id, "timezone": tz, "day": d, "late": late}
+            | {"swept_at": now}
+            for d, late in days
+        ],
+    )
 
 
 def _due_here(
@@ -247,6 +340,7 @@ class ActionDue:
     kind: str
     nominal: date
     recipients: list[User]
+    late: Late | None = None
 
 
 def _actions_due_here(
@@ -319,7 +413,8 @@ def _action_row(key: str, due: ActionDue, recipient: User, send_after: datetime)
         recipient=recipient,
         action=action,
         road_map=action.road_map,
-        days_left=(action.due_date - due.nominal).days,
+        days_left=(action.due_date - (due.late.today if due.late else due.nominal)).days,
+        late_since=due.late.missed if due.late else None,
         link=external_url("roadmaps.mark", road_map_id=action.road_map_id, action_id=action.id),
         settings_link=external_url("notify.settings"),
     )
@@ -330,7 +425,7 @@ def _action_row(key: str, due: ActionDue, recipient: User, send_after: datetime)
         "recipient_email": recipient.email,
         "road_map_id": action.road_map_id,
         "road_map_action_id": action.id,
-        "occurrence": f"{due.kind}:{due.nominal.isoformat()}",
+        "occurrence": _occurrence(due),
         "due_date": action.due_date,
         "subject": subject,
         "body_text": text,
@@ -416,7 +511,8 @@ def _reminder_row(
         decision=a.decision,
         meeting=a.decision.meeting,
         kind=due.kind,
-        days_left=(a.due_date - due.nominal).days,
+        days_left=(a.due_date - (due.late.today if due.late else due.nominal)).days,
+        late_since=due.late.missed if due.late else None,
         link=external_url("assignments.detail", assignment_id=a.id),
         settings_link=external_url("notify.settings"),
     )
@@ -426,13 +522,18 @@ def _reminder_row(
         "recipient_id": recipient.id if isinstance(recipient, User) else None,
         "recipient_email": email,
         "assignment_id": a.id,
-        "occurrence": f"{due.kind}:{due.nominal.isoformat()}",
+        "occurrence": _occurrence(due),
         "due_date": a.due_date,
         "subject": subject,
         "body_text": text,
         "body_html": html,
         "send_after": send_after,
     }
+
+
+def _occurrence(due: Due | ActionDue) -> str:
+    """`kind:nominal date`, and `:late` for a letter of a missed day."""
+    return f"{due.kind}:{due.nominal.isoformat()}" + (":late" if due.late else "")
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
@@ -570,3 +671,91 @@ def _queue_digests(
             }
         )
     return _insert(session, rows)
+
+
+@dataclass
+class PreviewLine:
+    """One letter the sweep of a day would write: to whom, about what, and why."""
+
+    recipient: str
+    email: str
+    subject: str
+    link: str
+    why: str
+    in_digest: bool
+    written: bool
+
+
+def preview(session: Session, department: Organization, day: date) -> list[PreviewLine]:
+    """What the sweep of `day` writes for the department's assignments and road-map actions,
+    computed by the sweep's own functions, writing nothing."""
+    calendar = WorkCalendar.load(session)
+    policy = policy_for(
+        {p.organization_id: p for p in session.scalars(sa.select(ReminderPolicy))},
+        department.id,
+    )
+    nominal_days = calendar.shifted_here(day)
+    if not nominal_days:
+        return []
+    zones = session.scalars(
+        sa.select(Organization.timezone)
+        .where(Organization.path.like(department.path + "%"))
+        .distinct()
+    ).all()
+    wanted: list[tuple[str, str, User | str, str, str]] = []
+    for tz in zones:
+        for due in _due_here(session, department, tz, policy, nominal_days):
+            a = due.assignment
+            what = f"{a.organization.short_name}: п. {a.decision.number or '—'}"
+            link = external_url("assignments.detail", assignment_id=a.id)
+            for recipient in due.recipients:
+                wanted.append((_reminder_key(due, recipient), what, recipient, link, due.kind))
+        for action_due in _actions_due_here(session, department, tz, policy, nominal_days):
+            action = action_due.action
+            what = f"{action.road_map.organization.short_name}: {action.text[:80]}"
+            link = external_url("roadmaps.detail", road_map_id=action.road_map_id)
+            for recipient in action_due.recipients:
+                key = _action_key(action_due, recipient)
+                wanted.append((key, what, recipient, link, f"roadmap:{action_due.kind}"))
+    written = _existing_keys(session, [key for key, *_ in wanted])
+    lines = []
+    for key, what, recipient, link, kind in wanted:
+        user = recipient if isinstance(recipient, User) else None
+        lines.append(
+            PreviewLine(
+                recipient=user.full_name if user else "",
+                email=user.email if user else str(recipient),
+                subject=what,
+                link=link,
+                why=why(kind, policy),
+                in_digest=bool(user and kind != "escalation" and notify_mode(user) == "digest"),
+                written=key in written,
+            )
+        )
+    return sorted(lines, key=lambda line: (line.email, line.subject))
+
+
+def why(kind: str, policy: ReminderPolicy) -> str:
+    """The rule of the policy that calls for a reminder of this kind, in words."""
+    from tracker.core.i18n import _, ngettext_ru
+
+    roadmap = kind.startswith("roadmap:")
+    kind = kind.removeprefix("roadmap:")
+    if kind == "escalation":
+        text = _(
+            "просрочено на %(days)s — одно письмо контролёру, исполнителю больше не напоминаем",
+            days=ngettext_ru("%(num)s день", "%(num)s дней", policy.escalate_after_days),
+        )
+    elif kind == "due-day":
+        text = _("сегодня срок")
+    elif kind.startswith("due-minus-"):
+        days = int(kind.removeprefix("due-minus-"))
+        text = _("до срока %(days)s", days=ngettext_ru("%(num)s день", "%(num)s дней", days))
+    else:
+        days = int(kind.removeprefix("overdue-"))
+        text = _(
+            "просрочено на %(days)s (напоминаем каждые %(every)s)",
+            days=ngettext_ru("%(num)s день", "%(num)s дней", days),
+            every=ngettext_ru("%(num)s день", "%(num)s дней", policy.overdue_every_days),
+        )
+    return _("мероприятие дорожной карты: %(text)s", text=text) if roadmap else text

@@ -1,5 +1,8 @@
 """Notification settings (every user) and the administrator's outbox, policy and calendar."""
 
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,7 +20,7 @@ from tracker.notify import services
 from tracker.notify.events import event_mail, mark_read, unread_count
 from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, SettingsForm
 from tracker.notify.models import CalendarDay, Notification, OutboxMessage, ReminderPolicy
-from tracker.notify.reminders import notify_mode, policy_for
+from tracker.notify.reminders import notify_mode, policy_for, preview
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("notify", __name__)
@@ -191,14 +194,19 @@ def mark_deliverable(user_id: int):
     return redirect(url_for("notify.outbox"))
 
 
-@bp.route("/admin/reminders", methods=["GET", "POST"])
-def reminders():
-    admin_only()
-    departments = departments_for(db.session, current_user, "organization.manage")
+def _policy_department() -> tuple[list[Organization], Organization]:
+    """The departments whose reminder rules the user may edit, and the one chosen."""
+    departments = departments_for(db.session, current_user, "reminders.manage")
     if not departments:
+        record_denied(current_user, None, None, "reminders.manage")
         abort(403)
     chosen = request.values.get("organization_id", type=int) or departments[0].id
-    department = get_visible_or_404(current_user, Organization, chosen, "organization.manage")
+    return departments, get_visible_or_404(current_user, Organization, chosen, "reminders.manage")
+
+
+@bp.route("/admin/reminders", methods=["GET", "POST"])
+def reminders():
+    departments, department = _policy_department()
     stored = db.session.scalar(
         sa.select(ReminderPolicy).where(ReminderPolicy.organization_id == department.id)
     )
@@ -226,11 +234,29 @@ def reminders():
     days = db.session.scalars(sa.select(CalendarDay).order_by(CalendarDay.day.desc())).all()
     return render_template(
         "notify/reminders.html",
+        may_edit_calendar=can_anywhere(current_user, "user.manage"),
         form=form,
         department=department,
         day_form=CalendarDayForm(),
         days=days,
     )
+
+
+@bp.route("/admin/reminders/preview")
+def reminders_preview():
+    """What the next sweep will send for the department, to whom and why."""
+    _departments, department = _policy_department()
+    tz = department.timezone
+    day = request.args.get("day", type=date.fromisoformat)
+    if day is None:
+        local = clock.now().astimezone(ZoneInfo(tz))
+        stored = db.session.scalar(
+            sa.select(ReminderPolicy).where(ReminderPolicy.organization_id == department.id)
+        )
+        hour = (stored or policy_for({}, department.id)).send_hour
+        day = local.date() if local.hour < hour else local.date() + timedelta(days=1)
+    lines = preview(db.session, department, day)
+    return render_template("notify/preview.html", department=department, day=day, lines=lines)
 
 
 @bp.route("/admin/calendar", methods=["POST"])
