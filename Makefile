@@ -69,10 +69,14 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The tests run in TEST_WORKERS processes (pytest-xdist), each on databases of its own (see
+# tests/conftest.py); TEST_WORKERS=0 runs them in this one.
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.dev chromium dovecot translations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -10,11 +10,13 @@ import shutil
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask, has_app_context
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
@@ -27,8 +29,26 @@ from tracker.extensions import db, limiter
 register_models()
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Under `pytest -n N` (pytest-xdist) each worker ("gw0", "gw1"...) has its own PostgreSQL
+# database (the configured name + "_gw1") and Redis database (the configured number + 1).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def for_this_worker(url: str, kind: str) -> str:
+    if not WORKER:
+        return url
+    number = int(WORKER.removeprefix("gw"))
+    head, _, last = url.rpartition("/")
+    if kind == "redis":
+        return f"{head}/{(int(last or 0) + number) % 16}"
+    name, sep, query = last.partition("?")
+    return f"{head}/{name}_{WORKER}{sep}{query}"
+
+
+PG_URL = for_this_worker(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"), "postgres"
+)
+REDIS_URL = for_this_worker(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"), "redis")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 BACKENDS = ("sqlite", "postgresql")
 
@@ -40,8 +60,25 @@ def missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+def create_worker_database() -> None:
+    """A worker's database, made on the same server beside the configured one."""
+    url = sa.make_url(normalize_db_url(PG_URL))
+    engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            found = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+            )
+            if not found:
+                conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+    finally:
+        engine.dispose()
+
+
 def postgres_available() -> str | None:
     try:
+        if WORKER:
+            create_worker_database()
         engine = sa.create_engine(normalize_db_url(PG_URL))
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
@@ -116,20 +153,163 @@ def app(database_url: str, tmp_root: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+# --- each test's data: a rolled-back transaction, or truncation ------------------------------
+# A test runs on one connection whose outer transaction is rolled back at its end: every session
+# the test and its requests open joins it through a SAVEPOINT (`commit()` releases it), and so
+# does the audit log's "own transaction" (`db.engine.begin()`). A test whose data must really be
+# committed, to be seen by another thread or process (the live server of the browser tests, the
+# Celery worker, the mail server, concurrent sessions), is marked `commits`, or uses one of the
+# fixtures below, and gets the old way: real commits and every table truncated afterwards.
+COMMITTING_FIXTURES = {"live_server", "page", "inbound_server", "inbound", "celery_setup"}
+
+
+def commits(item: pytest.Item) -> bool:
+    return bool(item.get_closest_marker("commits")) or bool(
+        COMMITTING_FIXTURES & set(getattr(item, "fixturenames", ()))
+    )
+
+
+class TestSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session, bound to the test's connection whatever the model. What the
+    audit log wrote in "its own transaction" meanwhile (`OwnTransaction`) is written again when
+    this session's savepoint is rolled back: a real own transaction would have outlived it."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+    def commit(self) -> None:
+        super().commit()
+        self.info.pop("outliving", None)
+
+    def rollback(self) -> None:
+        if self._only_read():
+            self.commit()
+        else:
+            super().rollback()
+            self._write_again()
+
+    def close(self) -> None:
+        if self._only_read():
+            self.commit()
+        super().close()
+        self._write_again()
+
+    def _only_read(self) -> bool:
+        """Nothing of this session's own to undo: its rollback only ends its snapshot. Then the
+        savepoint is released, not rolled back, so that what other sessions (a request, the
+        scheduler) committed meanwhile, nested in it on the one connection, stays."""
+        return (
+            self.in_transaction()
+            and not self.info.get("wrote")
+            and not (self.new or self.dirty or self.deleted)
+        )
+
+    def _write_again(self) -> None:
+        for statement in self.info.pop("outliving", []):
+            self.bind.execute(statement)
+
+
+class OneConnection:
+    """Routes the app's database work to one connection until `close()`."""
+
+    def __init__(self, app: Flask, connection: sa.Connection) -> None:
+        self.app = app
+        self.connection = connection
+        self.engine = db._app_engines[app][None]
+        self.sessions = db._make_scoped_session(
+            {
+                "class_": TestSession,
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+            }
+        )
+        sa.event.listen(self.sessions, "after_flush", self.wrote)
+        sa.event.listen(self.sessions, "do_orm_execute", self.executes)
+        sa.event.listen(self.sessions, "after_transaction_end", self.ended)
+        self.saved = db.session
+        db.session = self.sessions
+        self.engine.begin = self.own_transaction  # the audit log's
+
+    @staticmethod
+    def wrote(session: TestSession, *_args) -> None:
+        session.info["wrote"] = True
+
+    @staticmethod
+    def executes(state: sa.orm.ORMExecuteState) -> None:
+        if not state.is_select:
+            state.session.info["wrote"] = True
+
+    @staticmethod
+    def ended(session: TestSession, transaction: sa.orm.SessionTransaction) -> None:
+        if transaction.parent is None:
+            session.info.pop("wrote", None)
+
+    @contextmanager
+    def own_transaction(self) -> Iterator[OwnTransaction]:
+        yield OwnTransaction(self.connection)
+
+    def close(self) -> None:
+        for session in list(self.sessions.registry.registry.values()):
+            session.close()
+        self.sessions.registry.clear()
+        db.session = self.saved
+        del self.engine.begin
+
+
+class OwnTransaction:
+    """What `db.engine.begin()` gives while a test runs on one connection: that connection, where
+    a row written inside the current session's savepoint is written again if that savepoint is
+    rolled back (as a row committed in a transaction of its own would stay)."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def execute(self, statement, *args, **kwargs):
+        around = db.session()
+        if not args and not kwargs and around.in_transaction():
+            around.info.setdefault("outliving", []).append(statement)
+        return self.connection.execute(statement, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self.connection, name)
+
+
+# The connection of a module that shares one world among its tests (see `module_world`).
+MODULE_CONNECTION: dict[Flask, sa.Connection] = {}
+
+
 @pytest.fixture(autouse=True)
 def _clean_state(request) -> Iterator[None]:
-    """Each test starts with empty tables, an unfrozen clock and a fresh rate limiter."""
+    """Each test starts with the data it was given (a world of its module or none), an unfrozen
+    clock and a fresh rate limiter."""
     from tracker.core import clock
 
-    yield
-    clock.freeze(None)
-    if "app" not in request.fixturenames:
-        return
-    application: Flask = request.getfixturevalue("app")
-    with application.app_context():
-        db.session.remove()
-        truncate_all()
-        limiter.reset()
+    application: Flask | None = None
+    if "app" in request.fixturenames:
+        application = request.getfixturevalue("app")
+    rollback = application is not None and not commits(request.node)
+    if rollback:
+        with application.app_context():
+            shared = MODULE_CONNECTION.get(application)
+            connection = shared or db.engine.connect()
+            transaction = connection.begin_nested() if shared else connection.begin()
+            routed = OneConnection(application, connection)
+    try:
+        yield
+    finally:
+        clock.freeze(None)
+        if application is not None:
+            with application.app_context():
+                if rollback:
+                    routed.close()
+                    if transaction.is_active:
+                        transaction.rollback()
+                    if not shared:
+                        connection.close()
+                else:
+                    db.session.remove()
+                    truncate_all()
+                limiter.reset()
 
 
 def truncate_all() -> None:
@@ -166,6 +346,45 @@ def world(ctx):
     from tests.factories import build_world
 
     return build_world()
+
+
+@pytest.fixture(scope="module")
+def module_world(app: Flask) -> Iterator[dict[str, tuple[type, int]]]:
+    """One world for a whole module (its tests only add to it): built once in a transaction that
+    each test's own one nests in and that is rolled back after the module. A module opts in by
+    defining `world` as `shared_world`."""
+    from tests.factories import build_world
+
+    with app.app_context():
+        connection = db.engine.connect()
+        transaction = connection.begin()
+        routed = OneConnection(app, connection)
+        try:
+            world = build_world()
+            ids = {
+                name: (type(value), value.id)
+                for name, value in vars(world).items()
+                if hasattr(value, "id")
+            }
+        finally:
+            routed.close()
+    MODULE_CONNECTION[app] = connection
+    try:
+        yield ids
+    finally:
+        del MODULE_CONNECTION[app]
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def shared_world(module_world, ctx, request):
+    """The module's world, loaded into this test's session."""
+    from tests.factories import World
+
+    if commits(request.node):
+        pytest.fail("a test that commits cannot share its module's world", pytrace=False)
+    return World(**{name: db.session.get(cls, id_) for name, (cls, id_) in module_world.items()})
 
 
 class Client:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CELERY = str(Path(sys.executable).parent / "celery")
 
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.commits]  # a worker process reads
 # The workers' connections are named, so a test can drop exactly those.
 WORKER_DB_URL = PG_URL + ("&" if "?" in PG_URL else "?") + "application_name=tracker-worker"
 

@@ -19,6 +19,7 @@ USED_WITHOUT_IMPORT = {
     "gunicorn": ("Dockerfile", '"gunicorn"'),
     "pymorphy3-dicts-ru": ("tracker/protocols/reader/words.py", "pymorphy3"),
     "email-validator": ("tracker/orgs/forms.py", "Email("),  # WTForms' Email() needs it
+    "pytest-xdist": ("Makefile", "pytest -n"),
     "ruff": ("Makefile", "ruff check"),
     "import-linter": ("Makefile", "lint-imports"),
     "pip-tools": ("Makefile", "pip-compile"),

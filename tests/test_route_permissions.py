@@ -14,6 +14,13 @@ from tracker.core.models import AuditLog
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 
+
+@pytest.fixture
+def world(shared_world):
+    """Each test only adds to the world, in its own rolled-back transaction: one per module."""
+    return shared_world
+
+
 ROLES = ("admin", "staff", "director", "school_staff", "sibling_director", "other_staff")
 OK, DENIED, HIDDEN = "ok", 403, 404
 

@@ -85,12 +85,19 @@ class Assignment(Timestamped, db.Model):
     extension_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Handed inside the school to a deputy or teacher, who prepares the report (delegation).
+    delegate_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    # The report being prepared (by the delegate), submitted later by whoever may submit.
+    report_draft: Mapped[str | None] = mapped_column(sa.Text)
     # Set on acceptance: was the accepted report filed before the deadline in force?
     on_time: Mapped[bool | None] = mapped_column(sa.Boolean)
 
     decision = relationship("Decision", back_populates="assignments")
     organization = relationship("Organization")
-    assignee = relationship("User")
+    assignee = relationship("User", foreign_keys=[assignee_id])
+    delegate = relationship("User", foreign_keys=[delegate_id])
     reports = relationship(
         "ExecutionReport",
         back_populates="assignment",

@@ -205,3 +205,8 @@ def extension_decided(assignment, request) -> None:
         event = "extension_refused"
         title = _("В переносе срока отказано: п. %(point)s", point=_point(assignment))
     _tell(assignment, event, request.id, title, people, request=request)
+
+
+def delegated(assignment, person: User, director: User) -> None:
+    title = _("Вам передано поручение: п. %(point)s", point=_point(assignment))
+    _tell(assignment, "delegated", person.id, title, [person], director=director)

@@ -28,7 +28,7 @@ from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.models import Comment
 from tracker.core.permissions import can
-from tracker.core.tenancy import User
+from tracker.core.tenancy import Organization, User
 
 STATE_LABELS = {
     "assigned": _l("назначено"),
@@ -53,6 +53,8 @@ HISTORY_LABELS = {
     "assignment.extension_granted": _l("срок перенесён"),
     "assignment.extension_refused": _l("в переносе срока отказано"),
     "assignment.comment": _l("комментарий"),
+    "assignment.delegate": _l("передано исполнителю в школе"),
+    "assignment.draft": _l("черновик отчёта сохранён"),
     "assignment.deadline_moved": _l("срок изменён контролёром"),
 }
 
@@ -106,14 +108,100 @@ def may(actor: User | None, action: str, assignment: Assignment) -> bool:
     move = MOVES[action]
     if action in REVIEW_MOVES and executes(actor, assignment):
         return False
-    if can(actor, move.permission, assignment.organization):
-        return True
     actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
+    if move.permission == "assignment.report" and actor_id == assignment.assignee_id is not None:
+        return True
+    if can(actor, move.permission, assignment.organization):
+        return move.permission != "assignment.report" or submits(actor, assignment)
     if actor_id is None:
         return False
     if move.permission == "assignment.report":
-        return actor_id == assignment.assignee_id
+        return False
     return actor_id == assignment.decision.controller_id
+
+
+def submits(actor: User | None, assignment: Assignment) -> bool:
+    """Whether one who reports for the school submits the report themselves: the director
+    always; a deputy or teacher unless the school has them prepare reports for the director."""
+    organization = assignment.organization
+    return organization.deputies_submit or can(actor, "assignment.delegate", organization)
+
+
+def drafts(actor: User | None, assignment: Assignment) -> bool:
+    """The actor may prepare the report: one who may submit it, or the one it was handed to."""
+    actor_id = getattr(actor, "id", None) if getattr(actor, "is_authenticated", False) else None
+    handed = actor_id is not None and actor_id == assignment.delegate_id
+    return assignment.status in OPEN_STATES and (handed or may(actor, "report", assignment))
+
+
+def delegate(
+    session: Session, assignment: Assignment, actor: User, person: User | None
+) -> Assignment:
+    """The director hands the assignment to a deputy or teacher of the same school (or takes
+    it back with `person` None); the person is told and finds it in their inbox."""
+    organization = assignment.organization
+    if not can(actor, "assignment.delegate", organization):
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
+    if assignment.status not in OPEN_STATES:
+        raise AssignmentError(_("Передать можно только открытое поручение."))
+    if person is not None and not (
+        person.active and person.roles_in(organization.id) & {"director", "school_staff"}
+    ):
+        raise AssignmentError(_("Передать поручение можно только сотруднику вашей организации."))
+    before = assignment.delegate_id
+    assignment.delegate_id = person.id if person else None
+    session.flush()
+    audit.record(
+        actor,
+        "assignment.delegate",
+        assignment,
+        **{"from": before, "to": assignment.delegate_id},
+    )
+    if person is not None and person.id != before:
+        notifications.delegated(assignment, person, actor)
+    return assignment
+
+
+def school_people(session: Session, organization: Organization) -> list[User]:
+    """Who an assignment of the school may be handed to: its active director and staff."""
+    from tracker.core.tenancy import Membership
+
+    return list(
+        session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organization_id == organization.id,
+                Membership.role.in_(("director", "school_staff")),
+                User.active.is_(True),
+            )
+            .order_by(User.full_name)
+            .distinct()
+        )
+    )
+
+
+def save_draft(session: Session, assignment: Assignment, actor: User, text: str) -> None:
+    """Keep the report being prepared; whoever may submit it finds it in the report form."""
+    if not drafts(actor, assignment):
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
+    text = (text or "").strip()
+    if len(text) > 20000:
+        raise AssignmentError(_("Черновик длиннее 20000 знаков."))
+    assignment.report_draft = text or None
+    session.flush()
+    audit.record(actor, "assignment.draft", assignment)
+
+
+def set_deputies_submit(
+    session: Session, organization: Organization, actor: User, allowed: bool
+) -> None:
+    """The school's choice: deputies submit their reports, or prepare them for the director."""
+    if not can(actor, "assignment.delegate", organization):
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
+    organization.deputies_submit = allowed
+    session.flush()
+    audit.record(actor, "organization.deputies_submit", organization, allowed=allowed)
 
 
 def allowed_moves(actor: User | None, assignment: Assignment) -> list[str]:
@@ -132,13 +220,20 @@ def transition(
     *,
     comment: str | None = None,
     via: str | None = None,
+    automatic: bool = False,
 ) -> Assignment:
     """Apply one move from the table; the only place an assignment's status changes.
-    `via` names the channel when it is not the page (a report by mail: "mail")."""
+    `via` names the channel when it is not the page (a report by mail: "mail").
+    `automatic`: the system accepts by a rule staff set (monitoring values all in): only
+    acceptance, never from a page, recorded with no actor and `via` naming the rule."""
     move = MOVES.get(action)
     if move is None:
         raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
-    if not may(actor, action, assignment):
+    if automatic:
+        if action != "accept" or not via:
+            raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
+        actor = None
+    elif not may(actor, action, assignment):
         raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if assignment.status not in move.sources:
         raise AssignmentError(
@@ -258,6 +353,7 @@ def submit_report(
                 execution_report_id=report.id,
             )
         )
+    assignment.report_draft = None
     transition(session, assignment, "report", actor, via=via)
     notifications.report_submitted(assignment, report)
     return report

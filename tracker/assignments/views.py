@@ -33,7 +33,8 @@ from tracker.core import files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment, Comment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
-from tracker.core.tenancy import Organization
+from tracker.core.tenancy import Organization, User
+from tracker.core.urls import safe_next
 from tracker.cycle.models import Direction, MonitoringCampaign
 from tracker.extensions import db
 from tracker.meetings.models import Meeting
@@ -76,7 +77,7 @@ def board_filter_from_request(
         (o.id, o.short_name) for o in organizations
     ]
     form.direction_id.choices = [(0, _("— все —"))] + [
-        (d.id, f"{d.framework}: {d.name[:70]}") for d in directions
+        (d.id, f"{d.framework_label}: {d.name[:70]}") for d in directions
     ]
     form.status.choices = STATUS_CHOICES
     if request.args and not form.validate():
@@ -292,7 +293,11 @@ def detail(assignment_id: int):
         comments=comments,
         overdue=services.is_overdue(assignment),
         labels=services.STATE_LABELS,
-        report_form=ReportForm(),
+        report_form=ReportForm(text=assignment.report_draft),
+        may_delegate=assignment.status in OPEN_STATES
+        and can(current_user, "assignment.delegate", assignment.organization),
+        school_people=services.school_people(db.session, assignment.organization),
+        may_draft=services.drafts(current_user, assignment),
         review_form=ReviewForm(),
         comment_form=CommentForm(),
         extension_form=ExtensionForm(),
@@ -344,6 +349,52 @@ def report(assignment_id: int):
     db.session.commit()
     flash(_("Отчёт отправлен контролёру."), "success")
     return back_to(assignment)
+
+
+@bp.route("/assignments/<int:assignment_id>/delegate", methods=["POST"])
+def delegate(assignment_id: int):
+    """The director hands the assignment to a person of the school (or takes it back)."""
+    assignment = get_visible_or_404(current_user, Assignment, assignment_id)
+    person_id = request.form.get("person_id", type=int)
+    person = db.session.get(User, person_id) if person_id else None
+    if person_id and person is None:
+        return refuse(assignment, services.AssignmentError(_("Такого сотрудника нет.")))
+    try:
+        services.delegate(db.session, assignment, current_user, person)
+    except services.AssignmentError as error:
+        return refuse(assignment, error)
+    db.session.commit()
+    flash(
+        _("Поручение передано: %(name)s.", name=person.full_name)
+        if person
+        else _("Поручение снова у директора."),
+        "success",
+    )
+    return back_to(assignment)
+
+
+@bp.route("/assignments/<int:assignment_id>/draft", methods=["POST"])
+def draft(assignment_id: int):
+    assignment = get_visible_or_404(current_user, Assignment, assignment_id)
+    try:
+        services.save_draft(db.session, assignment, current_user, request.form.get("text", ""))
+    except services.AssignmentError as error:
+        return refuse(assignment, error)
+    db.session.commit()
+    flash(_("Черновик отчёта сохранён."), "success")
+    return back_to(assignment)
+
+
+@bp.route("/organizations/<int:org_id>/deputies-submit", methods=["POST"])
+def deputies_submit(org_id: int):
+    """The school's choice: deputies submit reports themselves or prepare them for the director."""
+    school = get_visible_or_404(current_user, Organization, org_id, "assignment.delegate")
+    services.set_deputies_submit(
+        db.session, school, current_user, request.form.get("allowed") == "1"
+    )
+    db.session.commit()
+    flash(_("Настройка школы сохранена."), "success")
+    return redirect(safe_next(request.form.get("next")) or url_for("core.home"))
 
 
 @bp.route("/assignments/<int:assignment_id>/move/<action>", methods=["POST"])

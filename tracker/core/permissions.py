@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, dict[str, str]] = {
     "assignment.view": READERS,
     "assignment.report": {"director": OWN, "school_staff": OWN},
     "assignment.control": {"staff": SUBTREE},
+    # A director hands an assignment of the school to a deputy or teacher (delegation).
+    "assignment.delegate": {"director": OWN},
     "roadmap.view": READERS,
     "roadmap.edit": {"director": OWN, "school_staff": OWN},
     "roadmap.submit": {"director": OWN},

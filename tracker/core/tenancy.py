@@ -44,6 +44,11 @@ class Organization(Timestamped, db.Model):
         sa.String(64), nullable=False, default="Europe/Moscow", index=True
     )
     aliases: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
+    # A school's choice: its deputies and teachers submit their reports themselves (True), or
+    # prepare them for the director, who submits (False).
+    deputies_submit: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    )
     # Stable external key (demo data, imports); lets a re-run find the row it made before.
     key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
