@@ -92,7 +92,10 @@ def main() -> None:
         "MAIL_TIMEOUT": "2",
         "TRACKER_SENDING_TIMEOUT": "10",
         "TRACKER_RETRY_SECONDS": "1",
-        "TRACKER_REQUEUE_SECONDS": "10",
+        # Longer than the workers need to drain a full batch: a shorter lease hands rows that
+        # are still queued once more (harmless, the claim makes the extra task a no-op, but
+        # the queue fills with them).
+        "TRACKER_REQUEUE_SECONDS": os.environ.get("SOAK_REQUEUE_SECONDS", "60"),
         "SECRET_KEY": "soak-bench-secret-key-soak-bench-secret-key",
         "LOG_LEVEL": "ERROR",
     }
