@@ -84,6 +84,8 @@ def swarm(base: str, users: int, seconds: int, classes: list[str], env: dict) ->
                 "--csv",
                 prefix,
                 "--only-summary",
+                # the figures start once every user is spawned and logging in has begun
+                "--reset-stats",
                 "--loglevel",
                 "WARNING",
                 *classes,

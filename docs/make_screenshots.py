@@ -38,6 +38,13 @@ def main() -> None:
         from tracker.meetings.models import Meeting
 
         ptz_id = db.session.query(Meeting.id).filter_by(key="ptz-2023-01-31").scalar()
+    # The demo's protocols are of early 2023: the pages are shown as on 28 February 2023.
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tracker.core import clock
+
+    clock.freeze(datetime(2023, 2, 28, 10, tzinfo=ZoneInfo("Europe/Moscow")))
     server = make_server("127.0.0.1", 5077, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = "http://127.0.0.1:5077"
@@ -59,7 +66,7 @@ def main() -> None:
         page.goto("/auth/login")
         page.screenshot(path=OUT / "login.png")
         staff = session("chervova@petrozavodsk.demo.test")
-        staff.screenshot(path=OUT / "home-staff.png")
+        staff.screenshot(path=OUT / "inbox-staff.png", full_page=True)
         staff.goto(f"/board?meeting_id={ptz_id}&at=2023-02-28")
         staff.screenshot(path=OUT / "board.png", full_page=False)
         staff.goto("/protocols/import")
@@ -74,7 +81,7 @@ def main() -> None:
         staff.get_by_role("link", name="совещания руководителей муниципальных").first.click()
         staff.screenshot(path=OUT / "meeting.png")
         director = session("director.sch3@petrozavodsk.demo.test")
-        director.screenshot(path=OUT / "home-director.png")
+        director.screenshot(path=OUT / "inbox-director.png", full_page=True)
         director.goto("/my")
         director.screenshot(path=OUT / "my-assignments.png")
         director.get_by_test_id("my-assignment").first.get_by_role("link").click()

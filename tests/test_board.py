@@ -131,3 +131,18 @@ def test_organization_page(world, client_for):
     assert client_for(world.director).get(f"/organizations/{world.school.id}").status_code == 200
     assert client_for(world.director).get(f"/organizations/{world.sibling.id}").status_code == 404
     assert client_for(world.other_staff).get(f"/organizations/{world.school.id}").status_code == 404
+
+
+def test_a_granted_extension_shows_one_deadline_in_the_board_cell(world, client_for):
+    _m, decision = make_meeting(world)
+    school = next(a for a in decision.assignments if a.organization_id == world.school.id)
+    request = services.request_extension(
+        db.session, school, world.director, "Нужно больше времени", date(2023, 3, 15)
+    )
+    services.decide_extension(db.session, request, world.staff, True, "Согласовано")
+    db.session.commit()
+    page = client_for(world.staff).get("/board").get_data(as_text=True)
+    cell = page.split(f'data-cell="{decision.id}-{world.school.id}"')[1].split("</td>")[0]
+    assert "до 15.03.2023, перенесён с 27.02.2023" in cell
+    other = page.split(f'data-cell="{decision.id}-{world.sibling.id}"')[1].split("</td>")[0]
+    assert "moved-deadline" not in other

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from tracker.assignments import services as assignments
 from tracker.assignments.models import Assignment
 from tracker.core import clock
+from tracker.core.models import AuditLog
 from tracker.cycle import documents, services
 from tracker.cycle.models import Direction, Measurement
 from tracker.demo.loader import LoadReport, load_directions
@@ -181,7 +182,7 @@ def test_a_campaign_asks_each_school_through_an_assignment(world, campaign, clie
     assert client_for(world.other_staff).get(f"/cycle/campaigns/{campaign.id}").status_code == 404
 
 
-def test_a_school_submits_by_form_and_the_assignment_is_reported(world, campaign, client_for):
+def test_a_school_submits_by_form_and_the_assignment_closes_itself(world, campaign, client_for):
     client = client_for(world.director)
     first, second = campaign.indicators
     url = f"/cycle/campaigns/{campaign.id}/values/{world.school.id}"
@@ -200,7 +201,16 @@ def test_a_school_submits_by_form_and_the_assignment_is_reported(world, campaign
     assert assignment.status == "assigned"
     client.post(url, {f"value-{first.id}": "7", f"value-{second.id}": "4,2"})
     db.session.rollback()
-    assert db.session.get(Assignment, assignment.id).status == "reported"
+    closed = db.session.get(Assignment, assignment.id)
+    assert (closed.status, closed.on_time) == ("done", True)
+    (report,) = closed.reports
+    assert report.state == "accepted" and report.reviewed_by_id is None
+    accepted = db.session.scalars(
+        sa.select(AuditLog).where(
+            AuditLog.action == "assignment.accept", AuditLog.object_id == closed.id
+        )
+    ).one()
+    assert accepted.actor_id is None and accepted.details["via"] == "monitoring"
     (row,) = [r for r in services.campaign_rows(db.session, world.staff, campaign) if r.complete]
     assert row.organization.id == world.school.id and row.late is False
     clock.freeze(datetime(2023, 3, 20, 9, 0, tzinfo=UTC))  # after «в срок до 15.03.2023»
@@ -364,3 +374,37 @@ def test_a_closed_campaign_takes_no_more_values(world, campaign, client_for):
         services.submit_campaign_values(
             db.session, world.director, campaign, world.school, {first: "1"}
         )
+
+
+def test_manual_acceptance_leaves_the_values_to_the_controller(world, client_for):
+    clock.freeze(datetime(2023, 2, 10, 9, 0, tzinfo=UTC))
+    indicator = services.create_indicator(
+        db.session, world.staff, world.dept, code="M1", name="Доля", unit="percent"
+    )
+    campaign = services.open_campaign(
+        db.session,
+        world.staff,
+        world.dept,
+        title="Ручная проверка",
+        period="2023",
+        indicators=[indicator],
+        organizations=[world.school],
+        deadline_text="в срок до 15.03.2023",
+        manual_acceptance=True,
+    )
+    db.session.commit()
+    assert campaign.manual_acceptance is True
+    client_for(world.director).post(
+        f"/cycle/campaigns/{campaign.id}/values/{world.school.id}", {f"value-{indicator.id}": "55"}
+    )
+    db.session.rollback()
+    (assignment,) = db.session.scalars(
+        sa.select(Assignment).where(Assignment.decision_id == campaign.decision_id)
+    ).all()
+    assert assignment.status == "reported"
+    # Nobody reaches the automatic acceptance from outside the rule.
+    with pytest.raises(assignments.NotAllowed):
+        assignments.transition(db.session, assignment, "cancel", None, automatic=True, via="x")
+    with pytest.raises(assignments.NotAllowed):
+        assignments.transition(db.session, assignment, "accept", world.director, automatic=True)
+    db.session.rollback()

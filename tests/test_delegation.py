@@ -19,8 +19,8 @@ def assignment(world):
 
 
 def handed(user) -> list[int]:
-    section = next(s for s in inbox_for(db.session, user).sections if s.key == "handed")
-    return [r.object_id for r in section.rows]
+    sections = [s for s in inbox_for(db.session, user).sections if s.key == "handed"]
+    return [r.object_id for s in sections for r in s.rows]
 
 
 def test_the_director_hands_it_to_a_deputy_who_is_told_and_finds_it(world, assignment):

@@ -15,7 +15,10 @@ from tracker.inbox.queries import inbox_for
 from tracker.roadmaps.models import RoadMap
 
 MSK = ZoneInfo("Europe/Moscow")
-ROW = re.compile(r'data-kind="(\w+)" data-id="(\d+)">\s*<div[^>]*>\s*<a href="([^"]+)"')
+# A row may open with the bulk actions' checkbox (staff's reports, extensions, overdue, week).
+ROW = re.compile(
+    r'data-kind="(\w+)" data-id="(\d+)">\s*(?:<input[^>]*>\s*)?<div[^>]*>\s*<a href="([^"]+)"'
+)
 
 
 def at(day: int, month: int = 2) -> None:

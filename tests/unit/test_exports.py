@@ -225,8 +225,8 @@ def test_board_layout_and_headers(seed: Seed) -> None:
         "Пункт",
         "Решение",
         "Исполнитель",
-        "Срок как в протоколе",
         "Срок",
+        "Дата срока",
         "Первоначальный срок",
         "Переносов",
         "Состояние",
@@ -249,7 +249,8 @@ def test_board_rows(seed: Seed) -> None:
         "2",
         TEXT_2,
         "МОУ «Средняя школа № 3»",
-        "в срок до 27.02.2023",
+        # One deadline in force: moved by an extension, the protocol's words are not repeated.
+        "до 10.03.2023, перенесён с 27.02.2023",
     ]
     # Dates are real dates with a Russian display format.
     assert first[6] == datetime(2023, 3, 10)

@@ -220,13 +220,20 @@ def transition(
     *,
     comment: str | None = None,
     via: str | None = None,
+    automatic: bool = False,
 ) -> Assignment:
     """Apply one move from the table; the only place an assignment's status changes.
-    `via` names the channel when it is not the page (a report by mail: "mail")."""
+    `via` names the channel when it is not the page (a report by mail: "mail").
+    `automatic`: the system accepts by a rule staff set (monitoring values all in): only
+    acceptance, never from a page, recorded with no actor and `via` naming the rule."""
     move = MOVES.get(action)
     if move is None:
         raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
-    if not may(actor, action, assignment):
+    if automatic:
+        if action != "accept" or not via:
+            raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
+        actor = None
+    elif not may(actor, action, assignment):
         raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if assignment.status not in move.sources:
         raise AssignmentError(

@@ -77,7 +77,7 @@ def board_filter_from_request(
         (o.id, o.short_name) for o in organizations
     ]
     form.direction_id.choices = [(0, _("— все —"))] + [
-        (d.id, f"{d.framework}: {d.name[:70]}") for d in directions
+        (d.id, f"{d.framework_label}: {d.name[:70]}") for d in directions
     ]
     form.status.choices = STATUS_CHOICES
     if request.args and not form.validate():

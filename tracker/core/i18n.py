@@ -47,3 +47,26 @@ def _russian() -> Any:
         directory = Path(current_app.root_path) / "translations"
         _RUSSIAN.append(Translations.load(str(directory), ["ru"]))
     return _RUSSIAN[0]
+
+
+def decimal_separator() -> str:
+    """The reader's decimal separator: «,» in Russian, «.» in English; «,» outside a request
+    (letters and documents are written in Russian)."""
+    if has_request_context():
+        from babel.numbers import get_decimal_symbol
+        from flask_babel import get_locale
+
+        return get_decimal_symbol(get_locale() or "ru")
+    return ","
+
+
+def decimal(value: Any, places: int | None = None) -> str:
+    """A number as the reader writes it: 12.5 → «12,5» in Russian; `places` rounds first."""
+    if value is None:
+        return ""
+    if places is not None:
+        value = round(value, places)
+    text = f"{value}"
+    if "e" in text.lower():
+        text = f"{value:f}"
+    return text.replace(".", decimal_separator())

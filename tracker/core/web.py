@@ -261,7 +261,11 @@ def init_app(app: Flask) -> None:
     login.session_protection = "basic"
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_error)
-    app.jinja_env.filters.update(ru_date=ru_date, short_date=short_date, local_dt=local_dt)
+    from tracker.core.i18n import decimal
+
+    app.jinja_env.filters.update(
+        ru_date=ru_date, short_date=short_date, local_dt=local_dt, decimal=decimal
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.context_processor

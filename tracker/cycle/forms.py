@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     SelectField,
@@ -20,6 +21,10 @@ class GoalForm(Form):
     period_start = DateField(_l("Период с"), validators=[Optional()])
     period_end = DateField(_l("по"), validators=[Optional()])
     indicator_ids = SelectMultipleField(_l("Показатели, которыми измеряется"), coerce=int)
+    new_indicators = TextAreaField(
+        _l("Новые показатели — по одному в строке: код, пробел, название"),
+        validators=[Optional(), Length(max=20000)],
+    )
 
 
 class IndicatorForm(Form):
@@ -55,6 +60,12 @@ class CampaignForm(Form):
     )
     indicator_ids = SelectMultipleField(_l("Показатели"), coerce=int)
     school_ids = SelectMultipleField(_l("Организации"), coerce=int)
+    manual_acceptance = BooleanField(
+        _l(
+            "Принимать значения вручную (иначе поручение школы закрывается само, "
+            "когда все значения представлены)"
+        )
+    )
 
 
 class UploadForm(Form):

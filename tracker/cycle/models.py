@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.assignments.models import Assignment
@@ -20,6 +21,7 @@ from tracker.extensions import db
 # меры и управленческие решения → анализ эффективности принятых мер (seed 004)
 CYCLE_STAGES = ("goals", "indicators", "monitoring", "analysis", "decisions", "effectiveness")
 FRAMEWORKS = ("MUM", "VSOKO", "OTHER")
+FRAMEWORK_LABELS = {"MUM": _l("МУМ"), "VSOKO": _l("ВСОКО"), "OTHER": _l("Другое")}
 UNITS = ("number", "percent", "bool", "score")
 BETTER = ("higher", "lower")
 
@@ -82,6 +84,15 @@ class Direction(db.Model):
     name: Mapped[str] = mapped_column(sa.String(255), nullable=False)
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     declared_indicators: Mapped[int | None] = mapped_column(sa.Integer)
+
+    @property
+    def framework_label(self) -> str:
+        """The framework as people name it: «МУМ», «ВСОКО» (the code stays in the data)."""
+        return str(FRAMEWORK_LABELS.get(self.framework, self.framework))
+
+    @property
+    def label(self) -> str:
+        return f"{self.framework_label}: {self.name}"
 
 
 class Goal(Timestamped, db.Model):
@@ -163,6 +174,11 @@ class MonitoringCampaign(Timestamped, db.Model):
     )
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # False: a school's assignment closes itself once all its values are in and valid;
+    # True: the controller accepts each school's values as a report.
+    manual_acceptance: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
     )
 
     organization = relationship("Organization")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, load_only
 from tracker.assignments.models import AssignmentStatus
 from tracker.core import audit, clock
 from tracker.core.errors import NotAllowed, Refused
-from tracker.core.i18n import _
+from tracker.core.i18n import _, decimal_separator
 from tracker.core.permissions import can, visible_to
 from tracker.core.tenancy import Organization, User
 from tracker.cycle.models import (
@@ -117,10 +117,19 @@ def create_goal(
     period_start: date | None = None,
     period_end: date | None = None,
     indicators: Iterable[Indicator] = (),
+    new_indicators: Iterable[tuple[str, str]] = (),
 ) -> Goal:
+    """A goal, with the indicators that measure it: existing ones, new ones written inline
+    (code and name; the rest filled in later on the indicator's page), or none yet."""
     _require(actor, "cycle.manage", department)
     _check_department(session, department, direction_id=direction_id)
     indicators = list(indicators)
+    for code, name in new_indicators:
+        indicators.append(
+            create_indicator(
+                session, actor, department, code=code, name=name, direction_id=direction_id
+            )
+        )
     if any(i.organization_id != department.id for i in indicators):
         raise CycleError(_("Показатель другого органа управления."))
     statement = (statement or "").strip()
@@ -140,6 +149,27 @@ def create_goal(
     session.flush()
     audit.record(actor, "cycle.goal", goal, statement=statement[:200])
     return goal
+
+
+def indicator_lines(text: str | None) -> list[tuple[str, str]]:
+    """«ВСОКО-1 Доля обучающихся …» per line → (code, name); a line of one word is refused."""
+    result = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        code, _sep, name = line.partition(" ")
+        if not name.strip():
+            raise CycleError(
+                _(
+                    "Строка %(n)s: напишите код показателя, пробел и его название.",
+                    n=number,
+                )
+            )
+        result.append((code.strip(), name.strip()))
+    if len(result) > 50:
+        raise CycleError(_("Не больше 50 новых показателей за раз."))
+    return result
 
 
 def create_indicator(
@@ -245,12 +275,12 @@ def parse_value(indicator: Indicator, raw: Any) -> Decimal:
 
 
 def plain(value: Decimal | None) -> str:
-    """12.5000 → «12,5»; 12 → «12»."""
+    """12.5000 → «12,5» (with the reader's decimal separator: «12.5» in English); 12 → «12»."""
     if value is None:
         return ""
     text = format(value.normalize(), "f") if value == value.to_integral() else f"{value:f}"
     text = text.rstrip("0").rstrip(".") if "." in text else text
-    return text.replace(".", ",")
+    return text.replace(".", decimal_separator())
 
 
 def save_values(
@@ -333,6 +363,7 @@ def open_campaign(
     organizations: list[Organization],
     deadline_text: str,
     direction_id: int | None = None,
+    manual_acceptance: bool = False,
 ) -> MonitoringCampaign:
     """A collection of values: one order of the department whose single item asks each school
     for its values, so deadlines, reminders and the control board work as for any decision."""
@@ -385,6 +416,7 @@ def open_campaign(
         created_by_id=actor.id,
         indicators=list(indicators),
         status=CampaignStatus.OPEN,
+        manual_acceptance=manual_acceptance,
     )
     session.add(campaign)
     session.flush()
@@ -508,6 +540,17 @@ def submit_campaign_values(
                 n=len(campaign.indicators),
             ),
         )
+        if not campaign.manual_acceptance:
+            # Every value is in and passed validation: nothing is left for a person to check.
+            assignments.transition(
+                session,
+                assignment,
+                "accept",
+                None,
+                automatic=True,
+                via="monitoring",
+                comment=_("Принято автоматически: все значения представлены."),
+            )
     return saved
 
 

@@ -79,7 +79,7 @@ def _directions() -> list[Direction]:
 
 
 def _direction_choices(empty: str | None = None) -> list[tuple[int, str]]:
-    choices = [(d.id, f"{d.framework}: {d.name}") for d in _directions()]
+    choices = [(d.id, d.label) for d in _directions()]
     return [(0, empty), *choices] if empty else choices
 
 
@@ -210,6 +210,7 @@ def new_goal():
                 period_start=form.period_start.data,
                 period_end=form.period_end.data,
                 indicators=chosen,
+                new_indicators=services.indicator_lines(form.new_indicators.data),
             )
         except services.CycleError as error:
             _refused(error)
@@ -319,6 +320,7 @@ def new_campaign():
                 organizations=[o for o in schools if o.id in set(form.school_ids.data)],
                 deadline_text=form.deadline_text.data,
                 direction_id=form.direction_id.data,
+                manual_acceptance=form.manual_acceptance.data,
             )
         except services.CycleError as error:
             _refused(error)

@@ -44,6 +44,7 @@ class Row:
     link: str
     due_date: date | None = None
     state: str | None = None
+    assignment_id: int | None = None  # the assignment a bulk action on this row acts on
 
 
 @dataclass
@@ -110,6 +111,7 @@ def _assignment_row(a: Assignment, kind: str, anchor: str = "") -> Row:
         link=app_path("assignments.detail", assignment_id=a.id) + (f"#{anchor}" if anchor else ""),
         due_date=a.due_date,
         state=str(STATE_LABELS[a.status]),
+        assignment_id=a.id,
     )
 
 
@@ -310,21 +312,28 @@ def _staff_monitoring(session: Session, user: User) -> Section:
 def _school_sections(session: Session, user: User, today: date, at: datetime) -> list[Section]:
     mine = _reports_for(user)
     monitoring = Assignment.decision_id.in_(_open_campaign_decisions())
-    return [
-        _fill(
-            session,
-            Section(
-                "handed",
-                _l("Передано вам"),
-                _l("Директор ничего вам не передавал."),
-            ),
-            _assignments(
+    handed = (
+        []
+        if can_anywhere(user, "assignment.delegate")
+        else [
+            _fill(
                 session,
-                [Assignment.delegate_id == user.id, Assignment.status.in_(OPEN_STATES)],
-                [Assignment.due_date],
-            ),
-            lambda a: _assignment_row(a, "handed"),
-        ),
+                Section(
+                    "handed",
+                    _l("Передано вам"),
+                    _l("Директор ничего вам не передавал."),
+                ),
+                _assignments(
+                    session,
+                    [Assignment.delegate_id == user.id, Assignment.status.in_(OPEN_STATES)],
+                    [Assignment.due_date],
+                ),
+                lambda a: _assignment_row(a, "handed"),
+            )
+        ]
+    )
+    return [
+        *handed,
         _fill(
             session,
             Section(

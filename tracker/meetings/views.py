@@ -169,9 +169,7 @@ def _decision_form(meeting: Meeting, decision: Decision | None) -> DecisionForm:
     staff = [u for u in people if any(m.role == "staff" for m in u.memberships)]
     form.controller_id.choices = [(0, _("— не назначен —"))] + [(u.id, u.full_name) for u in staff]
     directions = db.session.scalars(sa.select(Direction).order_by(Direction.position)).all()
-    form.direction_id.choices = [(0, _("— не указано —"))] + [
-        (d.id, f"{d.framework}: {d.name}") for d in directions
-    ]
+    form.direction_id.choices = [(0, _("— не указано —"))] + [(d.id, d.label) for d in directions]
     if decision is not None and request.method == "GET":
         form.parent_id.data = decision.parent_id or 0
         form.controller_id.data = decision.controller_id or 0

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from tracker.assignments.models import Assignment
+from tracker.assignments.services import deadline_in_force
 from tracker.core import office
 from tracker.core.tenancy import Organization
 from tracker.meetings.models import Decision, Meeting
@@ -116,8 +117,8 @@ BOARD_COLUMNS: list[tuple[str, float]] = [
     ("Пункт", 8),
     ("Решение", 60),
     ("Исполнитель", 28),
-    ("Срок как в протоколе", 22),
-    ("Срок", 12),
+    ("Срок", 22),
+    ("Дата срока", 12),
     ("Первоначальный срок", 14),
     ("Переносов", 11),
     ("Состояние", 24),
@@ -200,7 +201,8 @@ def board_xlsx(
             decision.number or "",
             decision.text,
             _executor(a),
-            decision.deadline_text or "",
+            # One deadline in force: a moved one is not shown with the protocol's old words.
+            deadline_in_force(a),
             a.due_date,
             a.original_due_date,
             a.extension_count or 0,

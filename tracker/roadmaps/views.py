@@ -84,7 +84,7 @@ def index():
         .order_by(Organization.short_name)
     ).all()
     form.direction_id.choices = [(0, _("— все —"))] + [
-        (d.id, f"{d.framework}: {d.name[:70]}") for d in _directions()
+        (d.id, f"{d.framework_label}: {d.name[:70]}") for d in _directions()
     ]
     form.organization_id.choices = [(0, _("— все —"))] + [
         (o.id, o.short_name) for o in organizations
@@ -132,7 +132,7 @@ def summary_xlsx():
 def _form_choices(form: RoadMapForm, organizations: list[Organization]) -> None:
     form.organization_id.choices = [(o.id, o.short_name) for o in organizations]
     form.direction_id.choices = [(0, _("— не указано —"))] + [
-        (d.id, f"{d.framework}: {d.name[:70]}") for d in _directions()
+        (d.id, f"{d.framework_label}: {d.name[:70]}") for d in _directions()
     ]
     goals = db.session.scalars(
         sa.select(Goal).where(visible_to(current_user, Goal)).order_by(Goal.id)
