@@ -27,6 +27,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         "school_staff": OWN_SCHOOL,
     },
     "organization.manage": {"admin": EVERYWHERE},
+    "reminders.manage": {"admin": EVERYWHERE, "staff": {"dept"}},
     "user.view": {"admin": EVERYWHERE, "staff": DEPT_TREE, "director": OWN_SCHOOL},
     "user.manage": {"admin": EVERYWHERE},
     "audit.view": {"admin": EVERYWHERE},
@@ -45,6 +46,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "assignment.report": {"director": OWN_SCHOOL, "school_staff": OWN_SCHOOL},
     "assignment.control": {"staff": DEPT_TREE},
+    "assignment.delegate": {"director": OWN_SCHOOL},
     "roadmap.view": {
         "admin": EVERYWHERE,
         "staff": DEPT_TREE,
