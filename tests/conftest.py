@@ -9,6 +9,7 @@ import secrets
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -322,8 +323,18 @@ def _clean_state(request) -> Iterator[None]:
 def truncate_all() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        # A live server's request thread may still be finishing after the test; when it and
+        # the TRUNCATE deadlock, PostgreSQL aborts one of them, and ours is simply tried again.
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(sa.text("SET LOCAL lock_timeout = '10s'"))
+                    conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                return
+            except sa.exc.OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
     else:
         raw = db.engine.raw_connection()
         try:
