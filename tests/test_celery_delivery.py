@@ -101,6 +101,10 @@ def celery_setup(app, running_redis, mailbox, smtp_sink):
     redis_server = running_redis
     celery = app.extensions["celery"]
     celery.conf.broker_url = redis_server.url
+    # Celery's producer pools keep the broker they first connected to (an earlier module's
+    # private Redis): drop them so this test publishes to its own.
+    celery._pool = None
+    celery.amqp._producer_pool = None
     app.config.update(
         REDIS_URL=redis_server.url,
         MAIL_TIMEOUT=2,
