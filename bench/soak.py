@@ -120,7 +120,7 @@ def main() -> None:
     from tracker.core.tenancy import User
     from tracker.extensions import db
     from tracker.notify.models import OutboxMessage
-    from tracker.notify.scheduler import deliver_pending
+    from tracker.notify.scheduler import deliver_pending, still_waiting
 
     with app.app_context():
         user = User(email="director@soak.test", full_name="Директор Школы", active=True)
@@ -181,23 +181,13 @@ def main() -> None:
                 faults["connections dropped"] += 1
                 faults["connections terminated"] += len(dropped)
 
-    def remaining() -> int:
-        with app.app_context():
-            count = db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.state.in_(("pending", "sending")))
-            )
-            db.session.remove()
-        return int(count or 0)
-
     chaos_thread = threading.Thread(target=chaos, daemon=True)
     chaos_thread.start()
     try:
         while time.perf_counter() - started < GIVE_UP:
             try:
                 deliver_pending(app)  # the scheduler's job
-                if remaining() == 0:
+                if still_waiting(app) == 0:
                     break
             except Exception as error:  # the database or broker is away for a moment
                 print(f"scheduler run failed: {error.__class__.__name__}")
