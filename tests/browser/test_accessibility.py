@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.factories import PASSWORD, make_meeting
+from tests.browser.test_login_flow import log_in
+from tests.factories import make_meeting
 from tests.test_roadmaps import new_map
 from tracker.assignments import services
 from tracker.core import clock
@@ -38,10 +39,7 @@ def session(browser_instance, live_server, user, width: int = 1366):
     )
     context.set_default_timeout(15000)
     page = context.new_page()
-    page.goto("/auth/login")
-    page.get_by_label("Электронная почта").fill(user.email)
-    page.get_by_label("Пароль").fill(PASSWORD)
-    page.get_by_role("button", name="Войти").click()
+    log_in(page, user.email)
     expect(page.get_by_test_id("current-user")).to_be_attached()
     return page
 
