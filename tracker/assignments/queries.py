@@ -81,16 +81,30 @@ def overdue_clause(session: Session, at: date | None = None) -> sa.ColumnElement
     open_ = Assignment.status.in_(OPEN_STATES)
     if at is not None:
         return sa.and_(open_, Assignment.due_date < at)
-    per_zone = [
+    zones_on: dict[date, list[str]] = {}
+    for tz, today in local_today_by_zone(session).items():
+        zones_on.setdefault(today, []).append(tz)
+    if not zones_on:
+        return sa.false()
+    # Past the earliest zone's today, a deadline is over everywhere; only a deadline between
+    # it and a later zone's today needs the organization's zone. Most of the day every zone
+    # has the same date, and the clause is a plain range of the deadline index.
+    earliest = min(zones_on)
+    later = [
         sa.and_(
             Assignment.due_date < today,
             Assignment.organization_id.in_(
-                sa.select(Organization.id).where(Organization.timezone == tz).correlate(None)
+                sa.select(Organization.id).where(Organization.timezone.in_(zones)).correlate(None)
             ),
         )
-        for tz, today in local_today_by_zone(session).items()
+        for today, zones in zones_on.items()
+        if today > earliest
     ]
-    return sa.and_(open_, sa.or_(*per_zone)) if per_zone else sa.false()
+    return sa.and_(
+        open_,
+        Assignment.due_date < max(zones_on),
+        sa.or_(Assignment.due_date < earliest, *later),
+    )
 
 
 # PostgreSQL's own full-text search, Russian stems: «педсовет» finds «ПЕДСОВЕТЕ»
@@ -104,9 +118,11 @@ def search_vector(column: Any) -> sa.ColumnElement[Any]:
 
 
 def search_clause(session: Session, q: str) -> sa.ColumnElement[bool]:
-    """Decisions and execution reports that hold the words of `q`. On PostgreSQL each word is
-    a stem prefix in a tsquery («докум» finds «документ»), answered from the GIN indexes; on
-    SQLite (and for a query without letters or digits) a plain case-insensitive substring."""
+    """Assignments whose decision or one of whose execution reports holds the words of `q`.
+    On PostgreSQL each word is a stem prefix in a tsquery («докум» finds «документ»),
+    answered from the GIN indexes; on SQLite (and for a query without letters or digits) a
+    plain case-insensitive substring. Both sides are subqueries of ids: the text of a decision
+    is matched once, not once per assignment of it."""
     words = _WORD.findall(q.lower())[:16]
     if words and session.get_bind().dialect.name == "postgresql":
         # \w+ leaves no tsquery syntax (& | ! ( ) : * ' \) in a word: the words are safe
@@ -114,17 +130,19 @@ def search_clause(session: Session, q: str) -> sa.ColumnElement[bool]:
             sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"),
             " & ".join(f"{word}:*" for word in words),
         )
+        in_decisions = sa.select(Decision.id).where(
+            search_vector(Decision.text).bool_op("@@")(query)
+        )
         in_reports = sa.select(ExecutionReport.assignment_id).where(
             search_vector(ExecutionReport.text).bool_op("@@")(query)
         )
-        return sa.or_(
-            search_vector(Decision.text).bool_op("@@")(query), Assignment.id.in_(in_reports)
+    else:
+        pattern = f"%{q.strip().lower()}%"
+        in_decisions = sa.select(Decision.id).where(sa.func.lower(Decision.text).like(pattern))
+        in_reports = sa.select(ExecutionReport.assignment_id).where(
+            sa.func.lower(ExecutionReport.text).like(pattern)
         )
-    pattern = f"%{q.strip().lower()}%"
-    in_reports = sa.select(ExecutionReport.assignment_id).where(
-        sa.func.lower(ExecutionReport.text).like(pattern)
-    )
-    return sa.or_(sa.func.lower(Decision.text).like(pattern), Assignment.id.in_(in_reports))
+    return sa.or_(Assignment.decision_id.in_(in_decisions), Assignment.id.in_(in_reports))
 
 
 EAGER = (
@@ -143,7 +161,7 @@ def assignments_query(
     if joined:
         query = query.join(Assignment.decision).join(Assignment.organization)
         query = query.outerjoin(Decision.meeting)
-    elif f.meeting_id or f.direction_id or (f.q and f.q.strip()):
+    elif f.meeting_id or f.direction_id:
         query = query.join(Assignment.decision)
     if f.meeting_id:
         query = query.where(Decision.meeting_id == f.meeting_id)

@@ -57,17 +57,15 @@ bp.add_app_template_global(AssignmentStatus, "AssignmentStatus")
 bp.add_app_template_global(ReportState, "ReportState")
 bp.add_app_template_global(ExtensionState, "ExtensionState")
 # Badges: the colour and the words of each state.
-bp.add_app_template_global(
-    {
-        AssignmentStatus.ASSIGNED: "secondary",
-        AssignmentStatus.IN_PROGRESS: "primary",
-        AssignmentStatus.REPORTED: "info",
-        AssignmentStatus.RETURNED: "warning",
-        AssignmentStatus.DONE: "success",
-        AssignmentStatus.CANCELLED: "light",
-    },
-    "assignment_colors",
-)
+ASSIGNMENT_COLORS = {
+    AssignmentStatus.ASSIGNED: "secondary",
+    AssignmentStatus.IN_PROGRESS: "primary",
+    AssignmentStatus.REPORTED: "info",
+    AssignmentStatus.RETURNED: "warning",
+    AssignmentStatus.DONE: "success",
+    AssignmentStatus.CANCELLED: "light",
+}
+bp.add_app_template_global(ASSIGNMENT_COLORS, "assignment_colors")
 bp.add_app_template_global(
     {
         ReportState.SUBMITTED: ("info", _l("на проверке")),
@@ -175,16 +173,6 @@ def board():
     )
 
 
-BADGE_TONES = {
-    "assigned": "secondary",
-    "in_progress": "primary",
-    "reported": "info",
-    "returned": "warning",
-    "done": "success",
-    "cancelled": "light",
-}
-
-
 @dataclass(frozen=True)
 class Cell:
     """One assignment in the board's grid, everything it shows worked out beforehand: a page
@@ -223,7 +211,7 @@ def board_lines(
             text = labels[a.status]
             if late_one:
                 text += f" · {overdue_word}"
-            if a.status == "done" and a.on_time is False:
+            if a.status == AssignmentStatus.DONE and a.on_time is False:
                 text += f" · {late}"
             cells.append(
                 (
@@ -231,7 +219,7 @@ def board_lines(
                     Cell(
                         id=a.id,
                         status=a.status,
-                        tone="danger" if late_one else BADGE_TONES[a.status],
+                        tone="danger" if late_one else ASSIGNMENT_COLORS[a.status],
                         text=text,
                         overdue=late_one,
                         link=f"{link}{a.id}",
