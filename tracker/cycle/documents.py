@@ -16,7 +16,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tracker.core import office
 from tracker.core.i18n import _
 from tracker.cycle.models import Indicator
-from tracker.cycle.services import UNIT_LABELS, CycleError, IndicatorSummary, plain
+from tracker.cycle.queries import IndicatorSummary
+from tracker.cycle.values import UNIT_LABELS, CycleError, plain
 
 log = logging.getLogger(__name__)
 
