@@ -15,11 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Mm, Pt
 from docx.text.paragraph import Paragraph
 from icalendar import Alarm, Calendar, Event
@@ -35,9 +32,6 @@ from tracker.core.tenancy import Organization
 from tracker.meetings.models import Decision, Meeting
 
 DEFAULT_TZ = "Europe/Moscow"
-
-# Characters XML 1.0 (and so both OOXML formats) cannot hold; Word's soft break \x0b becomes \n.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0c\x0e-\x1f\ufffe\uffff]")
 
 HEADINGS = {
     "protocol": "ПРОТОКОЛ",
@@ -69,10 +63,7 @@ DOCUMENT_NAMES = {
 
 
 def _clean(value: str | None) -> str:
-    if not value:
-        return ""
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
-    return _ILLEGAL.sub("", value).strip()
+    return office.clean_text(value).strip() if value else ""
 
 
 def _one_line(value: str | None) -> str:
@@ -254,26 +245,11 @@ INDENT_STEP_CM = 1.0
 
 
 def _setup_document() -> DocxDocument:
-    doc = Document()
+    doc = office.new_docx(BODY_PT)
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Cm(2)
     section.top_margin = section.bottom_margin = Cm(2)
-
-    normal = doc.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(BODY_PT)
-    rpr = normal.element.get_or_add_rPr()
-    fonts = rpr.get_or_add_rFonts()
-    for attr in ("w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), "Times New Roman")
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "ru-RU")
-    lang.set(qn("w:eastAsia"), "ru-RU")
-    rpr.append(lang)
-    normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(0)
-    normal.paragraph_format.line_spacing = 1.0
     return doc
 
 
