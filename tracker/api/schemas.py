@@ -1,13 +1,20 @@
 """Marshmallow schemas: they validate requests, shape answers and feed the OpenAPI document."""
 
+from enum import StrEnum
+
 from marshmallow import Schema, fields, validate
 
 from tracker.assignments.models import AssignmentStatus
 from tracker.core.models import MAX_ID
 from tracker.meetings.models import MEETING_KINDS
-from tracker.roadmaps.models import ActionStatus
+from tracker.roadmaps.models import ActionStatus, RoadMapStatus, VersionState
 
 MAX_OFFSET = 10_000  # deeper pages go by after_id (an offset makes the server skip every row)
+
+
+def one_of(states: type[StrEnum]) -> validate.OneOf:
+    """A state field's values, from the model's enum (also listed in the OpenAPI schema)."""
+    return validate.OneOf([state.value for state in states])
 
 
 class Id(fields.Int):
@@ -107,7 +114,7 @@ class AssignmentSchema(Schema):
     organization = fields.Function(lambda a: a.organization.short_name)
     assignee_id = Id(allow_none=True)
     executor_role = fields.Str()
-    status = fields.Str()
+    status = fields.Str(validate=one_of(AssignmentStatus))
     # Set by the resource (`mark_overdue`), as of now or of the `at` date asked for.
     overdue = fields.Bool(attribute="overdue_flag")
     due_date = fields.Date(allow_none=True)
@@ -171,7 +178,7 @@ class DecisionCreateSchema(Schema):
 class AssignmentQuerySchema(Schema):
     status = fields.Str(
         load_default=None,
-        validate=validate.OneOf(list(AssignmentStatus)),
+        validate=one_of(AssignmentStatus),
     )
     organization_id = Id(load_default=None)
     meeting_id = Id(load_default=None)
@@ -363,7 +370,7 @@ class RoadMapActionSchema(Schema):
     expected_result = fields.Str(allow_none=True)
     target_value = fields.Str(allow_none=True)
     resources = fields.Str(allow_none=True)
-    status = fields.Str(dump_only=True)
+    status = fields.Str(dump_only=True, validate=one_of(ActionStatus))
     completed_on = fields.Date(dump_only=True, allow_none=True)
     evidence = fields.Str(dump_only=True, allow_none=True)
 
@@ -377,7 +384,7 @@ class RoadMapSchema(Schema):
     period_start = fields.Date(allow_none=True, load_default=None)
     period_end = fields.Date(allow_none=True, load_default=None)
     direction_id = Id(allow_none=True, load_default=None)
-    status = fields.Str(dump_only=True)
+    status = fields.Str(dump_only=True, validate=one_of(RoadMapStatus))
     approved_at = fields.DateTime(dump_only=True, allow_none=True)
     progress = fields.Function(
         lambda m: m.progress_payload if hasattr(m, "progress_payload") else None, dump_only=True
@@ -421,7 +428,7 @@ class RoadMapMarkSchema(Schema):
     status = fields.Str(
         required=True,
         validate=validate.OneOf(
-            [ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE]
+            [s.value for s in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE)]
         ),
     )
     completed_on = fields.Date(load_default=None, allow_none=True)
@@ -430,7 +437,7 @@ class RoadMapMarkSchema(Schema):
 
 class RoadMapVersionSchema(Schema):
     number = fields.Int()
-    state = fields.Str()
+    state = fields.Str(validate=one_of(VersionState))
     submitted_at = fields.DateTime()
     reviewed_at = fields.DateTime(allow_none=True)
     review_comment = fields.Str(allow_none=True)

@@ -28,8 +28,26 @@ class AssignmentStatus(StrEnum):
 ASSIGNMENT_STATES = tuple(AssignmentStatus)
 OPEN_STATES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS, AssignmentStatus.RETURNED)
 EXECUTOR_ROLES = ("lead", "co")
-REPORT_STATES = ("submitted", "accepted", "returned")
-EXTENSION_STATES = ("pending", "granted", "refused")
+
+
+class ReportState(StrEnum):
+    """на проверке → принят | возвращён"""
+
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+
+class ExtensionState(StrEnum):
+    """ждёт решения → перенесено | отказано"""
+
+    PENDING = "pending"
+    GRANTED = "granted"
+    REFUSED = "refused"
+
+
+REPORT_STATES = tuple(ReportState)
+EXTENSION_STATES = tuple(ExtensionState)
 
 
 class Assignment(Timestamped, db.Model):
@@ -133,7 +151,7 @@ class ExecutionReport(db.Model):
     # For recurring decisions: the reporting occurrence this report answers.
     occurrence_date: Mapped[date | None] = mapped_column(sa.Date)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
-    state: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="submitted")
+    state: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=ReportState.SUBMITTED)
     reviewed_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -163,7 +181,9 @@ class ExtensionRequest(db.Model):
     previous_due_date: Mapped[date | None] = mapped_column(sa.Date)
     proposed_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)
-    state: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="pending")
+    state: Mapped[str] = mapped_column(
+        sa.String(10), nullable=False, default=ExtensionState.PENDING
+    )
     decided_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

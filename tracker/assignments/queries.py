@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session, contains_eager, selectinload
 from tracker.assignments.models import (
     OPEN_STATES,
     Assignment,
+    AssignmentStatus,
     ExecutionReport,
     ExtensionRequest,
+    ExtensionState,
 )
 from tracker.core import clock
 from tracker.core.permissions import visible_to
@@ -155,7 +157,7 @@ def assignments_query(
         query = query.where(overdue_clause(session, f.at))
     elif f.status == "extension_pending":
         pending = sa.select(ExtensionRequest.assignment_id).where(
-            ExtensionRequest.state == "pending"
+            ExtensionRequest.state == ExtensionState.PENDING
         )
         query = query.where(Assignment.id.in_(pending))
     elif f.status:
@@ -168,9 +170,11 @@ def assignments_query(
             Assignment.due_date <= start + timedelta(days=f.due_within),
         )
     if f.tab == "open":
-        query = query.where(Assignment.status.notin_(("done", "cancelled")))
+        query = query.where(
+            Assignment.status.notin_((AssignmentStatus.DONE, AssignmentStatus.CANCELLED))
+        )
     elif f.tab == "done":
-        query = query.where(Assignment.status == "done")
+        query = query.where(Assignment.status == AssignmentStatus.DONE)
     if f.due_period:
         query = query.where(due_period_clause(session, f.due_period, f.at))
     if f.period_start:
@@ -350,7 +354,9 @@ class Figures:
 
 def figures(session: Session, user: User | None, f: BoardFilter) -> list[Figures]:
     """Discipline per organization over the filtered assignments (cancelled ones left out)."""
-    base = assignments_query(session, user, f, joined=False).where(Assignment.status != "cancelled")
+    base = assignments_query(session, user, f, joined=False).where(
+        Assignment.status != AssignmentStatus.CANCELLED
+    )
     overdue = overdue_clause(session, f.at)
     query = (
         base.with_only_columns(

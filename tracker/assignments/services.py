@@ -18,8 +18,11 @@ from tracker.assignments.models import (
     OPEN_STATES,
     SAVED_FILTER_PAGES,
     Assignment,
+    AssignmentStatus,
     ExecutionReport,
     ExtensionRequest,
+    ExtensionState,
+    ReportState,
     SavedFilter,
 )
 from tracker.core import audit, clock, files
@@ -31,12 +34,12 @@ from tracker.core.permissions import can
 from tracker.core.tenancy import Organization, User
 
 STATE_LABELS = {
-    "assigned": _l("назначено"),
-    "in_progress": _l("в работе"),
-    "reported": _l("отчёт представлен"),
-    "returned": _l("на доработке"),
-    "done": _l("исполнено"),
-    "cancelled": _l("отменено"),
+    AssignmentStatus.ASSIGNED: _l("назначено"),
+    AssignmentStatus.IN_PROGRESS: _l("в работе"),
+    AssignmentStatus.REPORTED: _l("отчёт представлен"),
+    AssignmentStatus.RETURNED: _l("на доработке"),
+    AssignmentStatus.DONE: _l("исполнено"),
+    AssignmentStatus.CANCELLED: _l("отменено"),
 }
 
 
@@ -70,14 +73,30 @@ class Move:
 # The table of allowed moves. `permission` is checked against the assignment's organization;
 # control moves are also open to the decision's named controller.
 MOVES: dict[str, Move] = {
-    "start": Move(frozenset({"assigned"}), "in_progress", "assignment.report"),
-    "report": Move(frozenset(OPEN_STATES), "reported", "assignment.report"),
-    "accept": Move(frozenset({"reported"}), "done", "assignment.control"),
-    "return": Move(frozenset({"reported"}), "returned", "assignment.control", needs_comment=True),
-    "cancel": Move(
-        frozenset({*OPEN_STATES, "reported"}), "cancelled", "assignment.control", needs_comment=True
+    "start": Move(
+        frozenset({AssignmentStatus.ASSIGNED}), AssignmentStatus.IN_PROGRESS, "assignment.report"
     ),
-    "reopen": Move(frozenset({"done", "cancelled"}), "in_progress", "assignment.control"),
+    "report": Move(frozenset(OPEN_STATES), AssignmentStatus.REPORTED, "assignment.report"),
+    "accept": Move(
+        frozenset({AssignmentStatus.REPORTED}), AssignmentStatus.DONE, "assignment.control"
+    ),
+    "return": Move(
+        frozenset({AssignmentStatus.REPORTED}),
+        AssignmentStatus.RETURNED,
+        "assignment.control",
+        needs_comment=True,
+    ),
+    "cancel": Move(
+        frozenset({*OPEN_STATES, AssignmentStatus.REPORTED}),
+        AssignmentStatus.CANCELLED,
+        "assignment.control",
+        needs_comment=True,
+    ),
+    "reopen": Move(
+        frozenset({AssignmentStatus.DONE, AssignmentStatus.CANCELLED}),
+        AssignmentStatus.IN_PROGRESS,
+        "assignment.control",
+    ),
 }
 
 
@@ -98,7 +117,9 @@ def executes(actor: User | None, assignment: Assignment) -> bool:
         actor, "assignment.report", assignment.organization
     ):
         return True
-    return any(r.author_id == actor_id for r in assignment.reports if r.state == "submitted")
+    return any(
+        r.author_id == actor_id for r in assignment.reports if r.state == ReportState.SUBMITTED
+    )
 
 
 def may(actor: User | None, action: str, assignment: Assignment) -> bool:
@@ -252,7 +273,7 @@ def transition(
         assignment.reported_at = now
     elif action in ("accept", "return"):
         report = latest_report(assignment)
-        report.state = "accepted" if action == "accept" else "returned"
+        report.state = ReportState.ACCEPTED if action == "accept" else ReportState.RETURNED
         report.reviewed_by_id = actor.id if actor else None
         report.reviewed_at = now
         report.review_comment = comment
@@ -283,7 +304,7 @@ def _close_or_advance(assignment: Assignment, report: ExecutionReport) -> None:
     if decision.deadline_kind == "recurring" and due is not None:
         following = next_occurrence(decision_deadline(decision), after=due)
         if following is not None:
-            assignment.status = "in_progress"
+            assignment.status = AssignmentStatus.IN_PROGRESS
             assignment.due_date = following
             assignment.original_due_date = following
             return
@@ -307,7 +328,7 @@ def next_occurrence(deadline: Deadline, after: date) -> date | None:
 
 
 def latest_report(assignment: Assignment) -> ExecutionReport:
-    submitted = [r for r in assignment.reports if r.state == "submitted"]
+    submitted = [r for r in assignment.reports if r.state == ReportState.SUBMITTED]
     if not submitted:
         raise AssignmentError(_("Нет отчёта, ожидающего проверки."))
     return submitted[-1]
@@ -384,7 +405,7 @@ def request_extension(
         raise AssignmentError(_("Перенос больше чем на год не принимается: проверьте дату."))
     if not (reason or "").strip():
         raise AssignmentError(_("Укажите причину переноса срока."))
-    if any(e.state == "pending" for e in assignment.extensions):
+    if any(e.state == ExtensionState.PENDING for e in assignment.extensions):
         raise AssignmentError(_("Просьба о переносе уже ждёт решения контролёра."))
     request = ExtensionRequest(
         assignment=assignment,
@@ -418,9 +439,9 @@ def decide_extension(
     assignment = request.assignment
     if not may(actor, "accept", assignment) or request.requested_by_id == actor.id:
         raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
-    if request.state != "pending":
+    if request.state != ExtensionState.PENDING:
         raise AssignmentError(_("По этой просьбе решение уже принято."))
-    request.state = "granted" if grant else "refused"
+    request.state = ExtensionState.GRANTED if grant else ExtensionState.REFUSED
     request.decided_by_id = actor.id
     request.decided_at = clock.now()
     request.decision_comment = (comment or "").strip() or None
@@ -445,7 +466,7 @@ def move_deadline(
     """The controller sets a new deadline in force (the protocol's stays as original_due_date)."""
     if not may(actor, "cancel", assignment):
         raise NotAllowed(_("Недостаточно прав для этого действия."))
-    if assignment.status not in (*OPEN_STATES, "reported"):
+    if assignment.status not in (*OPEN_STATES, AssignmentStatus.REPORTED):
         raise AssignmentError(
             _(
                 "Срок можно менять только у неисполненного поручения (сейчас «%(state)s»).",
@@ -553,7 +574,7 @@ def bulk_apply(
             if action == "move_deadline":
                 move_deadline(session, assignment, actor, new_date, comment)  # type: ignore[arg-type]
             elif action in ("grant", "refuse"):
-                pending = [e for e in assignment.extensions if e.state == "pending"]
+                pending = [e for e in assignment.extensions if e.state == ExtensionState.PENDING]
                 if not pending:
                     raise AssignmentError(_("нет просьбы о переносе срока"))
                 decide_extension(session, pending[-1], actor, action == "grant", comment)

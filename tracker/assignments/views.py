@@ -28,7 +28,15 @@ from tracker.assignments.forms import (
     ReviewForm,
     SavedFilterForm,
 )
-from tracker.assignments.models import OPEN_STATES, Assignment, ExtensionRequest, SavedFilter
+from tracker.assignments.models import (
+    OPEN_STATES,
+    Assignment,
+    AssignmentStatus,
+    ExtensionRequest,
+    ExtensionState,
+    ReportState,
+    SavedFilter,
+)
 from tracker.core import files
 from tracker.core.audit import record_denied
 from tracker.core.models import Attachment, Comment
@@ -43,6 +51,37 @@ from tracker.roadmaps.models import RoadMap
 bp = Blueprint("assignments", __name__)
 # The one deadline in force, on every page and in every letter (see services.deadline_in_force).
 bp.add_app_template_global(services.deadline_in_force, "deadline_in_force")
+bp.add_app_template_global(AssignmentStatus, "AssignmentStatus")
+bp.add_app_template_global(ReportState, "ReportState")
+bp.add_app_template_global(ExtensionState, "ExtensionState")
+# Badges: the colour and the words of each state.
+bp.add_app_template_global(
+    {
+        AssignmentStatus.ASSIGNED: "secondary",
+        AssignmentStatus.IN_PROGRESS: "primary",
+        AssignmentStatus.REPORTED: "info",
+        AssignmentStatus.RETURNED: "warning",
+        AssignmentStatus.DONE: "success",
+        AssignmentStatus.CANCELLED: "light",
+    },
+    "assignment_colors",
+)
+bp.add_app_template_global(
+    {
+        ReportState.SUBMITTED: ("info", _l("на проверке")),
+        ReportState.ACCEPTED: ("success", _l("принят")),
+        ReportState.RETURNED: ("warning", _l("возвращён")),
+    },
+    "report_badges",
+)
+bp.add_app_template_global(
+    {
+        ExtensionState.PENDING: ("secondary", _l("ждёт решения")),
+        ExtensionState.GRANTED: ("success", _l("перенесено")),
+        ExtensionState.REFUSED: ("danger", _l("отказано")),
+    },
+    "extension_badges",
+)
 
 STATUS_CHOICES = [
     ("", _l("— все —")),

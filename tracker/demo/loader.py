@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from tracker.assignments import services as assignments
-from tracker.assignments.models import Assignment
+from tracker.assignments.models import Assignment, ExtensionState
 from tracker.auth.services import hasher
 from tracker.core import clock
 from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
@@ -299,7 +299,7 @@ def _apply_step(
     elif action == "extension":
         assignments.request_extension(session, assignment, actor, step["text"], step["date"])
     elif action in ("grant", "refuse"):
-        pending = next(e for e in assignment.extensions if e.state == "pending")
+        pending = next(e for e in assignment.extensions if e.state == ExtensionState.PENDING)
         assignments.decide_extension(
             session, pending, actor, action == "grant", step.get("comment")
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,8 +12,17 @@ from tracker.core import clock
 from tracker.core.models import UTCDateTime, one_of
 from tracker.extensions import db
 
-# report / extension: filed; refused: answered with the reason; ignored: robots, no answer.
-OUTCOMES = ("report", "extension", "refused", "ignored")
+
+class InboundOutcome(StrEnum):
+    """report / extension: filed; refused: answered with the reason; ignored: robots, no answer."""
+
+    REPORT = "report"
+    EXTENSION = "extension"
+    REFUSED = "refused"
+    IGNORED = "ignored"
+
+
+OUTCOMES = tuple(InboundOutcome)
 CHANNELS = ("smtp", "imap")
 
 

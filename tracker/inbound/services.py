@@ -23,7 +23,7 @@ from tracker.core.i18n import _
 from tracker.core.permissions import visible_to
 from tracker.core.tenancy import User
 from tracker.core.urls import external_url
-from tracker.inbound.models import InboundMessage
+from tracker.inbound.models import InboundMessage, InboundOutcome
 from tracker.inbound.reading import Letter, extension_request, message_id_of, read_letter
 from tracker.notify.replies import plus_parts, read_token, reply_address, tokens_in_message_ids
 from tracker.notify.services import queue_mail
@@ -70,10 +70,10 @@ def receive(
     )
     robot = letter.robot or _ours(letter.sender)
     if robot:
-        row.outcome, row.reason = "ignored", robot
+        row.outcome, row.reason = InboundOutcome.IGNORED, robot
         session.add(row)
         session.flush()
-        return Outcome("ignored", robot, row.id)
+        return Outcome(InboundOutcome.IGNORED, robot, row.id)
     user = session.scalar(
         sa.select(User).where(sa.func.lower(User.email) == letter.sender, User.active.is_(True))
     )
@@ -103,12 +103,12 @@ def receive(
         session.add(row)
         session.flush()
     except Refused as refusal:
-        row.outcome, row.reason = "refused", str(refusal)
+        row.outcome, row.reason = InboundOutcome.REFUSED, str(refusal)
         session.add(row)
         session.flush()
         row.answered = _answer(session, row, refusal.assignment, user)
         session.flush()
-        return Outcome("refused", row.reason, row.id)
+        return Outcome(InboundOutcome.REFUSED, row.reason, row.id)
     return Outcome(row.outcome, None, row.id)
 
 
@@ -169,13 +169,13 @@ def _file(
                 request = assignments.request_extension(
                     session, assignment, user, letter.text, deadline.due_date, via="mail"
                 )
-                row.outcome, row.extension_request_id = "extension", request.id
+                row.outcome, row.extension_request_id = InboundOutcome.EXTENSION, request.id
             else:
                 uploads = [files.check_file(f.filename, f.data) for f in letter.files]
                 report = assignments.submit_report(
                     session, assignment, user, letter.text, uploads, via="mail"
                 )
-                row.outcome, row.execution_report_id = "report", report.id
+                row.outcome, row.execution_report_id = InboundOutcome.REPORT, report.id
             row.storage_key, row.size = _keep_original(raw), len(raw)
     except files.FileRejected as error:
         raise Refused(_("%(error)s Отчёт не принят.", error=error), assignment) from None
@@ -252,12 +252,16 @@ def letters_for(session: Session, assignment: Assignment) -> dict[str, dict[int,
     rows = session.scalars(
         sa.select(InboundMessage).where(
             InboundMessage.assignment_id == assignment.id,
-            InboundMessage.outcome.in_(("report", "extension")),
+            InboundMessage.outcome.in_((InboundOutcome.REPORT, InboundOutcome.EXTENSION)),
         )
     )
     found: dict[str, dict[int, InboundMessage]] = {"report": {}, "extension": {}}
     for row in rows:
-        target = row.execution_report_id if row.outcome == "report" else row.extension_request_id
+        target = (
+            row.execution_report_id
+            if row.outcome == InboundOutcome.REPORT
+            else row.extension_request_id
+        )
         if target is not None:
             found[row.outcome][target] = row
     return found

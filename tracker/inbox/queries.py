@@ -16,14 +16,20 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, contains_eager
 
-from tracker.assignments.models import OPEN_STATES, Assignment, ExtensionRequest
+from tracker.assignments.models import (
+    OPEN_STATES,
+    Assignment,
+    AssignmentStatus,
+    ExtensionRequest,
+    ExtensionState,
+)
 from tracker.assignments.queries import clock_zone, overdue_clause
 from tracker.assignments.services import STATE_LABELS
 from tracker.core import clock
 from tracker.core.permissions import can_anywhere, in_scope, visible_to
 from tracker.core.tenancy import User
 from tracker.core.urls import app_path
-from tracker.cycle.models import MonitoringCampaign
+from tracker.cycle.models import CampaignStatus, MonitoringCampaign
 from tracker.meetings.models import Decision
 from tracker.roadmaps.models import RoadMap, RoadMapStatus
 
@@ -131,7 +137,8 @@ def _controls(user: User) -> sa.ColumnElement[bool]:
 
 def _open_campaign_decisions() -> sa.Select:
     return sa.select(MonitoringCampaign.decision_id).where(
-        MonitoringCampaign.status == "open", MonitoringCampaign.decision_id.is_not(None)
+        MonitoringCampaign.status == CampaignStatus.OPEN,
+        MonitoringCampaign.decision_id.is_not(None),
     )
 
 
@@ -150,7 +157,9 @@ def _staff_sections(session: Session, user: User, today: date) -> list[Section]:
                 _l("Новых отчётов нет. Когда школа отчитается, отчёт появится здесь."),
             ),
             _assignments(
-                session, [controls, Assignment.status == "reported"], [Assignment.reported_at]
+                session,
+                [controls, Assignment.status == AssignmentStatus.REPORTED],
+                [Assignment.reported_at],
             ),
             lambda a: _assignment_row(a, "report", "review"),
         ),
@@ -220,7 +229,7 @@ def _extensions(session: Session, user: User, controls: sa.ColumnElement[bool]) 
         .join(ExtensionRequest.assignment)
         .join(Assignment.decision)
         .join(Assignment.organization)
-        .where(ExtensionRequest.state == "pending", controls)
+        .where(ExtensionRequest.state == ExtensionState.PENDING, controls)
         .order_by(ExtensionRequest.created_at, ExtensionRequest.id)
         .options(
             contains_eager(ExtensionRequest.assignment).contains_eager(Assignment.decision),
@@ -277,7 +286,7 @@ def _staff_monitoring(session: Session, user: User) -> Section:
     )
     total = (
         sa.select(Assignment.decision_id, sa.func.count().label("total"))
-        .where(Assignment.status != "cancelled")
+        .where(Assignment.status != AssignmentStatus.CANCELLED)
         .group_by(Assignment.decision_id)
         .subquery()
     )
@@ -286,7 +295,7 @@ def _staff_monitoring(session: Session, user: User) -> Section:
         .join(missing, missing.c.decision_id == MonitoringCampaign.decision_id)
         .join(total, total.c.decision_id == MonitoringCampaign.decision_id)
         .where(
-            MonitoringCampaign.status == "open",
+            MonitoringCampaign.status == CampaignStatus.OPEN,
             in_scope(user, "cycle.manage", MonitoringCampaign.organization_id),
         )
         .order_by(MonitoringCampaign.id)
@@ -341,7 +350,11 @@ def _school_sections(session: Session, user: User, today: date, at: datetime) ->
                 _l("Вернули на доработку"),
                 _l("Возвращённых отчётов нет."),
             ),
-            _assignments(session, [mine, Assignment.status == "returned"], [Assignment.due_date]),
+            _assignments(
+                session,
+                [mine, Assignment.status == AssignmentStatus.RETURNED],
+                [Assignment.due_date],
+            ),
             lambda a: _assignment_row(a, "returned"),
         ),
         _fill(
@@ -393,7 +406,7 @@ def _school_sections(session: Session, user: User, today: date, at: datetime) ->
                 session,
                 [
                     visible_to(user, Assignment),
-                    Assignment.status == "done",
+                    Assignment.status == AssignmentStatus.DONE,
                     Assignment.done_at >= at - timedelta(days=RECENT_DAYS),
                 ],
                 [Assignment.done_at.desc()],

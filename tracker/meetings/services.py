@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.assignments import notifications
-from tracker.assignments.models import Assignment
+from tracker.assignments.models import Assignment, AssignmentStatus
 from tracker.core import audit
 from tracker.core.deadlines import Deadline, parse_deadline
 from tracker.core.errors import NotAllowed, Refused
@@ -332,7 +332,7 @@ def _new_assignment(
         decision=decision,
         organization_id=organization_id,
         assignee_id=assignee_id,
-        status="assigned",
+        status=AssignmentStatus.ASSIGNED,
         due_date=decision.due_date,
         original_due_date=decision.due_date,
     )

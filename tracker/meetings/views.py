@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker.assignments.models import Assignment
+from tracker.assignments.models import Assignment, AssignmentStatus
 from tracker.core.deadlines import DeadlineError
 from tracker.core.errors import Refused
 from tracker.core.permissions import get_visible_or_404, require, visible_to
@@ -175,7 +175,7 @@ def _decision_form(meeting: Meeting, decision: Decision | None) -> DecisionForm:
         form.controller_id.data = decision.controller_id or 0
         form.direction_id.data = decision.direction_id or 0
         form.cycle_stage.data = decision.cycle_stage or ""
-        live = [a for a in decision.assignments if a.status != "cancelled"]
+        live = [a for a in decision.assignments if a.status != AssignmentStatus.CANCELLED]
         form.organization_ids.data = [a.organization_id for a in live if a.assignee_id is None]
         form.user_ids.data = [a.assignee_id for a in live if a.assignee_id is not None]
         leads = [a.organization_id for a in live if a.executor_role == "lead"]

@@ -33,7 +33,7 @@ from tracker.core.models import sqlite_writer
 from tracker.core.tenancy import User
 from tracker.core.urls import external_url
 from tracker.extensions import db
-from tracker.notify.models import OutboxMessage
+from tracker.notify.models import OutboxMessage, OutboxState
 from tracker.notify.replies import reply_address, token_for
 from tracker.notify.services import message_id_for
 
@@ -83,9 +83,9 @@ def sending_timeout() -> timedelta:
 def claimable(now: Any) -> sa.ColumnElement[bool]:
     """Rows a sender may take now: pending and due, or «sending» past their deadline."""
     return sa.or_(
-        sa.and_(OutboxMessage.state == "pending", OutboxMessage.send_after <= now),
+        sa.and_(OutboxMessage.state == OutboxState.PENDING, OutboxMessage.send_after <= now),
         sa.and_(
-            OutboxMessage.state == "sending",
+            OutboxMessage.state == OutboxState.SENDING,
             OutboxMessage.locked_at < now - sending_timeout(),
         ),
     )
@@ -107,7 +107,7 @@ def _claim(message_id: int) -> Claim | None:
         taken[:] = db.session.scalars(
             sa.update(OutboxMessage)
             .where(OutboxMessage.id == message_id, claimable(now))
-            .values(state="sending", locked_at=now, attempts=OutboxMessage.attempts + 1)
+            .values(state=OutboxState.SENDING, locked_at=now, attempts=OutboxMessage.attempts + 1)
             .returning(OutboxMessage.attempts)
         ).all()
         return bool(taken)
@@ -125,7 +125,7 @@ def _claim(message_id: int) -> Claim | None:
 def _holds(claim: Claim) -> sa.ColumnElement[bool]:
     return sa.and_(
         OutboxMessage.id == claim.message_id,
-        OutboxMessage.state == "sending",
+        OutboxMessage.state == OutboxState.SENDING,
         OutboxMessage.attempts == claim.attempt,
     )
 
@@ -300,21 +300,21 @@ def deliver(message_id: int, *, retried_by_broker: bool = False) -> str:
         recipient_id = row.recipient_id
     db.session.rollback()  # reads done: no transaction stays open during the conversation
     if reason is not None:
-        _finish(claim, state="cancelled", last_error=reason, locked_at=None)
-        return "cancelled"
+        _finish(claim, state=OutboxState.CANCELLED, last_error=reason, locked_at=None)
+        return OutboxState.CANCELLED
     try:
         _send(message, claim)
     except ClaimLost:
         return _state_of(message_id)
     except TemporaryFailure as error:
         if claim.attempt >= MAX_ATTEMPTS:
-            _finish(claim, state="failed", last_error=str(error), locked_at=None)
-            return "failed"
+            _finish(claim, state=OutboxState.FAILED, last_error=str(error), locked_at=None)
+            return OutboxState.FAILED
         wait = backoff(claim.attempt)
         send_after = clock.now() + wait
         _finish(
             claim,
-            state="pending",
+            state=OutboxState.PENDING,
             last_error=str(error),
             locked_at=None,
             send_after=send_after,
@@ -325,11 +325,11 @@ def deliver(message_id: int, *, retried_by_broker: bool = False) -> str:
         error.retry_in = wait.total_seconds()
         raise
     except PermanentFailure as error:
-        _finish(claim, state="failed", last_error=str(error), locked_at=None)
+        _finish(claim, state=OutboxState.FAILED, last_error=str(error), locked_at=None)
         _count_bounce(recipient_id)
-        return "failed"
+        return OutboxState.FAILED
     _mark_sent(message_id, recipient_id)
-    return "sent"
+    return OutboxState.SENT
 
 
 def _state_of(message_id: int) -> str:
@@ -358,8 +358,11 @@ def _mark_sent(message_id: int, recipient_id: int | None) -> None:
     def action() -> bool:
         db.session.execute(
             sa.update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, OutboxMessage.state.in_(("sending", "pending")))
-            .values(state="sent", sent_at=clock.now(), last_error=None, locked_at=None)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.state.in_((OutboxState.SENDING, OutboxState.PENDING)),
+            )
+            .values(state=OutboxState.SENT, sent_at=clock.now(), last_error=None, locked_at=None)
         )
         if recipient_id is not None:
             db.session.execute(

@@ -4,6 +4,7 @@ from wtforms import DateField, IntegerField, RadioField, SelectField, StringFiel
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.core.forms import Form
+from tracker.notify.models import OUTBOX_STATE_LABELS
 
 
 class SettingsForm(Form):
@@ -87,11 +88,7 @@ class OutboxFilterForm(Form):
         _l("Состояние"),
         choices=[
             ("", _l("— все —")),
-            ("pending", _l("в очереди")),
-            ("sending", _l("отправляется")),
-            ("sent", _l("отправлено")),
-            ("failed", _l("ошибка")),
-            ("cancelled", _l("отменено")),
+            *((state.value, label) for state, label in OUTBOX_STATE_LABELS.items()),
         ],
         validators=[Optional()],
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core import clock
@@ -12,7 +14,25 @@ from tracker.core.models import UTCDateTime, one_of
 from tracker.core.permissions import register_unlisted, register_visibility
 from tracker.extensions import db
 
-OUTBOX_STATES = ("pending", "sending", "sent", "failed", "cancelled")
+
+class OutboxState(StrEnum):
+    """в очереди → отправляется → отправлено | ошибка | отменено"""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+OUTBOX_STATES = tuple(OutboxState)
+OUTBOX_STATE_LABELS = {
+    OutboxState.PENDING: _l("в очереди"),
+    OutboxState.SENDING: _l("отправляется"),
+    OutboxState.SENT: _l("отправлено"),
+    OutboxState.FAILED: _l("ошибка"),
+    OutboxState.CANCELLED: _l("отменено"),
+}
 
 
 class OutboxMessage(db.Model):
@@ -52,7 +72,7 @@ class OutboxMessage(db.Model):
     subject: Mapped[str] = mapped_column(sa.Text, nullable=False)
     body_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
-    state: Mapped[str] = mapped_column(sa.String(10), nullable=False, default="pending")
+    state: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=OutboxState.PENDING)
     attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, nullable=False)

@@ -30,7 +30,13 @@ from tracker.core.tenancy import Membership, Organization, User
 from tracker.core.urls import external_url
 from tracker.meetings.models import Decision
 from tracker.notify.calendar import WorkCalendar
-from tracker.notify.models import Notification, OutboxMessage, ReminderPolicy, ReminderSweep
+from tracker.notify.models import (
+    Notification,
+    OutboxMessage,
+    OutboxState,
+    ReminderPolicy,
+    ReminderSweep,
+)
 from tracker.notify.services import render_mail
 from tracker.roadmaps.models import RoadMap, RoadMapAction
 
@@ -551,7 +557,7 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
         .returning(OutboxMessage.__table__.c.id)
     )
     now = clock.now()
-    rows = [{"state": "pending", "attempts": 0, "created_at": now, **row} for row in rows]
+    rows = [{"state": OutboxState.PENDING, "attempts": 0, "created_at": now, **row} for row in rows]
     # One cached statement, executed in batches (SQLAlchemy's «insertmanyvalues»).
     ids = [row[0] for row in session.connection().execute(statement, rows)]
     session.info.setdefault("outbox_new", []).extend(ids)

@@ -17,7 +17,7 @@ from flask import Flask
 from tracker.core import clock
 from tracker.core.models import sqlite_writer
 from tracker.extensions import db
-from tracker.notify.models import OutboxMessage
+from tracker.notify.models import OutboxMessage, OutboxState
 from tracker.notify.reminders import SweepResult, sweep
 
 log = logging.getLogger(__name__)
@@ -61,12 +61,12 @@ def due_for_delivery(app: Flask, now: datetime) -> sa.ColumnElement[bool]:
         )
     return sa.or_(
         sa.and_(
-            OutboxMessage.state == "pending",
+            OutboxMessage.state == OutboxState.PENDING,
             OutboxMessage.send_after <= now,
             sa.not_(leased),
         ),
         sa.and_(
-            OutboxMessage.state == "sending",
+            OutboxMessage.state == OutboxState.SENDING,
             OutboxMessage.locked_at < now - sending_timeout(),
             # A lease older than the claim was the one that led to the lost send.
             sa.or_(sa.not_(leased), OutboxMessage.dispatched_at < OutboxMessage.locked_at),
@@ -108,7 +108,7 @@ def still_waiting(app: Flask) -> int:
         count = db.session.scalar(
             sa.select(sa.func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.state.in_(("pending", "sending")))
+            .where(OutboxMessage.state.in_((OutboxState.PENDING, OutboxState.SENDING)))
         )
         db.session.remove()
     return int(count or 0)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tracker.core import clock
 from tracker.core.i18n import _, ngettext_ru
 from tracker.core.tenancy import User
-from tracker.notify.models import OutboxMessage
+from tracker.notify.models import OutboxMessage, OutboxState
 from tracker.notify.replies import token_for
 
 
@@ -89,12 +89,12 @@ def resend(session: Session, message: OutboxMessage, actor: User) -> None:
     """Put a failed or cancelled message back in the queue (the administrator's decision)."""
     from tracker.core import audit
 
-    if message.state not in ("failed", "cancelled"):
+    if message.state not in (OutboxState.FAILED, OutboxState.CANCELLED):
         raise ValueError(_("Повторно отправить можно только письмо с ошибкой или отменённое."))
     if message.recipient is not None and message.recipient.email_undeliverable_at is not None:
         message.recipient.email_undeliverable_at = None
         message.recipient.bounce_count = 0
-    message.state, message.attempts, message.send_after = "pending", 0, clock.now()
+    message.state, message.attempts, message.send_after = OutboxState.PENDING, 0, clock.now()
     message.last_error = None
     session.flush()
     session.info.setdefault("outbox_new", []).append(message.id)
@@ -104,9 +104,9 @@ def resend(session: Session, message: OutboxMessage, actor: User) -> None:
 def cancel(session: Session, message: OutboxMessage, actor: User) -> None:
     from tracker.core import audit
 
-    if message.state != "pending":
+    if message.state != OutboxState.PENDING:
         raise ValueError(_("Отменить можно только письмо в очереди."))
-    message.state, message.last_error = "cancelled", "отменено администратором"
+    message.state, message.last_error = OutboxState.CANCELLED, "отменено администратором"
     session.flush()
     audit.record(actor, "outbox.cancel", message, organization_id=None, key=message.key)
 

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from tracker.assignments.models import Assignment
@@ -19,18 +18,20 @@ from tracker.extensions import db
 from tracker.notify import services
 from tracker.notify.events import event_mail, mark_read, unread_count
 from tracker.notify.forms import CalendarDayForm, OutboxFilterForm, PolicyForm, SettingsForm
-from tracker.notify.models import CalendarDay, Notification, OutboxMessage, ReminderPolicy
+from tracker.notify.models import (
+    OUTBOX_STATE_LABELS,
+    CalendarDay,
+    Notification,
+    OutboxMessage,
+    OutboxState,
+    ReminderPolicy,
+)
 from tracker.notify.reminders import notify_mode, policy_for, preview
 from tracker.orgs.services import departments_for
 
 bp = Blueprint("notify", __name__)
-STATE_LABELS = {
-    "pending": _l("в очереди"),
-    "sending": _l("отправляется"),
-    "sent": _l("отправлено"),
-    "failed": _l("ошибка"),
-    "cancelled": _l("отменено"),
-}
+bp.add_app_template_global(OutboxState, "OutboxState")
+bp.add_app_template_global(OUTBOX_STATE_LABELS, "outbox_state_labels")
 
 
 @bp.before_request
@@ -144,9 +145,7 @@ def outbox():
             User.email_undeliverable_at.is_not(None), wholly_in_scope(current_user)
         )
     ).all()
-    return render_template(
-        "notify/outbox.html", form=form, rows=rows, labels=STATE_LABELS, undeliverable=undeliverable
-    )
+    return render_template("notify/outbox.html", form=form, rows=rows, undeliverable=undeliverable)
 
 
 def _message(message_id: int) -> OutboxMessage:

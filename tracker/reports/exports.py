@@ -25,7 +25,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from tracker.assignments.models import Assignment
+from tracker.assignments.models import Assignment, AssignmentStatus
 from tracker.assignments.services import deadline_in_force
 from tracker.core import office
 from tracker.core.tenancy import Organization
@@ -484,7 +484,7 @@ def calendar_ics(
         event.add("description", _description(a, url))
         event.add("url", url)
         event.add("transp", "TRANSPARENT")
-        if a.status == "cancelled":
+        if a.status == AssignmentStatus.CANCELLED:
             event.add("status", "CANCELLED")
         alarm = Alarm()
         alarm.add("action", "DISPLAY")

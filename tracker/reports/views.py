@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.assignments import queries, services
-from tracker.assignments.models import OPEN_STATES, Assignment
+from tracker.assignments.models import OPEN_STATES, Assignment, AssignmentStatus
 from tracker.assignments.views import board_filter_from_request, overdue_ids
 from tracker.auth import services as auth_services
 from tracker.auth.models import ApiToken
@@ -79,7 +79,7 @@ def _executors(decisions: list[Decision]) -> dict[int, list[str]]:
     names: dict[int, list[str]] = {}
     for d in decisions:
         for a in d.assignments:
-            if a.status != "cancelled":
+            if a.status != AssignmentStatus.CANCELLED:
                 names.setdefault(d.id, []).append(
                     a.assignee.full_name if a.assignee else a.organization.short_name
                 )
@@ -181,7 +181,7 @@ def calendar_feed(token: str):
             queries.assignments_query(db.session, user, queries.BoardFilter())
             .options(*queries.EAGER)
             .where(
-                Assignment.status.in_((*OPEN_STATES, "reported")),
+                Assignment.status.in_((*OPEN_STATES, AssignmentStatus.REPORTED)),
                 Assignment.due_date.is_not(None),
                 sa.or_(
                     Decision.controller_id == user.id,

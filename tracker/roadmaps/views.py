@@ -31,11 +31,18 @@ from tracker.roadmaps.forms import (
     ReviewForm,
     RoadMapForm,
 )
-from tracker.roadmaps.models import ActionStatus, RoadMap, RoadMapAction, RoadMapStatus
+from tracker.roadmaps.models import (
+    ActionStatus,
+    RoadMap,
+    RoadMapAction,
+    RoadMapStatus,
+    VersionState,
+)
 
 bp = Blueprint("roadmaps", __name__, url_prefix="/roadmaps")
 bp.add_app_template_global(RoadMapStatus, "RoadMapStatus")
 bp.add_app_template_global(ActionStatus, "ActionStatus")
+bp.add_app_template_global(VersionState, "VersionState")
 
 ROW_INPUTS = (
     "id",
