@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import Deadline, DeadlineError
 
 HEADER_SCAN_ROWS = 20  # an «УТВЕРЖДАЮ» block and a title may stand above the header
 

@@ -22,7 +22,8 @@ import re
 from copy import copy
 from itertools import pairwise
 
-from tracker.core.deadlines import DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import DeadlineError
 from tracker.protocols.matching import (
     AMBIGUOUS,
     MATCHED,

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.core.deadlines import find_deadline
+from tracker.core.deadline_parsing import find_deadline
 from tracker.protocols.matching import fold
 from tracker.protocols.reader.cues import (
     CONTINUATION,
