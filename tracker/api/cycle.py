@@ -6,6 +6,8 @@ Decimal values are strings with a decimal point («85.5»): see `cycle_schemas`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import abort, g
 from flask_babel import gettext as _
@@ -199,20 +201,7 @@ def submit_measurements(data):
         if data["campaign_id"]
         else None
     )
-    ids = [row["indicator_id"] for row in data["values"]]
-    if len(set(ids)) != len(ids):
-        abort(422, description=_("Показатель указан дважды."))
-    indicators = {
-        i.id: i
-        for i in db.session.scalars(
-            sa.select(Indicator).where(Indicator.id.in_(ids), visible_to(g.api_user, Indicator))
-        )
-    }
-    unseen = [i for i in ids if i not in indicators]
-    if unseen:
-        record_denied(g.api_user, "indicators", unseen[0], "view")
-        abort(404)
-    values = {indicators[row["indicator_id"]]: row["value"] for row in data["values"]}
+    values = _posted_values(data["values"])
     period = (data["period"] or "").strip()
     if campaign is not None:
         if period and period != campaign.period:
@@ -231,6 +220,24 @@ def submit_measurements(data):
         saved = services.save_values(db.session, g.api_user, organization, period, values)
     db.session.commit()
     return saved
+
+
+def _posted_values(rows: list[dict]) -> dict[Indicator, Any]:
+    """Indicator → value as posted: an indicator twice is 422, one the user cannot see 404."""
+    ids = [row["indicator_id"] for row in rows]
+    if len(set(ids)) != len(ids):
+        abort(422, description=_("Показатель указан дважды."))
+    indicators = {
+        i.id: i
+        for i in db.session.scalars(
+            sa.select(Indicator).where(Indicator.id.in_(ids), visible_to(g.api_user, Indicator))
+        )
+    }
+    unseen = [i for i in ids if i not in indicators]
+    if unseen:
+        record_denied(g.api_user, "indicators", unseen[0], "view")
+        abort(404)
+    return {indicators[row["indicator_id"]]: row["value"] for row in rows}
 
 
 # --- analysis and recommendations --------------------------------------------------------------

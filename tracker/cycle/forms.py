@@ -120,9 +120,19 @@ class ReviewForm(Form):
     comment = TextAreaField(_l("Комментарий"), validators=[Optional(), Length(max=10000)])
 
 
+def picked(offered: list[Any], ids: list[int] | None) -> list[Any]:
+    """The offered objects whose ids the form posted, in the offered order."""
+    wanted = set(ids or [])
+    return [item for item in offered if item.id in wanted]
+
+
 def indicator_choices(indicators: list[Indicator], empty: str | None = None) -> list[Any]:
     choices = [(i.id, f"{i.code} {i.name[:80]}") for i in indicators]
     return [(0, empty), *choices] if empty else choices
+
+
+def decision_choices(decisions: list[Any]) -> list[tuple[int, str]]:
+    return [(d.id, f"{d.number or ''} {d.text[:100]}") for d in decisions]
 
 
 def posted_values(upload: UploadForm, indicators: list[Indicator]) -> dict[Indicator, Any]:

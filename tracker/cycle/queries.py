@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -176,19 +177,20 @@ def direction_summary(
     data: dict[int, dict[str, tuple[Decimal, int, int]]] = defaultdict(dict)
     for indicator_id, period, mean, count, risky in rows:
         data[indicator_id][period] = (Decimal(str(mean)), count, risky)
-    result = []
-    for indicator in indicators:
-        got = data.get(indicator.id, {})
-        result.append(
-            IndicatorSummary(
-                indicator=indicator,
-                periods=found_periods,
-                means={p: rounded(got[p][0], "0.1") if p in got else None for p in found_periods},
-                counts={p: got[p][1] if p in got else 0 for p in found_periods},
-                at_risk={p: got[p][2] if p in got else 0 for p in found_periods},
-            )
-        )
-    return result
+    return [_summary(i, found_periods, data.get(i.id, {})) for i in indicators]
+
+
+def _summary(
+    indicator: Indicator, periods: list[str], got: dict[str, tuple[Decimal, int, int]]
+) -> IndicatorSummary:
+    """An indicator's (mean, count, at risk) by period, with the periods it has no value in."""
+    return IndicatorSummary(
+        indicator=indicator,
+        periods=periods,
+        means={p: rounded(got[p][0], "0.1") if p in got else None for p in periods},
+        counts={p: got[p][1] if p in got else 0 for p in periods},
+        at_risk={p: got[p][2] if p in got else 0 for p in periods},
+    )
 
 
 @dataclass
@@ -372,37 +374,44 @@ def _indicator_figures(
 
 def _execution_figures(session: Session, decisions: list[Any]) -> dict[str, Any]:
     """How many of the decisions' assignments and road-map actions were done, and on time."""
-    ids = [d.id for d in decisions]
-    assignments = (
-        session.scalars(sa.select(Assignment).where(Assignment.decision_id.in_(ids))).all()
-        if ids
-        else []
-    )
-    live = [a for a in assignments if a.status != AssignmentStatus.CANCELLED]
-    actions = (
-        session.execute(
-            sa.select(RoadMapAction.status, RoadMapAction.completed_on, RoadMapAction.due_date)
-            .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
-            .where(
-                RoadMap.assignment_id.in_([a.id for a in live]),
-                RoadMapAction.status != ActionStatus.DROPPED,
-            )
-        ).all()
-        if live
-        else []
-    )
+    live = _live_assignments(session, decisions)
+    actions = _actions_of(session, live)
     done = [a for a in live if a.status == AssignmentStatus.DONE]
     return {
         "assignments": len(live),
         "assignments_on_time": sum(1 for a in done if a.on_time),
         "assignments_done": len(done),
         "actions": len(actions),
-        "actions_on_time": sum(
-            1
-            for status, done_on, due in actions
-            if status == ActionStatus.DONE and (due is None or done_on <= due)
-        ),
+        "actions_on_time": sum(1 for action in actions if _action_on_time(*action)),
     }
+
+
+def _live_assignments(session: Session, decisions: list[Any]) -> list[Assignment]:
+    ids = [d.id for d in decisions]
+    if not ids:
+        return []
+    assignments = session.scalars(sa.select(Assignment).where(Assignment.decision_id.in_(ids)))
+    return [a for a in assignments if a.status != AssignmentStatus.CANCELLED]
+
+
+def _actions_of(session: Session, assignments: list[Assignment]) -> list[Any]:
+    """(status, completed on, due date) of the road-map actions of the assignments."""
+    if not assignments:
+        return []
+    return list(
+        session.execute(
+            sa.select(RoadMapAction.status, RoadMapAction.completed_on, RoadMapAction.due_date)
+            .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
+            .where(
+                RoadMap.assignment_id.in_([a.id for a in assignments]),
+                RoadMapAction.status != ActionStatus.DROPPED,
+            )
+        ).all()
+    )
+
+
+def _action_on_time(status: str, done_on: date | None, due: date | None) -> bool:
+    return status == ActionStatus.DONE and (due is None or done_on <= due)
 
 
 # --- what the pages list ------------------------------------------------------------------------

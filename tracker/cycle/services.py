@@ -132,15 +132,8 @@ def create_indicator(
     _check_department(session, department, direction_id=direction_id)
     organizations = list(organizations)
     _under(department, organizations)
-    if better not in BETTER:
-        raise CycleError(_("Укажите, какое значение лучше: выше или ниже."))
     code, name = (code or "").strip(), (name or "").strip()
-    if not code or not name:
-        raise CycleError(_("Укажите код и название показателя."))
-    if unit not in UNITS:
-        raise CycleError(_("Неизвестная единица измерения."))
-    if unit == "score" and not max_value:
-        raise CycleError(_("Для показателя в баллах укажите максимальный балл."))
+    _check_indicator(code, name, unit, better, max_value)
     duplicate = session.scalar(
         sa.select(Indicator.id).where(
             Indicator.organization_id == department.id, Indicator.code == code
@@ -156,9 +149,9 @@ def create_indicator(
         unit=unit,
         better=better,
         max_value=max_value,
-        method=(method or "").strip() or None,
-        source=(source or "").strip() or None,
-        periodicity=(periodicity or "").strip() or None,
+        method=_text_or_none(method),
+        source=_text_or_none(source),
+        periodicity=_text_or_none(periodicity),
         target_value=target_value,
         threshold_value=threshold_value,
         organizations=organizations,
@@ -167,6 +160,23 @@ def create_indicator(
     session.flush()
     audit.record(actor, "cycle.indicator", indicator, code=code)
     return indicator
+
+
+def _check_indicator(
+    code: str, name: str, unit: str, better: str, max_value: Decimal | None
+) -> None:
+    if better not in BETTER:
+        raise CycleError(_("Укажите, какое значение лучше: выше или ниже."))
+    if not code or not name:
+        raise CycleError(_("Укажите код и название показателя."))
+    if unit not in UNITS:
+        raise CycleError(_("Неизвестная единица измерения."))
+    if unit == "score" and not max_value:
+        raise CycleError(_("Для показателя в баллах укажите максимальный балл."))
+
+
+def _text_or_none(value: str | None) -> str | None:
+    return (value or "").strip() or None
 
 
 # --- values ------------------------------------------------------------------------------------
@@ -185,24 +195,7 @@ def save_values(
     «not given» (reported as missing, never stored as zero)."""
     _require(actor, "measurement.submit", organization)
     period = check_period(period)
-    problems: dict[int, str] = {}
-    parsed: dict[Indicator, Decimal] = {}
-    for indicator, raw in values.items():
-        if not organization.path.startswith(indicator.organization.path):
-            problems[indicator.id] = _("Показатель другого органа управления.")
-            continue
-        if raw is None or str(raw).strip() == "":
-            continue
-        try:
-            parsed[indicator] = parse_value(indicator, raw)
-        except CycleError as error:
-            problems[indicator.id] = str(error)
-    if problems:
-        indicator = next(i for i in values if i.id in problems)
-        raise CycleError(
-            _("%(code)s: %(problem)s", code=indicator.code, problem=problems[indicator.id]),
-            rows=problems,
-        )
+    parsed = _parsed_values(organization, values)
     existing = {
         m.indicator_id: m
         for m in session.scalars(
@@ -236,6 +229,31 @@ def save_values(
         campaign=campaign.id if campaign else None,
     )
     return saved
+
+
+def _parsed_values(
+    organization: Organization, values: dict[Indicator, Any]
+) -> dict[Indicator, Decimal]:
+    """The given values read; any wrong one refuses them all, with every wrong row named."""
+    problems: dict[int, str] = {}
+    parsed: dict[Indicator, Decimal] = {}
+    for indicator, raw in values.items():
+        if not organization.path.startswith(indicator.organization.path):
+            problems[indicator.id] = _("Показатель другого органа управления.")
+            continue
+        if raw is None or str(raw).strip() == "":
+            continue
+        try:
+            parsed[indicator] = parse_value(indicator, raw)
+        except CycleError as error:
+            problems[indicator.id] = str(error)
+    if problems:
+        indicator = next(i for i in values if i.id in problems)
+        raise CycleError(
+            _("%(code)s: %(problem)s", code=indicator.code, problem=problems[indicator.id]),
+            rows=problems,
+        )
+    return parsed
 
 
 # --- monitoring campaigns ---------------------------------------------------------------------
@@ -333,6 +351,19 @@ def submit_campaign_values(
     if unknown:
         raise CycleError(_("Показатель %(code)s не входит в мониторинг.", code=unknown[0].code))
     saved = save_values(session, actor, organization, campaign.period, values, campaign=campaign)
+    _report_when_complete(session, actor, campaign, organization, assignment)
+    return saved
+
+
+def _report_when_complete(
+    session: Session,
+    actor: User,
+    campaign: MonitoringCampaign,
+    organization: Organization,
+    assignment: Assignment,
+) -> None:
+    """Once every value of the campaign is in, the school's assignment is reported (and accepted
+    at once unless the campaign asks a person to accept it)."""
     missing = [
         i
         for i in campaign.indicators
@@ -372,7 +403,6 @@ def submit_campaign_values(
                 via="monitoring",
                 comment=_("Принято автоматически: все значения представлены."),
             )
-    return saved
 
 
 def close_campaign(session: Session, actor: User, campaign: MonitoringCampaign) -> None:
@@ -506,15 +536,7 @@ def record_review(
         direction_id=direction_id,
         indicator_id=indicator.id if indicator else None,
     )
-    if verdict not in VERDICT_LABELS:
-        raise CycleError(_("Выберите вывод: эффективно, частично или неэффективно."))
-    if not decisions and indicator is None:
-        raise CycleError(_("Выберите решения или показатель, эффективность которых оценивается."))
-    for period in (period_before, period_after):
-        if period:
-            check_period(period)
-    if period_before and period_after and period_after <= period_before:
-        raise CycleError(_("Период «после» должен быть позже периода «до»."))
+    _check_review(verdict, bool(decisions) or indicator is not None, period_before, period_after)
     review = EffectivenessReview(
         organization_id=department.id,
         direction_id=direction_id or (indicator.direction_id if indicator else None),
@@ -522,7 +544,7 @@ def record_review(
         period_before=period_before,
         period_after=period_after,
         verdict=verdict,
-        comment=(comment or "").strip() or None,
+        comment=_text_or_none(comment),
         reviewed_by_id=actor.id,
         reviewed_at=clock.now(),
         decisions=list(decisions),
@@ -534,3 +556,17 @@ def record_review(
     session.flush()
     audit.record(actor, "cycle.review", review, verdict=verdict)
     return review
+
+
+def _check_review(
+    verdict: str, has_subject: bool, period_before: str | None, period_after: str | None
+) -> None:
+    if verdict not in VERDICT_LABELS:
+        raise CycleError(_("Выберите вывод: эффективно, частично или неэффективно."))
+    if not has_subject:
+        raise CycleError(_("Выберите решения или показатель, эффективность которых оценивается."))
+    for period in (period_before, period_after):
+        if period:
+            check_period(period)
+    if period_before and period_after and period_after <= period_before:
+        raise CycleError(_("Период «после» должен быть позже периода «до»."))

@@ -83,11 +83,21 @@ def parse_value(indicator: Indicator, raw: Any) -> Decimal:
     else:
         text = str(raw if raw is not None else "").strip().lower()
     if indicator.unit == "bool":
-        if text in YES:
-            return Decimal(1)
-        if text in NO:
-            return Decimal(0)
-        raise CycleError(_("Ожидается «да» или «нет», а не «%(v)s».", v=text))
+        return _yes_no(text)
+    value = _number(text)
+    _check_range(indicator, value, text)
+    return value
+
+
+def _yes_no(text: str) -> Decimal:
+    if text in YES:
+        return Decimal(1)
+    if text in NO:
+        return Decimal(0)
+    raise CycleError(_("Ожидается «да» или «нет», а не «%(v)s».", v=text))
+
+
+def _number(text: str) -> Decimal:
     cleaned = text.replace("\u00a0", "").replace(" ", "").replace(",", ".").rstrip("%")
     try:
         value = Decimal(cleaned)
@@ -95,25 +105,22 @@ def parse_value(indicator: Indicator, raw: Any) -> Decimal:
         raise CycleError(_("«%(v)s» — не число.", v=text)) from None
     if not value.is_finite():
         raise CycleError(_("«%(v)s» — не число.", v=text))
+    return value
+
+
+def _check_range(indicator: Indicator, value: Decimal, text: str) -> None:
+    """No negative values, no share above 100 %, no score above the maximum, no huge number."""
     if value < 0:
         raise CycleError(_("Значение не может быть отрицательным: %(v)s.", v=text))
     if indicator.unit == "percent" and value > 100:
         raise CycleError(_("Доля больше 100 %%: %(v)s.", v=text))
-    if (
-        indicator.unit == "score"
-        and indicator.max_value is not None
-        and value > indicator.max_value
-    ):
+    maximum = indicator.max_value if indicator.unit == "score" else None
+    if maximum is not None and value > maximum:
         raise CycleError(
-            _(
-                "Больше максимального балла (%(max)s): %(v)s.",
-                max=plain(indicator.max_value),
-                v=text,
-            )
+            _("Больше максимального балла (%(max)s): %(v)s.", max=plain(maximum), v=text)
         )
     if abs(value) >= Decimal("1e10"):
         raise CycleError(_("Слишком большое число: %(v)s.", v=text))
-    return value
 
 
 def plain(value: Decimal | None) -> str:

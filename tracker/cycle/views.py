@@ -177,7 +177,7 @@ def new_goal():
     indicators = _indicators(department)
     form.indicator_ids.choices = forms.indicator_choices(indicators)
     if form.validate_on_submit():
-        chosen = [i for i in indicators if i.id in set(form.indicator_ids.data)]
+        chosen = forms.picked(indicators, form.indicator_ids.data)
         try:
             services.create_goal(
                 db.session,
@@ -207,7 +207,7 @@ def new_indicator():
     schools = _schools(department)
     form.organization_ids.choices = [(o.id, o.short_name) for o in schools]
     if form.validate_on_submit():
-        chosen = [o for o in schools if o.id in set(form.organization_ids.data)]
+        chosen = forms.picked(schools, form.organization_ids.data)
         try:
             services.create_indicator(
                 db.session,
@@ -285,8 +285,8 @@ def new_campaign():
                 department,
                 title=form.title.data,
                 period=form.period.data,
-                indicators=[i for i in indicators if i.id in set(form.indicator_ids.data)],
-                organizations=[o for o in schools if o.id in set(form.school_ids.data)],
+                indicators=forms.picked(indicators, form.indicator_ids.data),
+                organizations=forms.picked(schools, form.school_ids.data),
                 deadline_text=form.deadline_text.data,
                 direction_id=form.direction_id.data,
                 manual_acceptance=form.manual_acceptance.data,
@@ -400,13 +400,17 @@ def values_template(campaign_id: int, org_id: int):
     )
 
 
+def _one_of(organizations: list[Organization], wanted: int) -> Organization:
+    return next((o for o in organizations if o.id == wanted), None) or abort(404)
+
+
 @bp.route("/values", methods=["GET", "POST"])
 def values():
     """Staff enter values themselves: the municipality's own (seed 003) or a school's."""
     department = _department("cycle.manage")
     organizations = [department, *_schools(department)]
     chosen_id = request.values.get("organization_id", type=int) or department.id
-    organization = next((o for o in organizations if o.id == chosen_id), None) or abort(404)
+    organization = _one_of(organizations, chosen_id)
     direction_id = request.values.get("direction_id", type=int)
     period = (request.values.get("period") or "").strip()
     indicators = _indicators(department, direction_id)
@@ -555,9 +559,9 @@ def new_review():
     indicators = _indicators(department, direction_id)
     form.indicator_id.choices = forms.indicator_choices(indicators, _("— без показателя —"))
     decisions = queries.reviewable_decisions(db.session, current_user, department, direction_id)
-    form.decision_ids.choices = [(d.id, f"{d.number or ''} {d.text[:100]}") for d in decisions]
-    indicator = next((i for i in indicators if i.id == form.indicator_id.data), None)
-    chosen = [d for d in decisions if d.id in set(form.decision_ids.data or [])]
+    form.decision_ids.choices = forms.decision_choices(decisions)
+    indicator = next(iter(forms.picked(indicators, [form.indicator_id.data])), None)
+    chosen = forms.picked(decisions, form.decision_ids.data)
     before, after = form.period_before.data or None, form.period_after.data or None
     figures = None
     if request.method == "POST" and request.form.get("op") == "preview":
