@@ -95,7 +95,7 @@ def _header_fields(cell: Any) -> list[str]:
     text = _fold(cell)
     if not text or len(text) > _MAX_HEADER_CELL:
         return []
-    if any(ch.isdigit() for ch in text):
+    if _has_digit(text):
         return []  # header words carry no digits; «до 01.03.2023» and «№ 5» are data
     if _NUMBER_HEADER.fullmatch(text):
         return ["number"]
@@ -109,16 +109,22 @@ def _header_fields(cell: Any) -> list[str]:
     return list(dict.fromkeys(ordered))
 
 
+def _has_digit(text: str) -> bool:
+    return any(ch.isdigit() for ch in text)
+
+
+def _first_unused(cell: Any, used: set[str]) -> str:
+    """The best field the header cell names that no column has yet ("" if none); taken."""
+    name = next((name for name in _header_fields(cell) if name not in used), "")
+    if name:
+        used.add(name)
+    return name
+
+
 def _assign(row: Sequence[Any], width: int) -> list[str]:
-    mapping = [""] * width
     used: set[str] = set()
-    for index, cell in enumerate(row[:width]):
-        for name in _header_fields(cell):
-            if name not in used:
-                mapping[index] = name
-                used.add(name)
-                break
-    return mapping
+    mapping = [_first_unused(cell, used) for cell in row[:width]]
+    return mapping + [""] * (width - len(mapping))
 
 
 def _width(rows: Sequence[Sequence[Any]]) -> int:
@@ -133,11 +139,7 @@ def guess_mapping(rows: Sequence[Sequence[str]]) -> tuple[int, list[str]]:
     (-1, № / Мероприятие / Срок / Ответственный / Ожидаемый результат by position).
     """
     width = _width(rows)
-    best, best_score = -1, 1
-    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        score = sum(1 for name in _assign(row, width) if name)
-        if score > best_score:
-            best, best_score = index, score
+    best = _header_row(rows, width)
     if best < 0:
         return -1, [(_POSITIONAL[i] if i < len(_POSITIONAL) else "") for i in range(width)]
     header = list(rows[best]) + [""] * (width - len(rows[best]))
@@ -146,28 +148,41 @@ def guess_mapping(rows: Sequence[Sequence[str]]) -> tuple[int, list[str]]:
         # A two-level header: the columns under a merged header cell are named one row down.
         used = set(mapping)
         for index, cell in enumerate(list(rows[best + 1])[:width]):
-            if header[index] or mapping[index]:
-                continue
-            for name in _header_fields(cell):
-                if name not in used:
-                    mapping[index] = name
-                    used.add(name)
-                    break
+            if not header[index] and not mapping[index]:
+                mapping[index] = _first_unused(cell, used)
     return best, mapping
+
+
+def _header_row(rows: Sequence[Sequence[str]], width: int) -> int:
+    """The row among the first ones whose cells name the most fields (two at least), or -1."""
+    best, best_score = -1, 1
+    for index, row in enumerate(rows[:HEADER_SCAN_ROWS]):
+        score = sum(1 for name in _assign(row, width) if name)
+        if score > best_score:
+            best, best_score = index, score
+    return best
 
 
 def _is_subheader(row: Sequence[Any], mapping: Sequence[str]) -> bool:
     cells = [_fold(cell) for cell in row]
     filled = [cell for cell in cells if cell]
-    if len(filled) < 2 or any(len(c) > _MAX_HEADER_CELL for c in filled):
+    if len(filled) < 2 or not all(_header_like(c) for c in filled):
         return False
-    if "text" in mapping:
-        column = list(mapping).index("text")
-        if column < len(cells) and cells[column]:
-            return False
-    if any(any(ch.isdigit() for ch in cell) for cell in filled):
+    if _text_given(cells, mapping):
         return False
     return any(cell in _SUBHEADER_WORDS or _header_fields(cell) for cell in filled)
+
+
+def _header_like(cell: str) -> bool:
+    return len(cell) <= _MAX_HEADER_CELL and not _has_digit(cell)
+
+
+def _text_given(cells: list[str], mapping: Sequence[str]) -> bool:
+    """The row has something in the column mapped to the action's text."""
+    if "text" not in mapping:
+        return False
+    column = list(mapping).index("text")
+    return column < len(cells) and bool(cells[column])
 
 
 def _is_column_numbers(row: Sequence[str]) -> bool:
@@ -279,34 +294,45 @@ def parse_rows(
     anchor: DraftAction | None = None  # the last row that is not a bullet under another
     for index in range(header_index + 1, len(table)):
         cells = table[index]
-        if not any(cells):
-            continue
-        if header is not None and _fold_row(cells) == header:
-            continue  # the header repeated on the next page
-        if _is_column_numbers(cells):
-            continue
-        if index == header_index + 1 and header is not None and _is_subheader(cells, fields):
+        first = index == header_index + 1
+        if not any(cells) or _not_data(cells, header, fields, first):
             continue
         draft = _draft(index + 1, cells, fields, text_column, today)
-        depth = number_depth(draft.number) if draft.number else None
-        # «а)», «-», «•»: an item under the row before, not a sibling of it.
-        bullet = (
-            depth is None
-            and not draft.heading
-            and (bool(draft.number) or bool(_BULLET.match(draft.text)))
-        )
-        if depth is not None:
-            draft.level = depth
-        elif draft.heading or anchor is None:
-            draft.level = 0
-        elif bullet or anchor.heading:
-            draft.level = anchor.level + 1
-        else:
-            draft.level = anchor.level
-        if not bullet:
+        if not _place(draft, anchor):
             anchor = draft
         drafts.append(draft)
     return drafts
+
+
+def _not_data(cells: list[str], header: list[str] | None, fields: list[str], first: bool) -> bool:
+    """The header repeated on the next page, a row of column numbers, or (right under the
+    header) a second header row."""
+    if header is not None and _fold_row(cells) == header:
+        return True
+    if _is_column_numbers(cells):
+        return True
+    return first and header is not None and _is_subheader(cells, fields)
+
+
+def _place(draft: DraftAction, anchor: DraftAction | None) -> bool:
+    """Set the draft's level from its number, or from the last row that is no bullet
+    (`anchor`); True if the draft is a bullet («а)», «-», «•»: an item under the row before,
+    not a sibling of it)."""
+    depth = number_depth(draft.number) if draft.number else None
+    bullet = (
+        depth is None
+        and not draft.heading
+        and (bool(draft.number) or bool(_BULLET.match(draft.text)))
+    )
+    if depth is not None:
+        draft.level = depth
+    elif draft.heading or anchor is None:
+        draft.level = 0
+    elif bullet or anchor.heading:
+        draft.level = anchor.level + 1
+    else:
+        draft.level = anchor.level
+    return bullet
 
 
 def _fold_row(row: Sequence[str]) -> list[str]:
@@ -327,20 +353,7 @@ def _draft(
     for column, name in enumerate(fields):
         if name:
             values[name] = cells[column]
-    filled = [column for column, cell in enumerate(cells) if cell]
-    number, text = values["number"], values["text"]
-    heading = False
-    if len(filled) == 1 and (
-        fields[filled[0]] in ("number", "text")
-        or (not fields[filled[0]] and filled[0] < text_column)
-    ):
-        # One text across the row (often merged): a section heading, wherever its cell is.
-        split_number, split_text = _split_number(cells[filled[0]])
-        # A bare «5» is a number without its action, «- посещаемости» an item of a list.
-        if number_depth(split_text) is None and not _BULLET.match(split_text):
-            number, text, heading = split_number, split_text, True
-    elif number and text and len(filled) == 2:
-        heading = True
+    number, text, heading = _heading(cells, fields, text_column, values["number"], values["text"])
     if not number and text:
         number, text = _split_number(text)
 
@@ -360,6 +373,34 @@ def _draft(
         draft.deadline = parse_deadline(draft.deadline_text, today=today)
     except DeadlineError as error:
         draft.errors.append(str(error))
+    _check_draft(draft)
+    return draft
+
+
+def _heading(
+    cells: list[str], fields: list[str], text_column: int, number: str, text: str
+) -> tuple[str, str, bool]:
+    """(number, text, is a section heading) of a row: one text across the row (often merged)
+    is a heading wherever its cell is, and so is a row of a number and a text only."""
+    filled = [column for column, cell in enumerate(cells) if cell]
+    if _one_text_across(filled, fields, text_column):
+        split_number, split_text = _split_number(cells[filled[0]])
+        # A bare «5» is a number without its action, «- посещаемости» an item of a list.
+        if number_depth(split_text) is None and not _BULLET.match(split_text):
+            return split_number, split_text, True
+        return number, text, False
+    return number, text, bool(number and text and len(filled) == 2)
+
+
+def _one_text_across(filled: list[int], fields: list[str], text_column: int) -> bool:
+    """One cell filled: the number's or the text's, or one left of the text outside any field."""
+    if len(filled) != 1:
+        return False
+    field = fields[filled[0]]
+    return field in ("number", "text") or (not field and filled[0] < text_column)
+
+
+def _check_draft(draft: DraftAction) -> None:
     if not draft.text:
         draft.errors.insert(0, _("Не указано мероприятие."))
     if len(draft.number) > MAX_NUMBER_CHARS:
@@ -372,4 +413,3 @@ def _draft(
                 n=MAX_TARGET_CHARS,
             )
         )
-    return draft

@@ -109,51 +109,70 @@ def _lines(road_map: RoadMap) -> list[_Line]:
     """The actions to print, in order, with their nesting; dropped ones left out."""
     actions: list[RoadMapAction] = list(road_map.actions or [])
     by_id = {a.id: a for a in actions if a.id is not None}
+    shown = _shown(actions)
+    numbers = [plain_number(a.number or "") for a in shown]
+    parent_ids = {a.parent_id for a in actions if a.parent_id is not None}
+    prefixes = _prefixes(numbers)
+    return [
+        _line(action, by_id, action.id in parent_ids or number in prefixes)
+        for action, number in zip(shown, numbers, strict=True)
+    ]
 
-    def level(action: RoadMapAction) -> int:
-        result, node, steps = 0, action, 0
-        # A sub-action sits under its parent; its number says how deep as well.
-        while node is not None and steps <= 20:  # a broken parent chain must not hang
-            result = max(result, steps + (number_depth(node.number) or 0))
-            if node.parent_id is None:
-                break
-            parent = by_id.get(node.parent_id)
-            steps += 1
-            if parent is None:
-                result = max(result, steps)
-            node = parent
-        return result
 
-    shown = sorted(
+def _prefixes(numbers: list[str]) -> set[str]:
+    """The numbers others extend: «1.2» makes «1» a parent."""
+    return {n.rsplit(".", 1)[0] for n in numbers if "." in n}
+
+
+def _shown(actions: list[RoadMapAction]) -> list[RoadMapAction]:
+    """The actions not dropped, in the plan's order."""
+    return sorted(
         (a for a in actions if (a.status or ActionStatus.PLANNED) != ActionStatus.DROPPED),
         key=lambda a: (a.position is None, a.position or 0),
     )
-    parent_ids = {a.parent_id for a in actions if a.parent_id is not None}
-    numbers = [plain_number(a.number or "") for a in shown]
-    prefixes = {n.rsplit(".", 1)[0] for n in numbers if "." in n}  # «1.2» makes «1» a parent
-    lines: list[_Line] = []
-    for action, number in zip(shown, numbers, strict=True):
-        deadline = _one_line(action.deadline_text) or _short_date(action.due_date)
-        responsible = _clean(action.responsible)
-        if not responsible and getattr(action, "responsible_user", None) is not None:
-            responsible = _one_line(action.responsible_user.full_name)
-        result = _clean(action.expected_result)
-        target = _one_line(action.target_value)
-        if target and target not in result:
-            result = f"{result}\n{target}" if result else target
-        is_parent = (action.id is not None and action.id in parent_ids) or number in prefixes
-        lines.append(
-            _Line(
-                number=_one_line(action.number),
-                text=_clean(action.text),
-                deadline=deadline,
-                responsible=responsible,
-                result=result,
-                level=level(action),
-                parent=is_parent,
-            )
-        )
-    return lines
+
+
+def _line(action: RoadMapAction, by_id: dict[int, RoadMapAction], parent: bool) -> _Line:
+    return _Line(
+        number=_one_line(action.number),
+        text=_clean(action.text),
+        deadline=_one_line(action.deadline_text) or _short_date(action.due_date),
+        responsible=_responsible(action),
+        result=_result(action),
+        level=_level(action, by_id),
+        parent=parent,
+    )
+
+
+def _level(action: RoadMapAction, by_id: dict[int, RoadMapAction]) -> int:
+    """How deep the action sits: under its parent, and as deep as its number says."""
+    result, node, steps = 0, action, 0
+    while node is not None and steps <= 20:  # a broken parent chain must not hang
+        result = max(result, steps + (number_depth(node.number) or 0))
+        if node.parent_id is None:
+            break
+        parent = by_id.get(node.parent_id)
+        steps += 1
+        if parent is None:
+            result = max(result, steps)
+        node = parent
+    return result
+
+
+def _responsible(action: RoadMapAction) -> str:
+    responsible = _clean(action.responsible)
+    if not responsible and getattr(action, "responsible_user", None) is not None:
+        responsible = _one_line(action.responsible_user.full_name)
+    return responsible
+
+
+def _result(action: RoadMapAction) -> str:
+    """The expected result, with the target value under it unless the result says it."""
+    result = _clean(action.expected_result)
+    target = _one_line(action.target_value)
+    if target and target not in result:
+        result = f"{result}\n{target}" if result else target
+    return result
 
 
 def road_map_xlsx(road_map: RoadMap) -> bytes:
@@ -204,15 +223,7 @@ def road_map_xlsx(road_map: RoadMap) -> bytes:
         for column, value in enumerate(values, start=1):
             cell = put(row, column, value)
             cell.border = border
-            if column == 1:
-                cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
-            elif column == 2 and line.level:
-                # Excel indents only left-aligned text.
-                cell.alignment = Alignment(
-                    horizontal="left", vertical="top", wrap_text=True, indent=2 * line.level
-                )
-            else:
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
+            cell.alignment = _xlsx_alignment(column, line.level)
             if line.parent:
                 cell.font = Font(bold=True)
 
@@ -237,7 +248,7 @@ def road_map_docx(road_map: RoadMap) -> bytes:
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
-    from docx.shared import Cm, Mm, Pt
+    from docx.shared import Cm, Mm
 
     doc = office.new_docx(12)
     section = doc.sections[0]
@@ -246,22 +257,15 @@ def road_map_docx(road_map: RoadMap) -> bytes:
     section.left_margin, section.right_margin = Cm(2), Cm(1.5)
     section.top_margin = section.bottom_margin = Cm(1.5)
 
-    def write(paragraph: Any, text: str, *, bold: bool = False, size: int | None = None) -> None:
-        if text:
-            run = paragraph.add_run(text)  # python-docx turns "\n" into line breaks
-            run.bold = bold or None
-            if size:
-                run.font.size = Pt(size)
-
     for line in _approver_lines(road_map):
         paragraph = doc.add_paragraph()
         paragraph.paragraph_format.left_indent = Cm(17)  # the block stands at the right
-        write(paragraph, line)
+        _write(paragraph, line)
     doc.add_paragraph()
     for line in _title_lines(road_map):
         paragraph = doc.add_paragraph()
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        write(paragraph, line, bold=True, size=14)
+        _write(paragraph, line, bold=True, size=14)
     doc.add_paragraph()
 
     table = doc.add_table(rows=1, cols=len(EXPORT_COLUMNS))
@@ -279,20 +283,47 @@ def road_map_docx(road_map: RoadMap) -> bytes:
         cell.width = width
         paragraph = cell.paragraphs[0]
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        write(paragraph, name, bold=True)
+        _write(paragraph, name, bold=True)
     for line in _lines(road_map):
-        cells = table.add_row().cells
-        values = [line.number, line.text, line.deadline, line.responsible, line.result]
-        for column, (cell, value, width) in enumerate(zip(cells, values, widths, strict=True)):
-            cell.width = width
-            paragraph = cell.paragraphs[0]
-            if column == 0:
-                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            if column == 1 and line.level:
-                paragraph.paragraph_format.left_indent = Cm(0.75 * line.level)
-            write(paragraph, value, bold=line.parent)
+        _docx_row(table.add_row().cells, line, widths)
 
     doc.core_properties.title = " ".join(_title_lines(road_map))
     buffer = io.BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def _write(paragraph: Any, text: str, *, bold: bool = False, size: int | None = None) -> None:
+    from docx.shared import Pt
+
+    if text:
+        run = paragraph.add_run(text)  # python-docx turns "\n" into line breaks
+        run.bold = bold or None
+        if size:
+            run.font.size = Pt(size)
+
+
+def _docx_row(cells: Any, line: _Line, widths: list[Any]) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Cm
+
+    values = [line.number, line.text, line.deadline, line.responsible, line.result]
+    for column, (cell, value, width) in enumerate(zip(cells, values, widths, strict=True)):
+        cell.width = width
+        paragraph = cell.paragraphs[0]
+        if column == 0:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if column == 1 and line.level:
+            paragraph.paragraph_format.left_indent = Cm(0.75 * line.level)
+        _write(paragraph, value, bold=line.parent)
+
+
+def _xlsx_alignment(column: int, level: int) -> Any:
+    from openpyxl.styles import Alignment
+
+    if column == 1:
+        return Alignment(horizontal="center", vertical="top", wrap_text=True)
+    if column == 2 and level:
+        # Excel indents only left-aligned text.
+        return Alignment(horizontal="left", vertical="top", wrap_text=True, indent=2 * level)
+    return Alignment(vertical="top", wrap_text=True)

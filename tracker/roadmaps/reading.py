@@ -75,48 +75,49 @@ def read_table(filename: str, data: bytes, *, max_bytes: int = MAX_BYTES) -> lis
     # What the bytes are wins over what the name says.
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _from_package(data, suffix)
+    raise RoadMapImportError(_foreign_format(data, suffix) or _by_suffix(suffix))
+
+
+def _foreign_format(data: bytes, suffix: str) -> str | None:
+    """Why a PDF, an old Office file, an RTF or an image is refused, or None if it is none."""
     if data.startswith(b"%PDF") or suffix == ".pdf":
-        raise RoadMapImportError(
-            _(
-                "PDF не читается: загрузите исходную таблицу плана в формате .xlsx (Excel) "
-                "или .docx (Word)."
-            )
+        return _(
+            "PDF не читается: загрузите исходную таблицу плана в формате .xlsx (Excel) "
+            "или .docx (Word)."
         )
     if data.startswith(b"\xd0\xcf\x11\xe0") or suffix in (".xls", ".doc"):
-        raise RoadMapImportError(
-            _(
-                "Файл в старом формате Excel или Word (.xls, .doc) либо защищён паролем. "
-                "Откройте его, снимите пароль, если он есть, и сохраните как .xlsx («Книга "
-                "Excel») или .docx («Документ Word»)."
-            )
+        return _(
+            "Файл в старом формате Excel или Word (.xls, .doc) либо защищён паролем. "
+            "Откройте его, снимите пароль, если он есть, и сохраните как .xlsx («Книга "
+            "Excel») или .docx («Документ Word»)."
         )
     if data.startswith(b"{\\rtf") or suffix == ".rtf":
-        raise RoadMapImportError(
-            _("Файлы .rtf не читаются: сохраните документ в Word как .docx и загрузите его.")
-        )
-    if (
-        data.startswith(_IMAGE_SIGNATURES)
-        or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
-        or suffix in _IMAGE_SUFFIXES
-    ):
-        raise RoadMapImportError(_accepted(_("Это изображение, а не таблица.")))
+        return _("Файлы .rtf не читаются: сохраните документ в Word как .docx и загрузите его.")
+    if _is_image(data, suffix):
+        return _accepted(_("Это изображение, а не таблица."))
+    return None
+
+
+def _is_image(data: bytes, suffix: str) -> bool:
+    webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    return data.startswith(_IMAGE_SIGNATURES) or webp or suffix in _IMAGE_SUFFIXES
+
+
+def _by_suffix(suffix: str) -> str:
+    """Why a file of no known signature is refused, by what its name says it is."""
     if suffix in (".csv", ".tsv", ".txt"):
-        raise RoadMapImportError(
-            _(
-                "Файлы %(suffix)s не загружаются: откройте файл в Excel и сохраните его как "
-                ".xlsx («Книга Excel»).",
-                suffix=suffix,
-            )
+        return _(
+            "Файлы %(suffix)s не загружаются: откройте файл в Excel и сохраните его как "
+            ".xlsx («Книга Excel»).",
+            suffix=suffix,
         )
     if suffix in (".xlsx", ".xlsm", ".docx"):
-        raise RoadMapImportError(_damaged())
+        return _damaged()
     if suffix in (".ods", ".odt"):
-        raise RoadMapImportError(_opendocument())
+        return _opendocument()
     if suffix:
-        raise RoadMapImportError(
-            _accepted(_("Формат «%(suffix)s» не поддерживается.", suffix=suffix))
-        )
-    raise RoadMapImportError(_accepted(_("Формат файла не распознан.")))
+        return _accepted(_("Формат «%(suffix)s» не поддерживается.", suffix=suffix))
+    return _accepted(_("Формат файла не распознан."))
 
 
 MAX_CELL_CHARS = 20_000
@@ -139,17 +140,26 @@ def posted_table(raw: str, header: str | None) -> tuple[list[list[str]], int]:
         header_index = int(header if header not in (None, "") else -1)
     except (ValueError, TypeError, RecursionError):
         raise RoadMapImportError(_("Таблица не прочитана: загрузите файл ещё раз.")) from None
-    if not isinstance(table, list) or not all(
-        isinstance(row, list) and all(isinstance(cell, str) for cell in row) for row in table
-    ):
+    if not _is_table(table):
         raise RoadMapImportError(_("Таблица не прочитана: загрузите файл ещё раз."))
-    if (
+    if _too_big(table):
+        raise RoadMapImportError(too_big)
+    return table, header_index
+
+
+def _is_table(value: Any) -> bool:
+    """A list of rows, each a list of strings."""
+    return isinstance(value, list) and all(
+        isinstance(row, list) and all(isinstance(cell, str) for cell in row) for row in value
+    )
+
+
+def _too_big(table: list[list[str]]) -> bool:
+    return (
         len(table) > MAX_ROWS
         or any(len(row) > MAX_COLUMNS for row in table)
         or any(len(cell) > MAX_CELL_CHARS for row in table for cell in row)
-    ):
-        raise RoadMapImportError(too_big)
-    return table, header_index
+    )
 
 
 def _size_label(size: int) -> str:
@@ -187,16 +197,7 @@ def _from_package(data: bytes, suffix: str) -> list[list[str]]:
                 )
             ) from None
         raise RoadMapImportError(_damaged()) from None
-    if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):
-        rows = _from_xlsx(data)
-    elif "word/document.xml" in names or any(n.startswith("word/") for n in names):
-        rows = _from_docx(data)
-    elif "content.xml" in names:
-        raise RoadMapImportError(_opendocument())
-    elif any(n.startswith("ppt/") for n in names):
-        raise RoadMapImportError(_accepted(_("Это презентация, а не таблица.")))
-    else:
-        raise RoadMapImportError(_damaged())
+    rows = _package_rows(data, names)
     if len(rows) < 2:
         raise RoadMapImportError(
             _(
@@ -205,6 +206,19 @@ def _from_package(data: bytes, suffix: str) -> list[list[str]]:
             )
         )
     return rows
+
+
+def _package_rows(data: bytes, names: set[str]) -> list[list[str]]:
+    """The rows of a workbook or a Word file, told apart by the names inside the package."""
+    if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):
+        return _from_xlsx(data)
+    if "word/document.xml" in names or any(n.startswith("word/") for n in names):
+        return _from_docx(data)
+    if "content.xml" in names:
+        raise RoadMapImportError(_opendocument())
+    if any(n.startswith("ppt/") for n in names):
+        raise RoadMapImportError(_accepted(_("Это презентация, а не таблица.")))
+    raise RoadMapImportError(_damaged())
 
 
 def _number_text(value: float) -> str:
@@ -222,18 +236,20 @@ def _xlsx_cell_text(value: Any, number_format: str) -> str:
     if isinstance(value, bool):
         return "да" if value else "нет"
     if isinstance(value, datetime):
-        if value.time() == time(0, 0):
-            return value.strftime("%d.%m.%Y")
-        return value.strftime("%d.%m.%Y %H:%M")
+        return value.strftime("%d.%m.%Y" if value.time() == time(0, 0) else "%d.%m.%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if isinstance(value, int | float):
-        if "%" in number_format:
-            return _number_text(value * 100) + "%"
-        return _number_text(float(value)) if isinstance(value, float) else str(value)
+        return _number_cell(value, number_format)
     return clean_cell(str(value))
+
+
+def _number_cell(value: float, number_format: str) -> str:
+    if "%" in number_format:
+        return _number_text(value * 100) + "%"
+    return _number_text(float(value)) if isinstance(value, float) else str(value)
 
 
 class _Collector:
@@ -289,20 +305,7 @@ def _from_xlsx(data: bytes) -> list[list[str]]:
         )
         first: list[list[str]] | None = None
         for sheet in sheets:
-            # Read-only mode trusts the sheet's declared dimensions, which some programs get
-            # wrong; without them every row present is read.
-            sheet.reset_dimensions()
-            collector = _Collector()
-            for row in sheet.iter_rows(max_col=MAX_COLUMNS):
-                collector.add(
-                    [
-                        _xlsx_cell_text(
-                            getattr(cell, "value", None), getattr(cell, "number_format", "") or ""
-                        )
-                        for cell in row
-                    ]
-                )
-            rows = collector.table()
+            rows = _sheet_rows(sheet)
             if rows and _looks_like_plan(rows):
                 return rows
             if rows and first is None:
@@ -328,6 +331,23 @@ def _from_xlsx(data: bytes) -> list[list[str]]:
     if first is None:
         raise RoadMapImportError(_accepted(_("В книге Excel нет данных.")))
     return first
+
+
+def _sheet_rows(sheet: Any) -> list[list[str]]:
+    # Read-only mode trusts the sheet's declared dimensions, which some programs get wrong;
+    # without them every row present is read.
+    sheet.reset_dimensions()
+    collector = _Collector()
+    for row in sheet.iter_rows(max_col=MAX_COLUMNS):
+        collector.add(
+            [
+                _xlsx_cell_text(
+                    getattr(cell, "value", None), getattr(cell, "number_format", "") or ""
+                )
+                for cell in row
+            ]
+        )
+    return collector.table()
 
 
 def _from_docx(data: bytes) -> list[list[str]]:
