@@ -66,7 +66,26 @@ def extract_text(filename: str, data: bytes) -> str:
         raise ProtocolInputError(_accepted(_("Файл пуст.")))
     suffix = PurePath(filename or "").suffix.lower()
 
-    # What the bytes are wins over what the name says.
+    _refuse_foreign(data, suffix)
+    if data.startswith(b"PK\x03\x04") or suffix in (".docx", ".odt"):
+        text = _from_package(data, suffix)
+    elif suffix in (".txt", ".text", ""):
+        text = _from_plain(data)
+    else:
+        raise ProtocolInputError(
+            _accepted(_("Формат «%(suffix)s» не поддерживается.", suffix=suffix))
+        )
+
+    if "\x00" in text:
+        raise ProtocolInputError(_binary_message(suffix))
+    if not text.strip():
+        raise ProtocolInputError(_accepted(_("В файле нет текста.")))
+    return text
+
+
+def _refuse_foreign(data: bytes, suffix: str) -> None:
+    """A PDF, an old .doc or an RTF is refused with what to do instead (what the bytes are wins
+    over what the name says)."""
     if data.startswith(b"%PDF") or suffix == ".pdf":
         raise ProtocolInputError(
             _(
@@ -89,21 +108,6 @@ def extract_text(filename: str, data: bytes) -> str:
                 "или вставьте текст в поле."
             )
         )
-
-    if data.startswith(b"PK\x03\x04") or suffix in (".docx", ".odt"):
-        text = _from_package(data, suffix)
-    elif suffix in (".txt", ".text", ""):
-        text = _from_plain(data)
-    else:
-        raise ProtocolInputError(
-            _accepted(_("Формат «%(suffix)s» не поддерживается.", suffix=suffix))
-        )
-
-    if "\x00" in text:
-        raise ProtocolInputError(_binary_message(suffix))
-    if not text.strip():
-        raise ProtocolInputError(_accepted(_("В файле нет текста.")))
-    return text
 
 
 def _binary_message(suffix: str) -> str:
@@ -207,21 +211,25 @@ def _docx_table_lines(table: Any) -> list[str]:
 
     lines: list[str] = []
     for row in table.iterchildren(qn("w:tr")):
-        cells: list[str] = []
-        for cell in row.iterchildren(qn("w:tc")):
-            texts: list[str] = []
-            for block in cell.iterchildren():
-                if block.tag == qn("w:p"):
-                    texts.append(_docx_paragraph_text(block))
-                elif block.tag == qn("w:tbl"):
-                    texts.extend(_docx_table_lines(block))
-            merged = cell.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
-            if merged is not None and merged.get(qn("w:val")) in (None, "continue"):
-                texts = []  # the rest of a vertically merged cell: its text is above
-            cells.append(" ".join(" ".join(t.split()) for t in texts if t.strip()))
+        cells = [_docx_cell_text(cell, qn) for cell in row.iterchildren(qn("w:tc"))]
         if any(cells):
             lines.append("\t".join(cells))
     return lines
+
+
+def _docx_cell_text(cell: Any, qn: Any) -> str:
+    """A cell's paragraphs and nested tables on one line; "" for the rest of a vertically merged
+    cell (its text is above)."""
+    merged = cell.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+    if merged is not None and merged.get(qn("w:val")) in (None, "continue"):
+        return ""
+    texts: list[str] = []
+    for block in cell.iterchildren():
+        if block.tag == qn("w:p"):
+            texts.append(_docx_paragraph_text(block))
+        elif block.tag == qn("w:tbl"):
+            texts.extend(_docx_table_lines(block))
+    return " ".join(" ".join(t.split()) for t in texts if t.strip())
 
 
 _ODF = {
