@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from tracker.assignments.services import STATE_LABELS
 from tracker.core import clock
 from tracker.core.audit import record_denied
-from tracker.core.permissions import can, get_visible_or_404
+from tracker.core.permissions import can, departments_for, get_visible_or_404
 from tracker.core.tenancy import Organization
 from tracker.cycle import documents, forms, queries, services
 from tracker.cycle.board import cycle_board
@@ -48,7 +48,6 @@ from tracker.cycle.values import (
 )
 from tracker.extensions import db
 from tracker.meetings.models import Meeting
-from tracker.orgs.services import departments_for
 
 bp = Blueprint("cycle", __name__, url_prefix="/cycle")
 bp.add_app_template_global(CampaignStatus, "CampaignStatus")

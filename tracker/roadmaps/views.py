@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
@@ -19,6 +20,7 @@ from tracker.core.audit import record_denied
 from tracker.core.models import Attachment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
 from tracker.core.tenancy import Organization
+from tracker.core.web import local_dt
 from tracker.cycle.models import Direction, Goal
 from tracker.extensions import db
 from tracker.roadmaps import documents, queries, reading, services
@@ -114,11 +116,56 @@ def index():
         form=form,
         rows=rows,
         schools=schools,
+        lines=overview_lines(schools),
         chart=queries.by_school(schools),
+        overdue_words=_("просрочено: %(n)s"),  # formatted per bar, translated once
         labels=services.STATE_LABELS,
         may_create=can_anywhere(current_user, "roadmap.edit"),
         query_string=request.query_string.decode(),
     )
+
+
+MAP_COLORS = {
+    RoadMapStatus.DRAFT: "secondary",
+    RoadMapStatus.SUBMITTED: "info",
+    RoadMapStatus.RETURNED: "warning",
+    RoadMapStatus.APPROVED: "success",
+}
+bp.add_app_template_global(MAP_COLORS, "map_colors")
+
+
+@dataclass(frozen=True)
+class OverviewLine:
+    """A school's row of the overview, its links and words worked out beforehand: the list has
+    a row per school, and a macro, a translation or a date format per row cost more than the
+    rest of the page."""
+
+    school: queries.SchoolRow
+    link: str = ""
+    label: str = ""
+    submitted: str = ""  # «направлена 02.12.2026 10:15»
+
+
+def overview_lines(schools: list[queries.SchoolRow]) -> list[OverviewLine]:
+    labels = {state: str(label) for state, label in services.STATE_LABELS.items()}
+    sent = _("направлена %(d)s")
+    link = url_for("roadmaps.detail", road_map_id=0).removesuffix("0")  # «/roadmaps/»
+    lines = []
+    for school in schools:
+        row = school.current
+        if row is None:
+            lines.append(OverviewLine(school))
+            continue
+        m = row.road_map
+        lines.append(
+            OverviewLine(
+                school,
+                link=f"{link}{m.id}",
+                label=labels[m.status],
+                submitted=sent % {"d": local_dt(row.submitted_at)} if row.submitted_at else "",
+            )
+        )
+    return lines
 
 
 @bp.route("/summary.xlsx")
