@@ -126,16 +126,17 @@ def road_maps_answer_point_4():
 
 
 def cycle_reproduces_seed_003():
-    from tracker.cycle import services as cycle
+    from tracker.cycle.board import cycle_board
+    from tracker.cycle.queries import score_table
 
     department = db.session.scalar(sa.select(Organization).where(Organization.key == "krh-oo"))
     staff = db.session.scalar(
         sa.select(User).where(User.email == "shaderkova@krasny-kholm.demo.test")
     )
-    table = cycle.score_table(db.session, staff, department, "MUM")
+    table = score_table(db.session, staff, department, "MUM")
     assert [table.percents[p] for p in table.periods] == [66, 37]
     assert table.change == -29
-    board = cycle.cycle_board(db.session, staff, department, 2023)
+    board = cycle_board(db.session, staff, department, 2023)
     talents = next(
         r
         for r in board

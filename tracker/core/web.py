@@ -170,32 +170,39 @@ def handle_http_error(error: HTTPException):
             path=request.path,
             email=(request.form.get("email") or "")[:255],
         )
-    if isinstance(error, CSRFError):
-        message = _(
-            "Форма устарела или отправлена не со страницы приложения. "
-            "Обновите страницу и повторите."
-        )
-    elif code in (400, 422) and error.description not in (None, type(error).description):
-        message = error.description  # the app's own words on what is wrong
-    else:
-        known = ERROR_MESSAGES.get(code)
-        message = str(known) if known is not None else (error.description or "")
+    message = _error_message(error, code)
     if wants_json():
-        data = getattr(error, "data", None) or {}
-        errors = data.get("messages") or data.get("errors")
-        response = jsonify(error_body(code, message, errors))
-        response.status_code = code
-        if code == 401:
-            response.headers["WWW-Authenticate"] = 'Bearer realm="tracker"'
-        if error.response is not None:
-            for header in ("WWW-Authenticate", "Retry-After"):
-                if header in error.response.headers:
-                    response.headers[header] = error.response.headers[header]
-        _allow(error, response.headers)
-        return response
+        return _json_error(error, code, message)
     response = current_app.make_response(
         (render_template("errors.html", code=code, message=message), code)
     )
+    _allow(error, response.headers)
+    return response
+
+
+def _error_message(error: HTTPException, code: int) -> str:
+    if isinstance(error, CSRFError):
+        return _(
+            "Форма устарела или отправлена не со страницы приложения. "
+            "Обновите страницу и повторите."
+        )
+    if code in (400, 422) and error.description not in (None, type(error).description):
+        return error.description  # the app's own words on what is wrong
+    known = ERROR_MESSAGES.get(code)
+    return str(known) if known is not None else (error.description or "")
+
+
+def _json_error(error: HTTPException, code: int, message: str) -> Any:
+    data = getattr(error, "data", None) or {}
+    errors = data.get("messages") or data.get("errors")
+    response = jsonify(error_body(code, message, errors))
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tracker"'
+    if error.response is not None:
+        for header in ("WWW-Authenticate", "Retry-After"):
+            if header in error.response.headers:
+                response.headers[header] = error.response.headers[header]
     _allow(error, response.headers)
     return response
 

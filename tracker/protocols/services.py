@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from tracker.assignments import notifications
 from tracker.assignments.models import Assignment, AssignmentStatus
 from tracker.core import audit
-from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import Deadline, DeadlineError
 from tracker.core.i18n import _
 from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import MEETING_KINDS, Decision, Meeting

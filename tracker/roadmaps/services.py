@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, aliased
 
 from tracker.assignments.models import AssignmentStatus
 from tracker.core import audit, clock, files
-from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import Deadline, DeadlineError
 from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.permissions import can

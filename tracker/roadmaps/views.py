@@ -23,7 +23,8 @@ from tracker.core.tenancy import Organization
 from tracker.core.web import local_dt
 from tracker.cycle.models import Direction, Goal
 from tracker.extensions import db
-from tracker.roadmaps import documents, queries, services
+from tracker.roadmaps import documents, queries, reading, services
+from tracker.roadmaps.export import road_map_docx, road_map_xlsx
 from tracker.roadmaps.forms import (
     ImportForm,
     ListFilterForm,
@@ -402,9 +403,7 @@ def import_table(road_map_id: int):
     if request.method == "POST" and request.form.get("table"):
         # The mapping step: the table read from the file comes back with the chosen columns.
         try:
-            table, header = documents.posted_table(
-                request.form["table"], request.form.get("header")
-            )
+            table, header = reading.posted_table(request.form["table"], request.form.get("header"))
         except documents.RoadMapImportError as problem:
             table, error = None, str(problem)
         else:
@@ -418,7 +417,7 @@ def import_table(road_map_id: int):
         else:
             data = upload.stream.read(files.max_file_size() + 1)
             try:
-                table = documents.read_table(upload.filename, data, max_bytes=files.max_file_size())
+                table = reading.read_table(upload.filename, data, max_bytes=files.max_file_size())
             except documents.RoadMapImportError as problem:
                 error = str(problem)
             else:
@@ -594,7 +593,7 @@ def export(road_map_id: int, fmt: str):
     if road_map is None:
         record_denied(current_user, "road_maps", road_map_id, "export")
         abort(404)
-    data = documents.road_map_xlsx(road_map) if fmt == "xlsx" else documents.road_map_docx(road_map)
+    data = road_map_xlsx(road_map) if fmt == "xlsx" else road_map_docx(road_map)
     mimetype = {
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
