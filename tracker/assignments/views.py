@@ -100,11 +100,14 @@ def board_filter_from_request(
     default_tab: str | None = None,
 ) -> tuple[BoardFilterForm, queries.BoardFilter]:
     form = BoardFilterForm(request.args)
-    meetings = db.session.scalars(
-        sa.select(Meeting).where(visible_to(current_user, Meeting)).order_by(Meeting.held_on.desc())
+    # Only what the choices show: a region's staff choose among a thousand organizations.
+    meetings = db.session.execute(
+        sa.select(Meeting.id, Meeting.held_on, Meeting.title)
+        .where(visible_to(current_user, Meeting))
+        .order_by(Meeting.held_on.desc())
     ).all()
-    organizations = db.session.scalars(
-        sa.select(Organization)
+    organizations = db.session.execute(
+        sa.select(Organization.id, Organization.short_name)
         .where(visible_to(current_user, Organization), Organization.kind != "region")
         .order_by(Organization.short_name)
     ).all()

@@ -3,7 +3,7 @@ from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.core.forms import Form
+from tracker.core.forms import Form, LongSelect
 from tracker.roadmaps.models import ActionStatus
 
 
@@ -54,5 +54,7 @@ class ListFilterForm(Form):
         csrf = False
 
     direction_id = SelectField(_l("Направление"), coerce=int, validators=[Optional()])
-    organization_id = SelectField(_l("Организация"), coerce=int, validators=[Optional()])
+    organization_id = SelectField(
+        _l("Организация"), coerce=int, validators=[Optional()], widget=LongSelect()
+    )
     status = SelectField(_l("Состояние"), validators=[Optional()])

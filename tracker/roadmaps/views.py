@@ -88,8 +88,8 @@ def _directions() -> list[Direction]:
 @bp.route("")
 def index():
     form = ListFilterForm(request.args)
-    organizations = db.session.scalars(
-        sa.select(Organization)
+    organizations = db.session.execute(
+        sa.select(Organization.id, Organization.short_name)
         .where(visible_to(current_user, Organization), Organization.kind.not_in(("region",)))
         .order_by(Organization.short_name)
     ).all()
