@@ -130,7 +130,7 @@ def action_rows(
 
 
 def snapshot(road_map: dict, rows: list[dict]) -> dict:
-    """What services.snapshot freezes when a map is submitted."""
+    """What versions.snapshot freezes when a map is submitted."""
     return {
         "title": road_map["title"],
         "period_start": road_map["period_start"].isoformat(),

@@ -105,8 +105,8 @@ def director_sees_only_their_school(client_for):
 
 
 def road_maps_answer_point_4():
-    from tracker.roadmaps import services as roadmaps
     from tracker.roadmaps.models import RoadMap
+    from tracker.roadmaps.progress import progress as road_map_progress
 
     maps = {m.organization.short_name: m for m in db.session.scalars(sa.select(RoadMap)).all()}
     assert {name: m.status for name, m in maps.items()} == {
@@ -121,7 +121,7 @@ def road_maps_answer_point_4():
     assert sch3.assignment.decision.number == "4"
     assert sch3.assignment.status == "done" and sch3.assignment.on_time is True
     assert maps["МОУ «Средняя школа № 10»"].assignment.on_time is False
-    progress = roadmaps.progress(db.session, sch3)
+    progress = road_map_progress(db.session, sch3)
     assert (progress.total, progress.done, progress.percent) == (12, 9, 75)
 
 

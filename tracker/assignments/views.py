@@ -19,7 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from tracker.assignments import queries, services
+from tracker.assignments import filters, queries, services
+from tracker.assignments.bulk import BULK_ACTIONS, BulkRefused, bulk_apply
 from tracker.assignments.forms import (
     BoardFilterForm,
     BulkForm,
@@ -286,9 +287,7 @@ def mine():
 
 def bulk_form() -> BulkForm:
     form = BulkForm()
-    form.action.choices = [("", _("— выберите —"))] + [
-        (k, str(v)) for k, v in services.BULK_ACTIONS.items()
-    ]
+    form.action.choices = [("", _("— выберите —"))] + [(k, str(v)) for k, v in BULK_ACTIONS.items()]
     return form
 
 
@@ -309,7 +308,7 @@ def bulk():
         flash(_("Выберите действие и, если нужно, укажите срок в формате ДД.ММ.ГГГГ."), "danger")
         return redirect(back)
     try:
-        done = services.bulk_apply(
+        done = bulk_apply(
             db.session,
             current_user,
             ids,
@@ -317,7 +316,7 @@ def bulk():
             comment=form.comment.data,
             new_date=form.new_date.data,
         )
-    except services.BulkRefused as error:
+    except BulkRefused as error:
         db.session.rollback()
         for assignment_id, _text, denied in error.rows:
             if denied:
@@ -335,7 +334,7 @@ def bulk():
     flash(
         _(
             "Готово: «%(action)s» — поручений: %(n)s.",
-            action=services.BULK_ACTIONS[form.action.data],
+            action=BULK_ACTIONS[form.action.data],
             n=len(done),
         ),
         "success",
@@ -358,7 +357,7 @@ def save_filter(page: str):
         flash(_("Назовите фильтр (не длиннее 80 знаков)."), "danger")
         return redirect(back)
     try:
-        services.save_filter(db.session, current_user, page, form.name.data, f.as_args())
+        filters.save_filter(db.session, current_user, page, form.name.data, f.as_args())
     except services.AssignmentError as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -379,7 +378,7 @@ def open_filter(filter_id: int):
 def delete_filter(filter_id: int):
     saved = get_visible_or_404(current_user, SavedFilter, filter_id)
     page = saved.page
-    services.delete_filter(db.session, current_user, saved)
+    filters.delete_filter(db.session, current_user, saved)
     db.session.commit()
     flash(_("Фильтр удалён."), "success")
     return redirect(url_for(FILTER_PAGES[page]))

@@ -23,7 +23,7 @@ from tracker.core.tenancy import Organization
 from tracker.core.web import local_dt
 from tracker.cycle.models import Direction, Goal
 from tracker.extensions import db
-from tracker.roadmaps import documents, queries, reading, services
+from tracker.roadmaps import documents, progress, queries, reading, services, versions
 from tracker.roadmaps.export import road_map_docx, road_map_xlsx
 from tracker.roadmaps.forms import (
     ImportForm,
@@ -247,7 +247,7 @@ def new():
 @bp.route("/<int:road_map_id>")
 def detail(road_map_id: int):
     road_map = _load(road_map_id)
-    version = services.latest_version(road_map)
+    version = versions.latest_version(road_map)
     reviewing = road_map.status == RoadMapStatus.SUBMITTED and services.may(
         current_user, "approve", road_map
     )
@@ -257,20 +257,20 @@ def detail(road_map_id: int):
     return render_template(
         "roadmaps/detail.html",
         road_map=road_map,
-        depth=services.levels(road_map),
-        progress=services.progress(db.session, road_map),
-        overdue=services.overdue_actions(road_map),
+        depth=versions.levels(road_map),
+        progress=progress.progress(db.session, road_map),
+        overdue=progress.overdue_actions(road_map),
         problems=services.action_problems(road_map) if road_map.status in services.EDITABLE else {},
         moves=services.allowed_moves(current_user, road_map),
         may_edit=services.can_edit(current_user, road_map),
         may_mark=services.can_mark(current_user, road_map),
         reviewing=reviewing,
-        diff=services.review_diff(road_map) if reviewing else None,
+        diff=versions.review_diff(road_map) if reviewing else None,
         review_form=ReviewForm(),
         move_form=MoveForm(),
         version=version,
         notes=notes,
-        history=services.history(db.session, road_map),
+        history=versions.history(db.session, road_map),
         labels=services.STATE_LABELS,
         action_labels=services.ACTION_LABELS,
         history_labels=services.HISTORY_LABELS,
@@ -376,7 +376,7 @@ def edit(road_map_id: int):
         rows = services.current_rows(road_map)
         by_id = {a.id: i for i, a in enumerate(road_map.actions)}
         row_errors = {by_id[k]: v for k, v in services.action_problems(road_map).items()}
-    version = services.latest_version(road_map)
+    version = versions.latest_version(road_map)
     notes = {}
     if road_map.status == RoadMapStatus.RETURNED and version is not None:
         notes = {int(k): v for k, v in (version.action_comments or {}).items()}
