@@ -23,7 +23,7 @@ from tracker.core.tenancy import Organization
 from tracker.core.web import local_dt
 from tracker.cycle.models import Direction, Goal
 from tracker.extensions import db
-from tracker.roadmaps import documents, progress, queries, reading, services, versions
+from tracker.roadmaps import documents, forms, progress, queries, reading, services, versions
 from tracker.roadmaps.export import road_map_docx, road_map_xlsx
 from tracker.roadmaps.forms import (
     ImportForm,
@@ -46,18 +46,6 @@ bp.add_app_template_global(RoadMapStatus, "RoadMapStatus")
 bp.add_app_template_global(ActionStatus, "ActionStatus")
 bp.add_app_template_global(VersionState, "VersionState")
 
-ROW_INPUTS = (
-    "id",
-    "level",
-    "number",
-    "text",
-    "deadline_text",
-    "responsible",
-    "expected_result",
-    "target_value",
-    "resources",
-    "dropped",
-)
 FORM_PARTS = 20_000  # a table of 500 rows posts ten inputs per row
 
 
@@ -277,62 +265,6 @@ def detail(road_map_id: int):
     )
 
 
-def _posted_rows() -> list[services.ActionRow]:
-    """The table as posted: rows-<n>-<input>, in the order of n."""
-    numbers = sorted(
-        {int(k.split("-")[1]) for k in request.form if k.startswith("rows-") and k.count("-") >= 2}
-    )
-    rows = []
-    for n in numbers:
-        value = {name: request.form.get(f"rows-{n}-{name}", "") for name in ROW_INPUTS}
-        try:
-            row_id = int(value["id"]) if value["id"] else None
-            level = int(value["level"] or 0)
-        except ValueError:
-            abort(400)
-        rows.append(
-            services.ActionRow(
-                id=row_id,
-                level=max(0, min(level, 5)),
-                number=value["number"],
-                text=value["text"],
-                deadline_text=value["deadline_text"],
-                responsible=value["responsible"],
-                expected_result=value["expected_result"],
-                target_value=value["target_value"],
-                resources=value["resources"],
-                dropped=bool(value["dropped"]),
-            )
-        )
-    return rows
-
-
-def _apply_op(rows: list[services.ActionRow], op: str) -> list[services.ActionRow]:
-    """Add a row, move one up or down, indent or outdent it, delete it (not yet saved)."""
-    name, _sep, index = op.partition(":")
-    if name == "add":
-        level = rows[-1].level if rows else 0
-        return [*rows, services.ActionRow(text="", level=level)]
-    try:
-        i = int(index)
-        row = rows[i]
-    except (ValueError, IndexError):
-        abort(400)
-    if name == "up" and i > 0:
-        rows[i - 1], rows[i] = rows[i], rows[i - 1]
-    elif name == "down" and i < len(rows) - 1:
-        rows[i + 1], rows[i] = rows[i], rows[i + 1]
-    elif name == "indent":
-        row.level = min(row.level + 1, (rows[i - 1].level + 1) if i > 0 else 0)
-    elif name == "outdent":
-        row.level = max(row.level - 1, 0)
-    elif name == "delete":
-        del rows[i]
-    elif name == "insert":
-        rows.insert(i + 1, services.ActionRow(text="", level=row.level))
-    return rows
-
-
 @bp.route("/<int:road_map_id>/edit", methods=["GET", "POST"])
 def edit(road_map_id: int):
     road_map = _load(road_map_id)
@@ -346,10 +278,10 @@ def edit(road_map_id: int):
     form.organization_id.data = road_map.organization_id
     row_errors: dict[int, str] = {}
     if request.method == "POST":
-        rows = _posted_rows()
+        rows = forms.posted_rows()
         op = request.form.get("op", "save")
         if op != "save":
-            rows = _apply_op(rows, op)
+            rows = forms.apply_op(rows, op)
         elif form.validate():
             try:
                 services.update_road_map(
