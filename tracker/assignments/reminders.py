@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from tracker.assignments.models import OPEN_STATES, Assignment, AssignmentStatus
 from tracker.assignments.services import deadline_in_force
@@ -19,7 +19,7 @@ from tracker.core.urls import external_url
 from tracker.meetings.models import Decision
 from tracker.notify.models import OutboxMessage
 from tracker.notify.reminders import deadlines, plans
-from tracker.notify.services import blank, fill, render_mail
+from tracker.notify.services import Blanked, blank, fill, render_mail, with_blanks
 from tracker.notify.sources import (
     DigestSection,
     Due,
@@ -102,10 +102,12 @@ class AssignmentReminders(ReminderSource):
                 for a in session.scalars(
                     sa.select(Assignment)
                     .where(Assignment.id.in_(ids[start : start + 1000]))
+                    # Many rows share a few decisions, meetings and schools: joined, not
+                    # loaded in chunks of 500 keys each.
                     .options(
-                        selectinload(Assignment.decision).selectinload(Decision.meeting),
-                        selectinload(Assignment.organization),
-                        selectinload(Assignment.assignee),
+                        joinedload(Assignment.decision).joinedload(Decision.meeting),
+                        joinedload(Assignment.organization),
+                        joinedload(Assignment.assignee),
                     )
                 )
             )
@@ -119,7 +121,7 @@ class AssignmentReminders(ReminderSource):
     def rows(self, letters: list[tuple[str, Due, User | str]]) -> list[dict[str, Any]]:
         """The letters of one decision, kind, deadline and day differ only in the school, the
         people and the link: each such group is rendered once, with blanks, then filled in."""
-        rendered: dict[tuple, tuple[str, str, str]] = {}
+        rendered: dict[tuple, Blanked] = {}
         rows = []
         for key, due, recipient in letters:
             a = due.subject
@@ -127,7 +129,7 @@ class AssignmentReminders(ReminderSource):
             group = (a.decision_id, due.kind, a.due_date, due.counted_from, due.late)
             group += (user is None, a.assignee is None)
             if group not in rendered:
-                rendered[group] = _letter(due, user is not None)
+                rendered[group] = with_blanks(_letter(due, user is not None))
             subject, text, html = fill(
                 rendered[group],
                 {

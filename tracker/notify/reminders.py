@@ -377,7 +377,9 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
             " ON CONFLICT (key) DO NOTHING RETURNING id"
         )
         document = json.dumps(
-            [{c.name: row.get(c.name) for c in columns} for row in rows], default=_json_value
+            [{c.name: row.get(c.name) for c in columns} for row in rows],
+            default=_json_value,
+            ensure_ascii=False,
         )
         ids = list(session.scalars(statement, {"rows": document}))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -42,16 +43,27 @@ def blank(name: str) -> str:
     return f"\x00{name}\x00"
 
 
-def fill(letter: tuple[str, str, str], values: dict[str, str]) -> tuple[str, str, str]:
+_BLANK = re.compile("\x00([a-z_]+)\x00")
+# A letter rendered with blanks: its subject, text and HTML, each split at the blanks into
+# literal text (even places) and blank names (odd places).
+Blanked = tuple[list[str], list[str], list[str]]
+
+
+def with_blanks(letter: tuple[str, str, str]) -> Blanked:
+    subject, text, html = letter
+    return _BLANK.split(subject), _BLANK.split(text), _BLANK.split(html)
+
+
+def fill(letter: Blanked, values: dict[str, str]) -> tuple[str, str, str]:
     """A letter rendered once with blanks, filled in for one recipient: the text rendering it
     with the values gives (escaped in the HTML part, as the template escapes them)."""
     subject, text, html = letter
-    for name, value in values.items():
-        mark = blank(name)
-        subject = subject.replace(mark, value)
-        text = text.replace(mark, value)
-        html = html.replace(mark, str(escape(value)))
-    return subject, text, html
+    escaped = {name: str(escape(value)) for name, value in values.items()}
+    return (
+        "".join(values[part] if i % 2 else part for i, part in enumerate(subject)),
+        "".join(values[part] if i % 2 else part for i, part in enumerate(text)),
+        "".join(escaped[part] if i % 2 else part for i, part in enumerate(html)),
+    )
 
 
 def queue_mail(
