@@ -66,32 +66,25 @@ class AssignmentReminders(ReminderSource):
                 found += [
                     (row, window, kind, n) for kind, n in planned[window].get(row.due_date, ())
                 ]
-        # The people, in two queries whatever the number of rows.
+        return self._with_people(session, found)
+
+    def _with_people(
+        self, session: Session, found: list[tuple[Any, Window, str, date]]
+    ) -> list[Due]:
+        """The reminders with their recipients, read in two queries whatever their number."""
+        escalating = [row for row, _window, kind, _n in found if kind == "escalation"]
         heads = directors(
             session,
-            {
-                r.organization_id
-                for r, _w, kind, _n in found
-                if not r.assignee_id or kind == "escalation"
-            },
+            {r.organization_id for r, *_ in found if not r.assignee_id}
+            | {r.organization_id for r in escalating if r.assignee_id},
         )
         people = users(
-            session,
-            {r.assignee_id for r, *_ in found}
-            | {r.controller_id for r, _w, k, _n in found if k == "escalation"},
+            session, {r.assignee_id for r, *_ in found} | {r.controller_id for r in escalating}
         )
-        dues = []
-        for row, window, kind, nominal in found:
-            if kind == "escalation":
-                recipients = escalation_to(row, people, heads)
-            elif row.assignee_id is not None:
-                recipients = [people[row.assignee_id]]
-            else:
-                recipients = list(heads.get(row.organization_id, [])) or [
-                    e for e in [row.email] if e
-                ]
-            dues.append(Due(self, row, kind, nominal, recipients, window))
-        return dues
+        return [
+            Due(self, row, kind, nominal, _recipients(row, kind, people, heads), window)
+            for row, window, kind, nominal in found
+        ]
 
     def load(self, session: Session, dues: list[Due]) -> None:
         ids = sorted({due.subject.id for due in dues})
@@ -188,6 +181,18 @@ def _letter(due: Due, to_user: bool) -> tuple[str, str, str]:
         link=blank("link"),
         settings_link=external_url("notify.settings"),
     )
+
+
+def _recipients(
+    row: Any, kind: str, people: dict[int, User], heads: dict[int, list[User]]
+) -> list[User | str]:
+    """The executor (the person named, or the school's directors, or its address), or for the
+    escalation the controller and the directors."""
+    if kind == "escalation":
+        return escalation_to(row, people, heads)
+    if row.assignee_id is not None:
+        return [people[row.assignee_id]]
+    return list(heads.get(row.organization_id, [])) or [e for e in [row.email] if e]
 
 
 def escalation_to(

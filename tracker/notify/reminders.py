@@ -109,19 +109,26 @@ def plan(window: Window, *, escalates: bool = True) -> Plan:
     policy, nominal_days = window.policy, window.nominal_days
     found: Plan = {}
     for due in due_dates(policy, nominal_days, escalates=escalates):
-        options = [
-            (kind, n)
-            for n in nominal_days
-            if (kind := reminder_kind(policy, due, n)) is not None
-            and (escalates or kind == "overdue-1" or not kind.startswith("overdue-"))
-        ]
-        letters = [max(options, key=lambda option: urgency(option[0]))] if options else []
+        letters = _most_urgent(policy, due, nominal_days, escalates)
         if escalates:
             late = policy.escalate_after_days
             letters += [("escalation", n) for n in nominal_days if (n - due).days == late]
         if letters:
             found[due] = letters
     return found
+
+
+def _most_urgent(
+    policy: ReminderPolicy, due: date, nominal_days: list[date], escalates: bool
+) -> list[tuple[str, date]]:
+    """The reminder nearest the deadline among those of the nominal dates (none or one)."""
+    options = [
+        (kind, n)
+        for n in nominal_days
+        if (kind := reminder_kind(policy, due, n)) is not None
+        and (escalates or not kind.startswith("overdue-") or kind == "overdue-1")
+    ]
+    return [max(options, key=lambda option: urgency(option[0]))] if options else []
 
 
 def plans(windows: Windows, *, escalates: bool = True) -> dict[Window, Plan]:
@@ -276,13 +283,7 @@ def catch_up(
     records = []
     for window in windows:
         previous = last.get((window.department.id, window.tz))
-        missed: list[date] = []
-        if previous is not None:
-            day = max(previous, window.today - timedelta(days=CATCH_UP_DAYS)) + timedelta(days=1)
-            while day < window.today:
-                if calendar.is_working(day):
-                    missed.append(day)
-                day += timedelta(days=1)
+        missed = _missed(calendar, previous, window.today) if previous is not None else []
         found[window] = [
             replace(
                 window,
@@ -294,6 +295,17 @@ def catch_up(
         records += [(window, window.today, False)] + [(window, day, True) for day in missed]
     _record_sweeps(session, records)
     return found
+
+
+def _missed(calendar: WorkCalendar, last: date, today: date) -> list[date]:
+    """The working days after the last one swept and before today (a month back at most)."""
+    day = max(last, today - timedelta(days=CATCH_UP_DAYS)) + timedelta(days=1)
+    missed = []
+    while day < today:
+        if calendar.is_working(day):
+            missed.append(day)
+        day += timedelta(days=1)
+    return missed
 
 
 def latest_only(dues: list[Due]) -> list[Due]:
@@ -363,25 +375,8 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
     now = clock.now()
     rows = [{"state": OutboxState.PENDING, "attempts": 0, "created_at": now, **row} for row in rows]
     table = OutboxMessage.__table__
-    dialect = session.get_bind().dialect
-    if dialect.name == "postgresql":
-        # One statement whatever the number of rows, its rows one JSON parameter (encoded in
-        # C, not value by value): INSERT ... SELECT FROM json_to_recordset.
-        columns = [c for c in table.columns if any(c.name in row for row in rows)]
-        quote = dialect.identifier_preparer.quote
-        names = ", ".join(quote(c.name) for c in columns)
-        types = ", ".join(f"{quote(c.name)} {c.type.compile(dialect)}" for c in columns)
-        statement = sa.text(
-            f"INSERT INTO {quote(table.name)} ({names}) SELECT {names}"
-            f" FROM json_to_recordset(CAST(:rows AS json)) AS r({types})"
-            " ON CONFLICT (key) DO NOTHING RETURNING id"
-        )
-        document = json.dumps(
-            [{c.name: row.get(c.name) for c in columns} for row in rows],
-            default=_json_value,
-            ensure_ascii=False,
-        )
-        ids = list(session.scalars(statement, {"rows": document}))
+    if session.get_bind().dialect.name == "postgresql":
+        ids = _insert_at_once(session, table, rows)
     else:
         from sqlalchemy.dialects.sqlite import insert
 
@@ -392,6 +387,27 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> int:
         ]
     session.info.setdefault("outbox_new", []).extend(ids)
     return len(ids)
+
+
+def _insert_at_once(session: Session, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+    dialect = session.get_bind().dialect
+    # One statement whatever the number of rows, its rows one JSON parameter (encoded in
+    # C, not value by value): INSERT ... SELECT FROM json_to_recordset.
+    columns = [c for c in table.columns if any(c.name in row for row in rows)]
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c.name) for c in columns)
+    types = ", ".join(f"{quote(c.name)} {c.type.compile(dialect)}" for c in columns)
+    statement = sa.text(
+        f"INSERT INTO {quote(table.name)} ({names}) SELECT {names}"
+        f" FROM json_to_recordset(CAST(:rows AS json)) AS r({types})"
+        " ON CONFLICT (key) DO NOTHING RETURNING id"
+    )
+    document = json.dumps(
+        [{c.name: row.get(c.name) for c in columns} for row in rows],
+        default=_json_value,
+        ensure_ascii=False,
+    )
+    return list(session.scalars(statement, {"rows": document}))
 
 
 def _json_value(value: date) -> str:
@@ -438,16 +454,7 @@ def _queue_digests(
             .options(selectinload(User.memberships).selectinload(Membership.organization))
         )
     }
-    chosen: dict[int, date] = {}
-    for user_id, user in users.items():
-        if notify_mode(user) != "digest" and user_id not in events:
-            continue
-        tz = user.memberships[0].organization.timezone if user.memberships else "Europe/Moscow"
-        local = at.astimezone(ZoneInfo(tz))
-        day = days.get(user_id, local.date())
-        if user_id not in items and (local.hour < 9 or not calendar.is_working(day)):
-            continue
-        chosen[user_id] = day
+    chosen = _digest_days(calendar, users, items, days, events, at)
     keys = {user_id: f"digest:user:{user_id}:{day.isoformat()}" for user_id, day in chosen.items()}
     written = _existing_keys(session, list(keys.values()))
     chosen = {user_id: day for user_id, day in chosen.items() if keys[user_id] not in written}
@@ -480,6 +487,29 @@ def _queue_digests(
             }
         )
     return _insert(session, rows)
+
+
+def _digest_days(
+    calendar: WorkCalendar,
+    users: dict[int, User],
+    items: dict[int, list[Due]],
+    days: dict[int, date],
+    events: dict[int, list[Notification]],
+    at: datetime,
+) -> dict[int, date]:
+    """Who gets a digest now, and of which day: who chose it, or has events waiting for it,
+    once the day's reminders are out (or 09:00 of a working day without any)."""
+    chosen: dict[int, date] = {}
+    for user_id, user in users.items():
+        if notify_mode(user) != "digest" and user_id not in events:
+            continue
+        tz = user.memberships[0].organization.timezone if user.memberships else "Europe/Moscow"
+        local = at.astimezone(ZoneInfo(tz))
+        day = days.get(user_id, local.date())
+        if user_id not in items and (local.hour < 9 or not calendar.is_working(day)):
+            continue
+        chosen[user_id] = day
+    return chosen
 
 
 @dataclass
