@@ -406,7 +406,7 @@ def open_campaign(
         controller=actor,
         actor=actor,
     )
-    meetings.fan_out(session, decision, organizations)
+    meetings.fan_out(session, decision, organizations, actor=actor)
     campaign = MonitoringCampaign(
         organization_id=department.id,
         title=title,
@@ -892,7 +892,7 @@ def decide(
         controller=actor,
         actor=actor,
     )
-    meetings.fan_out(session, decision, executors or [recommendation.organization])
+    meetings.fan_out(session, decision, executors or [recommendation.organization], actor=actor)
     recommendation.decision_id = decision.id
     session.flush()
     audit.record(actor, "cycle.decide", analysis, decision=decision.id)
