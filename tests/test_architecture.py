@@ -4,6 +4,7 @@ part registered (none is guessed), and core imports no part (import-linter, run 
 from __future__ import annotations
 
 import ast
+import configparser
 import re
 import shutil
 import subprocess
@@ -90,6 +91,8 @@ def test_the_import_contracts_hold():
         ("core/clock.py", "tracker.meetings.models"),  # core imports a part
         ("core/permissions.py", "tracker.api"),  # core imports the API
         ("assignments/services.py", "tracker.demo.loader"),  # a part imports the demo
+        ("notify/reminders.py", "tracker.assignments.models"),  # notify imports a part
+        ("notify/views.py", "tracker.orgs.services"),  # notify imports a part
     ],
 )
 def test_an_upward_import_breaks_the_contract(tmp_path, module, upward):
@@ -100,6 +103,16 @@ def test_an_upward_import_breaks_the_contract(tmp_path, module, upward):
     result = lint_imports(tree)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout and upward in result.stdout
+
+
+def test_notify_and_core_are_forbidden_every_part():
+    """The forbidden contract names every package but core, notify and the extensions: a new
+    part is forbidden to them as soon as it exists."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    forbidden = set(config["importlinter:contract:notify"]["forbidden_modules"].split())
+    packages = {f"tracker.{path.parent.name}" for path in (ROOT / "tracker").glob("*/__init__.py")}
+    assert forbidden == packages - {"tracker.core", "tracker.notify"}
 
 
 def test_a_new_package_must_be_placed_in_a_layer(tmp_path):

@@ -36,8 +36,12 @@ def create_app(config: Any = None) -> Flask:
 
 
 def register_models() -> None:
-    """Import every part's models so the metadata (and Alembic) sees all tables."""
+    """Import every part's models so the metadata (and Alembic) sees all tables, and what the
+    parts register with notify."""
     from tracker.assignments import models as _a  # noqa: F401
+
+    # Each part registers with notify what its sweep reminds of and its kinds of letters.
+    from tracker.assignments import reminders as _ar  # noqa: F401
     from tracker.auth import models as _au  # noqa: F401
     from tracker.core import models as _c  # noqa: F401
     from tracker.core import tenancy as _t  # noqa: F401
@@ -47,6 +51,7 @@ def register_models() -> None:
     from tracker.meetings import models as _m  # noqa: F401
     from tracker.notify import models as _n  # noqa: F401
     from tracker.roadmaps import models as _r  # noqa: F401
+    from tracker.roadmaps import reminders as _rr  # noqa: F401
 
 
 def register_extensions(app: Flask) -> None:

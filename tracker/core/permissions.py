@@ -226,3 +226,14 @@ register_visibility(
 register_visibility(Membership, "user.view", Membership.organization_id)
 register_visibility(AuditLog, "audit.view", AuditLog.organization_id)
 register_unlisted(Attachment, "a file is streamed through the report or road map it belongs to")
+
+
+def departments_for(session: Any, user: User, action: str) -> list[Organization]:
+    """The departments (управления / отделы образования) where `user` may do `action`."""
+    return list(
+        session.scalars(
+            sa.select(Organization)
+            .where(Organization.kind == "department", visible_to(user, Organization, action))
+            .order_by(Organization.short_name)
+        )
+    )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from tracker.assignments.services import STATE_LABELS
 from tracker.core import clock, files
 from tracker.core.audit import record_denied
-from tracker.core.permissions import can, get_visible_or_404, visible_to
+from tracker.core.permissions import can, departments_for, get_visible_or_404, visible_to
 from tracker.core.tenancy import Organization
 from tracker.cycle import documents, services
 from tracker.cycle.forms import (
@@ -41,7 +41,6 @@ from tracker.cycle.models import (
 )
 from tracker.extensions import db
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.services import departments_for
 
 bp = Blueprint("cycle", __name__, url_prefix="/cycle")
 bp.add_app_template_global(CampaignStatus, "CampaignStatus")

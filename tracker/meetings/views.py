@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from tracker.assignments.models import Assignment, AssignmentStatus
 from tracker.core.deadlines import DeadlineError
 from tracker.core.errors import Refused
-from tracker.core.permissions import get_visible_or_404, require, visible_to
+from tracker.core.permissions import departments_for, get_visible_or_404, require, visible_to
 from tracker.core.tenancy import Organization
 from tracker.core.views import register_home_section
 from tracker.cycle.models import Direction
@@ -16,7 +16,6 @@ from tracker.extensions import db
 from tracker.meetings import services
 from tracker.meetings.forms import KIND_LABELS, STAGE_LABELS, DecisionForm, MeetingForm
 from tracker.meetings.models import Decision, Meeting
-from tracker.orgs.services import departments_for
 
 bp = Blueprint("meetings", __name__, url_prefix="/meetings")
 register_home_section("meetings", services.home_overview)

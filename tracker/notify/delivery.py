@@ -36,6 +36,7 @@ from tracker.extensions import db
 from tracker.notify.models import OutboxMessage, OutboxState
 from tracker.notify.replies import reply_address, token_for
 from tracker.notify.services import message_id_for
+from tracker.notify.sources import KINDS
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -159,23 +160,11 @@ def _write(action: Callable[[], bool], *, patience: float) -> bool:
 
 
 def no_longer_applies(row: OutboxMessage) -> str | None:
-    """Why a reminder should not go out any more (accepted, cancelled, deadline moved)."""
-    if row.kind == "roadmap.reminder":
-        action = row.road_map_action
-        if action is None:
-            return "мероприятие удалено"
-        if action.status not in ("planned", "in_progress"):
-            return "мероприятие выполнено или исключено"
-        if action.due_date != row.due_date:
-            return "срок мероприятия изменён"
-    if row.kind.startswith(("reminder", "escalation")):
-        assignment = row.assignment
-        if assignment is None:
-            return "поручение удалено"
-        if assignment.status not in ("assigned", "in_progress", "returned"):
-            return f"поручение в состоянии {assignment.status}"
-        if row.due_date is not None and assignment.due_date != row.due_date:
-            return "срок поручения изменён"
+    """Why a letter should not go out any more: what it reminds of moved on (its part says,
+    see `sources.register_kind`), or the recipient is gone."""
+    kind = KINDS.get(row.kind)
+    if kind is not None and kind.stale is not None and (reason := kind.stale(row)):
+        return reason
     if row.recipient is not None and (
         not row.recipient.active or row.recipient.email_undeliverable_at is not None
     ):

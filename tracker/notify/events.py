@@ -15,6 +15,7 @@ from tracker.core import clock
 from tracker.core.tenancy import Membership, User
 from tracker.notify.models import Notification
 from tracker.notify.services import queue_mail
+from tracker.notify.sources import KINDS
 
 _muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
 
@@ -101,7 +102,10 @@ class Event:
 def tell(session: Session, event: Event, recipients: list[User | None]) -> list[Notification]:
     """The one entry point for events: each person gets a notification in the app and, unless
     they chose the digest for events, a letter at once through the outbox. Written in the
-    caller's transaction; a re-run (same key) adds nothing."""
+    caller's transaction; a re-run (same key) adds nothing. The part registers the event's
+    kind (`sources.register_kind`)."""
+    if event.kind not in KINDS:
+        raise ValueError(f"the notification kind {event.kind!r} is not registered")
     if is_muted():
         return []
     people = {u.id: u for u in recipients if u is not None and u.active}

@@ -18,20 +18,11 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 
+from tracker.notify.sources import replyable_kinds
+
 if TYPE_CHECKING:
     from tracker.notify.models import OutboxMessage
 
-# Letters to the executors about one assignment; not the controller's or the digest.
-REPLYABLE_KINDS = frozenset(
-    {
-        "assignment.created",
-        "assignment.returned",
-        "assignment.extension_granted",
-        "assignment.extension_refused",
-        "reminder.due",
-        "reminder.overdue",
-    }
-)
 _EPOCH = date(2000, 1, 1)
 _TOKEN = re.compile(r"([0-9]{1,12})-([0-9]{1,12})-([0-9]{1,6})-([a-z2-7]{16})")
 
@@ -100,7 +91,7 @@ def reply_local() -> str:
 
 def token_for(row: OutboxMessage) -> ReplyToken | None:
     """The reply token of an outbox row, if replies are received and the letter is replyable."""
-    if not inbound_domain() or row.kind not in REPLYABLE_KINDS or row.assignment_id is None:
+    if not inbound_domain() or row.kind not in replyable_kinds() or row.assignment_id is None:
         return None
     days = int(current_app.config["TRACKER_INBOUND_TOKEN_DAYS"])
     expires = row.created_at.date() + timedelta(days=days)

@@ -1,6 +1,7 @@
 """Notification settings (every user) and the administrator's outbox, policy and calendar."""
 
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -8,10 +9,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from tracker.assignments.models import Assignment
 from tracker.core import audit, clock
 from tracker.core.audit import record_denied
-from tracker.core.permissions import can_anywhere, get_visible_or_404, visible_to, wholly_in_scope
+from tracker.core.permissions import (
+    can_anywhere,
+    departments_for,
+    get_visible_or_404,
+    visible_to,
+    wholly_in_scope,
+)
 from tracker.core.tenancy import Organization, User
 from tracker.core.urls import safe_next
 from tracker.extensions import db
@@ -27,7 +33,6 @@ from tracker.notify.models import (
     ReminderPolicy,
 )
 from tracker.notify.reminders import notify_mode, policy_for, preview
-from tracker.orgs.services import departments_for
 
 bp = Blueprint("notify", __name__)
 bp.add_app_template_global(OutboxState, "OutboxState")
@@ -116,8 +121,10 @@ def visible_outbox():
     """Messages to people (or organizations) within the administrator's reach; a person who also
     holds a role in another region is not (their mail may speak of that region)."""
     people = sa.select(User.id).where(wholly_in_scope(current_user))
-    assignments = sa.select(Assignment.id).where(
-        visible_to(current_user, Assignment, "assignment.view")
+    # The assignments part's model, through the outbox's own relationship to it.
+    assignment = OutboxMessage.assignment.property.mapper.class_
+    assignments = sa.select(assignment.id).where(
+        visible_to(current_user, assignment, "assignment.view")
     )
     return sa.or_(
         OutboxMessage.recipient_id.in_(people),
@@ -288,7 +295,7 @@ def calendar_delete(day_id: int):
 
 
 @bp.app_template_global()
-def reminders_for(assignment: Assignment) -> list[OutboxMessage]:
+def reminders_for(assignment: Any) -> list[OutboxMessage]:
     """The messages sent (or queued) about an assignment the user may see."""
     return list(
         db.session.scalars(

@@ -199,19 +199,6 @@ def set_active(session: Session, user: User, active: bool, *, actor: User) -> No
     audit.record(actor, "user.activate" if active else "user.deactivate", user)
 
 
-def departments_for(session: Session, user: User, action: str) -> list[Organization]:
-    """The departments (управления / отделы образования) where `user` may do `action`."""
-    from tracker.core.permissions import visible_to
-
-    return list(
-        session.scalars(
-            sa.select(Organization)
-            .where(Organization.kind == "department", visible_to(user, Organization, action))
-            .order_by(Organization.short_name)
-        )
-    )
-
-
 def search_organizations(session: Session, user: User, q: str | None, limit: int = 50):
     from tracker.core.permissions import visible_to
 

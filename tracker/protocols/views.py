@@ -11,12 +11,11 @@ from flask_login import current_user, login_required
 from tracker.core.audit import record_denied
 from tracker.core.deadlines import DeadlineError
 from tracker.core.errors import Refused
-from tracker.core.permissions import get_visible_or_404
+from tracker.core.permissions import departments_for, get_visible_or_404
 from tracker.core.tenancy import Organization
 from tracker.core.text import natural_key
 from tracker.extensions import db
 from tracker.meetings.services import executor_candidates
-from tracker.orgs.services import departments_for
 from tracker.protocols import services
 from tracker.protocols.forms import ImportForm, ReviewForm, deadline_summary
 from tracker.protocols.text import MAX_BYTES, ProtocolInputError
