@@ -158,3 +158,16 @@ def test_the_system_actor_is_named_in_the_audit_log_and_cannot_sign_in(world, cl
     assert page.status_code in (200, 401, 422) and "/auth/logout" not in page.text
     users = client_for(world.admin).get("/admin/users").text
     assert "Система" not in users
+
+
+def test_a_director_cannot_import_a_protocol_through_the_service(world):
+    from tracker.protocols import services as protocols
+
+    reading = protocols.read(db.session, world.dept, "ПРОТОКОЛ № 1\nРЕШИЛИ:\n1. Сдать отчёт.")
+    reading["title"] = "совещание"
+    before = (count(Meeting), count(Decision))
+    for intruder in (world.director, world.other_staff):
+        with pytest.raises(NotAllowed):
+            protocols.confirm(db.session, world.dept, intruder, reading)
+    db.session.rollback()
+    assert (count(Meeting), count(Decision)) == before
