@@ -12,7 +12,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from common import fresh_database, login, make_app, report, served, timed
+from common import fresh_database, login, make_app, report, served, settle, timed
 
 DEPARTMENTS = 10
 SCHOOLS_PER_DEPARTMENT = 100
@@ -141,9 +141,8 @@ def build(app) -> dict:
                     total += len(rows)
         token = create_api_token(session, staff, "bench")
         session.commit()
-        session.execute(sa.text("ANALYZE"))
-        session.commit()
         orgs = session.scalar(sa.select(sa.func.count()).select_from(Organization))
+    settle(app)
     print(
         f"built {orgs} organizations and {total} assignments in "
         f"{time.perf_counter() - started:.0f} s"

@@ -46,16 +46,22 @@ def main() -> None:
         department_id, staff_id = department.id, staff.id
         session.remove()
 
-        times, created = [], 0
+        statements: list[str] = []
+        sa.event.listen(
+            db.engine, "before_cursor_execute", lambda _c, _k, st, *_a: statements.append(st)
+        )
+        times, created, sent = [], 0, 0
         for _ in range(runs + 1):  # the first run warms the caches and is not counted
             session = db.session
             department = session.get(type(department), department_id)
             actor = session.get(User, staff_id)
+            statements.clear()
             started = time.perf_counter()
             meeting = services.confirm(session, department, actor, reading)
             decisions, created = services.created_counts(session, meeting)
             session.commit()
             times.append(time.perf_counter() - started)
+            sent = len(statements)
             session.remove()
         times = times[1:]
         meetings = db.session.scalar(sa.select(sa.func.count(Meeting.id)))
@@ -68,7 +74,8 @@ def main() -> None:
     print(f"\n{title}")
     print(
         f"confirm + commit: median {statistics.median(ordered) * 1000:.0f} ms, "
-        f"p95 {percentile(ordered, 0.95) * 1000:.0f} ms ({meetings} meetings, {total} assignments)"
+        f"p95 {percentile(ordered, 0.95) * 1000:.0f} ms, {sent} statements"
+        f" ({meetings} meetings, {total} assignments)"
     )
     write_json(
         title,
@@ -78,6 +85,7 @@ def main() -> None:
                 "p95_ms": round(percentile(ordered, 0.95) * 1000, 2),
                 "decisions": decisions,
                 "assignments": created,
+                "statements": sent,
                 "runs": runs,
             }
         },

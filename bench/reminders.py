@@ -2,7 +2,9 @@
 throughput to a local aiosmtpd server.
 
 Run: `make bench-reminders` (or `cd bench && python reminders.py`). Needs PostgreSQL and
-redis-server on this machine."""
+redis-server on this machine. While iterating: BENCH_DECISIONS=1000 (× 100 schools) builds a
+smaller region, BENCH_REUSE=1 sweeps the region built by the last run again (its outbox and
+sweep records emptied), BENCH_DELIVERY=0 skips the Celery delivery."""
 
 from __future__ import annotations
 
@@ -16,10 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from common import ROOT, free_port, fresh_database, make_app, write_json
+from common import ROOT, database_url, free_port, fresh_database, make_app, write_json
 
 SCHOOLS = 1000
-DECISIONS = 10_000  # × 100 schools of their department = 1,000,000 assignments
+# × 100 schools of their department = 1,000,000 assignments
+DECISIONS = int(os.environ.get("BENCH_DECISIONS", 10_000))
 LETTERS = 2000
 
 
@@ -230,12 +233,21 @@ def bench_delivery(database_url: str) -> dict:
 
 
 def main() -> None:
-    url = fresh_database("tracker_bench_reminders")
-    os.environ.setdefault("MAIL_SUPPRESS_SEND", "true")
-    app = make_app(url)
-    build(app)
+    if os.environ.get("BENCH_REUSE") == "1":
+        url = database_url("tracker_bench_reminders")
+        app = make_app(url)
+        with app.app_context():
+            from tracker.extensions import db
+
+            db.session.execute(sa.text("TRUNCATE outbox, reminder_sweeps"))
+            db.session.commit()
+    else:
+        url = fresh_database("tracker_bench_reminders")
+        app = make_app(url)
+        build(app)
     figures = bench_sweep(app)
-    figures.update(bench_delivery(url))
+    if os.environ.get("BENCH_DELIVERY") != "0":
+        figures.update(bench_delivery(url))
     write_json("Reminders: sweep over 1,000,000 assignments, Celery delivery", figures)
 
 

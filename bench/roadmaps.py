@@ -14,7 +14,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from common import fresh_database, login, make_app, municipality, report, served, timed
+from common import fresh_database, login, make_app, municipality, report, served, settle, timed
 
 SCHOOLS = 300  # one road map each
 ACTIONS_PER_MAP = 40
@@ -130,7 +130,7 @@ def action_rows(
 
 
 def snapshot(road_map: dict, rows: list[dict]) -> dict:
-    """What services.snapshot freezes when a map is submitted."""
+    """What versions.snapshot freezes when a map is submitted."""
     return {
         "title": road_map["title"],
         "period_start": road_map["period_start"].isoformat(),
@@ -310,8 +310,6 @@ def build(app) -> dict:
             )
         token = create_api_token(session, staff, "bench")
         session.commit()
-        session.execute(sa.text("ANALYZE"))
-        session.commit()
         submitted = session.scalar(
             sa.select(RoadMap.id)
             .where(RoadMap.status == "submitted")
@@ -324,6 +322,7 @@ def build(app) -> dict:
         approved = session.scalar(
             sa.select(RoadMap.id).where(RoadMap.status == "approved").order_by(RoadMap.id).limit(1)
         )
+    settle(app)
     print(
         f"built {len(maps)} road maps, {len(actions)} actions and {len(versions)} versions in "
         f"{time.perf_counter() - started:.0f} s"

@@ -9,6 +9,7 @@ from tracker.assignments import queries, services
 from tracker.assignments.queries import BoardFilter
 from tracker.core import clock
 from tracker.extensions import db
+from tracker.meetings import services as meetings
 
 
 def test_board_grid_and_figures_as_of_a_date(world, client_for):
@@ -146,3 +147,28 @@ def test_a_granted_extension_shows_one_deadline_in_the_board_cell(world, client_
     assert "до 15.03.2023, перенесён с 27.02.2023" in cell
     other = page.split(f'data-cell="{decision.id}-{world.sibling.id}"')[1].split("</td>")[0]
     assert "moved-deadline" not in other
+
+
+def test_board_pages_follow_the_order_of_the_whole_list(world):
+    """A page is read from the decisions it spans only; it holds the same rows, in the same
+    order, as the whole sorted list cut at the same place, a decision split or not."""
+    meeting, _d = make_meeting(world)
+    for i in range(4):
+        decision = meetings.add_decision(
+            db.session, meeting, number=str(3 + i), text=f"Пункт {i}", deadline_text="постоянно"
+        )
+        meetings.fan_out(db.session, decision, [world.school, world.sibling])
+    make_meeting(world, deadline="до 1 марта 2024 г.")
+    db.session.commit()
+    for f in (BoardFilter(), BoardFilter(organization_id=world.school.id)):
+        counts = queries.decision_counts(db.session, world.staff, f)
+        everything = [a.id for a in queries.board_rows(db.session, world.staff, f)]
+        assert (
+            sum(n for _d, n in counts)
+            == len(everything)
+            == queries.count(db.session, world.staff, f)
+        )
+        for limit in (1, 3, 4):
+            for offset in range(0, len(everything) + 1):
+                page = queries.board_page(db.session, world.staff, f, counts, limit, offset)
+                assert [a.id for a in page] == everything[offset : offset + limit]

@@ -15,7 +15,8 @@ from tracker.assignments import services as assignments
 from tracker.assignments.models import Assignment
 from tracker.core import clock
 from tracker.core.models import AuditLog
-from tracker.cycle import documents, services
+from tracker.cycle import documents, queries, services, values
+from tracker.cycle.board import cycle_board
 from tracker.cycle.models import Direction, Measurement
 from tracker.demo.loader import LoadReport, load_directions
 from tracker.extensions import db
@@ -65,7 +66,7 @@ def test_seed_003_table_entered_as_measurements_reproduces_the_seed(world, direc
         form = {f"value-{indicators[row[0]].id}": str(row[column]) for row in table}
         response = client.post(f"/cycle/values?organization_id={world.dept.id}&period={year}", form)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    result = services.score_table(db.session, world.staff, world.dept, "MUM")
+    result = queries.score_table(db.session, world.staff, world.dept, "MUM")
     assert result.periods == ["2022", "2023"]
     by_name = {r.direction.name: r for r in result.rows}
     for name, s22, s23, m22, m23, p22, p23 in table:
@@ -104,7 +105,7 @@ def test_values_are_checked_against_the_unit_and_nothing_is_saved_on_error(world
         direction_id=direction.id,
     )
     db.session.commit()
-    with pytest.raises(services.CycleError) as error:
+    with pytest.raises(values.CycleError) as error:
         services.save_values(
             db.session, world.director, world.school, "2023", {share: "85,5", flag: "может быть"}
         )
@@ -112,9 +113,9 @@ def test_values_are_checked_against_the_unit_and_nothing_is_saved_on_error(world
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Measurement)) == 0
     for bad, message in (("120", "больше 100"), ("-3", "отрицательным"), ("abc", "не число")):
-        with pytest.raises(services.CycleError, match=message):
+        with pytest.raises(values.CycleError, match=message):
             services.save_values(db.session, world.director, world.school, "2023", {share: bad})
-    with pytest.raises(services.CycleError, match="Период"):
+    with pytest.raises(values.CycleError, match="Период"):
         services.save_values(db.session, world.director, world.school, "23 год", {share: "1"})
     with pytest.raises(services.NotAllowed):
         services.save_values(db.session, world.director, world.sibling, "2023", {share: "1"})
@@ -211,11 +212,11 @@ def test_a_school_submits_by_form_and_the_assignment_closes_itself(world, campai
         )
     ).one()
     assert accepted.actor_id is None and accepted.details["via"] == "monitoring"
-    (row,) = [r for r in services.campaign_rows(db.session, world.staff, campaign) if r.complete]
+    (row,) = [r for r in queries.campaign_rows(db.session, world.staff, campaign) if r.complete]
     assert row.organization.id == world.school.id and row.late is False
     clock.freeze(datetime(2023, 3, 20, 9, 0, tzinfo=UTC))  # after «в срок до 15.03.2023»
     late = {
-        r.organization.id: r.late for r in services.campaign_rows(db.session, world.staff, campaign)
+        r.organization.id: r.late for r in queries.campaign_rows(db.session, world.staff, campaign)
     }
     assert late == {world.school.id: False, world.sibling.id: True}
     sibling = client_for(world.sibling_director)
@@ -225,7 +226,7 @@ def test_a_school_submits_by_form_and_the_assignment_closes_itself(world, campai
         {f"value-{first_id}": "3", f"value-{second_id}": "4"},
     )
     db.session.rollback()
-    rows = services.campaign_rows(db.session, world.staff, campaign)
+    rows = queries.campaign_rows(db.session, world.staff, campaign)
     assert all(r.complete for r in rows)
     assert {r.organization.id: r.late for r in rows}[world.sibling.id] is True  # reported late
     assert (
@@ -273,7 +274,7 @@ def test_analysis_recommendation_decision_and_effectiveness(world, campaign, cli
     services.save_values(db.session, world.staff, world.school, "2023", {first: "6"})
     services.save_values(db.session, world.staff, world.sibling, "2023", {first: "4"})
     db.session.commit()
-    summary = services.direction_summary(db.session, world.staff, first.direction, world.dept)
+    summary = queries.direction_summary(db.session, world.staff, first.direction, world.dept)
     row = next(s for s in summary if s.indicator.id == first.id)
     assert row.means == {"2022": Decimal("11.0"), "2023": Decimal("5.0")}
     assert row.at_risk == {"2022": 1, "2023": 0} and row.change == Decimal("-6.0")
@@ -297,7 +298,7 @@ def test_analysis_recommendation_decision_and_effectiveness(world, campaign, cli
         client_for(world.director).get(f"/cycle/directions/{first.direction_id}.pdf").status_code
         == 403
     )
-    _periods, schools = services.indicator_by_school(db.session, world.director, first, world.dept)
+    _periods, schools = queries.indicator_by_school(db.session, world.director, first, world.dept)
     assert [s.organization.id for s in schools] == [world.school.id]  # only their own
     analysis = services.create_analysis(
         db.session,
@@ -338,7 +339,7 @@ def test_analysis_recommendation_decision_and_effectiveness(world, campaign, cli
     assert review.figures["before"] == "11.0" and review.figures["after"] == "5.0"
     assert review.figures["target_reached"] is True
     assert (review.figures["assignments_on_time"], review.figures["assignments"]) == (1, 1)
-    board = services.cycle_board(db.session, world.staff, world.dept, 2023)
+    board = cycle_board(db.session, world.staff, world.dept, 2023)
     row = next(r for r in board if r.direction.id == first.direction_id)
     assert {s: row.cells[s].count > 0 for s in row.cells} == {
         "goals": False,
@@ -370,7 +371,7 @@ def test_a_closed_campaign_takes_no_more_values(world, campaign, client_for):
         .get_data(as_text=True)
     )
     assert f'name="value-{first.id}"' not in page  # the form is gone
-    with pytest.raises(services.CycleError, match="закрыт"):
+    with pytest.raises(values.CycleError, match="закрыт"):
         services.submit_campaign_values(
             db.session, world.director, campaign, world.school, {first: "1"}
         )

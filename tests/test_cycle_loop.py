@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from tests.factories import make_meeting
-from tracker.cycle import services
+from tracker.cycle import values
 from tracker.cycle.models import Direction, Goal, Indicator
 from tracker.extensions import db
 
@@ -59,11 +59,11 @@ def test_directions_are_named_in_russian(world, client_for):
 
 def test_numbers_use_the_readers_decimal_separator(app):
     with app.test_request_context("/"):
-        assert services.plain(Decimal("12.500")) == "12,5"
+        assert values.plain(Decimal("12.500")) == "12,5"
         assert app.jinja_env.filters["decimal"](1536 / 1024, 1) == "1,5"
     with app.test_request_context("/?lang=en"):
         from flask_babel import refresh
 
         refresh()
-        assert services.plain(Decimal("12.500")) == "12.5"
-    assert services.plain(Decimal("3")) == "3"
+        assert values.plain(Decimal("12.500")) == "12.5"
+    assert values.plain(Decimal("3")) == "3"

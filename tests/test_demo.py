@@ -105,8 +105,8 @@ def director_sees_only_their_school(client_for):
 
 
 def road_maps_answer_point_4():
-    from tracker.roadmaps import services as roadmaps
     from tracker.roadmaps.models import RoadMap
+    from tracker.roadmaps.progress import progress as road_map_progress
 
     maps = {m.organization.short_name: m for m in db.session.scalars(sa.select(RoadMap)).all()}
     assert {name: m.status for name, m in maps.items()} == {
@@ -121,21 +121,22 @@ def road_maps_answer_point_4():
     assert sch3.assignment.decision.number == "4"
     assert sch3.assignment.status == "done" and sch3.assignment.on_time is True
     assert maps["МОУ «Средняя школа № 10»"].assignment.on_time is False
-    progress = roadmaps.progress(db.session, sch3)
+    progress = road_map_progress(db.session, sch3)
     assert (progress.total, progress.done, progress.percent) == (12, 9, 75)
 
 
 def cycle_reproduces_seed_003():
-    from tracker.cycle import services as cycle
+    from tracker.cycle.board import cycle_board
+    from tracker.cycle.queries import score_table
 
     department = db.session.scalar(sa.select(Organization).where(Organization.key == "krh-oo"))
     staff = db.session.scalar(
         sa.select(User).where(User.email == "shaderkova@krasny-kholm.demo.test")
     )
-    table = cycle.score_table(db.session, staff, department, "MUM")
+    table = score_table(db.session, staff, department, "MUM")
     assert [table.percents[p] for p in table.periods] == [66, 37]
     assert table.change == -29
-    board = cycle.cycle_board(db.session, staff, department, 2023)
+    board = cycle_board(db.session, staff, department, 2023)
     talents = next(
         r
         for r in board

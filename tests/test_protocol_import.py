@@ -399,16 +399,17 @@ def test_confirm_is_one_transaction(world, client_for, monkeypatch):
     client = client_for(world.staff)
     response = read_page(client, world.dept.id, SMALL)
     action, values = review_form(response)
-    real_fan_out = services.fan_out
+    # The second bulk audit write comes after the decisions and their assignments are written.
+    real_record_many = services.audit.record_many
     calls = []
 
-    def failing_fan_out(*args, **kwargs):
+    def failing_record_many(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise MeetingError("Сбой при рассылке поручений.")
-        return real_fan_out(*args, **kwargs)
+        return real_record_many(*args, **kwargs)
 
-    monkeypatch.setattr(services, "fan_out", failing_fan_out)
+    monkeypatch.setattr(services.audit, "record_many", failing_record_many)
     result = confirm(client, action, values)
     assert result.status_code == 200
     assert "Сбой при рассылке поручений." in result.get_data(as_text=True)

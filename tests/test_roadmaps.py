@@ -9,7 +9,7 @@ from tests.factories import make_meeting
 from tracker.core import clock
 from tracker.extensions import db
 from tracker.notify.models import OutboxMessage
-from tracker.roadmaps import services
+from tracker.roadmaps import progress, services, versions
 from tracker.roadmaps.models import RoadMap, RoadMapAction
 from tracker.roadmaps.services import ActionRow
 
@@ -90,7 +90,7 @@ def test_the_plan_keeps_order_levels_and_parsed_deadlines(world, frozen):
     actions = road_map.actions
     assert [a.number for a in actions] == ["1", "1.1", "1.2", "2"]
     assert actions[1].parent_id == actions[0].id and actions[3].parent_id is None
-    assert services.levels(road_map) == {
+    assert versions.levels(road_map) == {
         actions[0].id: 0,
         actions[1].id: 1,
         actions[2].id: 1,
@@ -155,9 +155,9 @@ def test_submit_return_resubmit_approve_closes_the_assignment_on_time(world, ass
     services.save_actions(db.session, road_map, world.director, rows)
     services.transition(db.session, road_map, "submit", world.director)
     db.session.commit()
-    changes = {row.change for row in services.review_diff(road_map)}
+    changes = {row.change for row in versions.review_diff(road_map)}
     assert changes == {"same", "changed", "added"}
-    changed = next(r for r in services.review_diff(road_map) if r.change == "changed")
+    changed = next(r for r in versions.review_diff(road_map) if r.change == "changed")
     assert changed.fields == ["deadline_text"] and changed.new["id"] == target.id
     services.transition(db.session, road_map, "approve", world.staff, comment="Согласовано")
     db.session.commit()
@@ -226,11 +226,11 @@ def test_marking_done_needs_a_date_and_evidence_and_counts_in_progress(world, fr
         evidence="Приказ № 12 от 09.02.2023",
     )
     db.session.commit()
-    p = services.progress(db.session, road_map)
+    p = progress.progress(db.session, road_map)
     # the section «1» has sub-actions, so it does not count itself
     assert (p.total, p.done, p.on_time, p.overdue, p.percent) == (3, 1, 1, 0, 33)
     clock.freeze(datetime(2023, 4, 3, 9, 0, tzinfo=UTC))
-    p = services.progress(db.session, road_map)
+    p = progress.progress(db.session, road_map)
     assert p.overdue == 1  # «март 2023 года» has passed
     services.mark_action(
         db.session,
@@ -240,7 +240,7 @@ def test_marking_done_needs_a_date_and_evidence_and_counts_in_progress(world, fr
         completed_on=date(2023, 4, 2),
         evidence="Справка",
     )
-    p = services.progress(db.session, road_map)
+    p = progress.progress(db.session, road_map)
     assert (p.done, p.on_time, p.overdue) == (2, 1, 0)
     with pytest.raises(services.NotAllowed):
         services.mark_action(
@@ -266,10 +266,10 @@ def test_changing_an_approved_map_goes_through_approval_again(world, frozen):
     services.transition(db.session, road_map, "submit", world.director)
     db.session.commit()
     assert db.session.get(RoadMapAction, dropped_id).status == "dropped"
-    diff = {row.change for row in services.review_diff(road_map)}
+    diff = {row.change for row in versions.review_diff(road_map)}
     assert diff == {"same", "changed", "removed"}
     assert len(road_map.versions) == 2
-    assert services.progress(db.session, road_map).total == 2
+    assert progress.progress(db.session, road_map).total == 2
 
 
 def test_moves_mail_the_right_people(world, frozen):

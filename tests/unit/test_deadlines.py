@@ -14,15 +14,14 @@ from dateutil.rrule import rrulestr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tracker.core.deadline_parsing import find_deadline, parse_deadline
 from tracker.core.deadlines import (
     KINDS,
     Deadline,
     DeadlineError,
-    find_deadline,
     is_overdue,
     occurrences,
     overdue_from,
-    parse_deadline,
     resolve_relative,
 )
 

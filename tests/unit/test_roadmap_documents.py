@@ -1,4 +1,5 @@
-"""Unit tests for tracker.roadmaps.documents: files built in the tests, no database, no app."""
+"""Unit tests for tracker.roadmaps.documents, .reading and .export: files built in the tests, no
+database, no app."""
 
 from __future__ import annotations
 
@@ -25,11 +26,10 @@ from tracker.roadmaps.documents import (
     RoadMapImportError,
     guess_mapping,
     parse_rows,
-    read_table,
-    road_map_docx,
-    road_map_xlsx,
 )
+from tracker.roadmaps.export import road_map_docx, road_map_xlsx
 from tracker.roadmaps.models import RoadMap, RoadMapAction
+from tracker.roadmaps.reading import read_table
 
 HEADER = [
     "№ п/п",

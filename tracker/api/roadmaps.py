@@ -20,7 +20,7 @@ from tracker.core.audit import record_denied
 from tracker.core.permissions import get_visible_or_404
 from tracker.core.tenancy import Organization
 from tracker.extensions import db
-from tracker.roadmaps import queries, services
+from tracker.roadmaps import progress, queries, services
 from tracker.roadmaps.models import RoadMap, RoadMapAction
 
 blp = Blueprint("api_roadmaps", __name__, url_prefix="/api/v1", description="Дорожные карты")
@@ -31,8 +31,8 @@ def _road_map(road_map_id: int) -> RoadMap:
     return get_visible_or_404(g.api_user, RoadMap, road_map_id)
 
 
-def _with_progress(road_map: RoadMap, p: services.Progress | None = None) -> RoadMap:
-    p = p or services.progress(db.session, road_map)
+def _with_progress(road_map: RoadMap, p: progress.Progress | None = None) -> RoadMap:
+    p = p or progress.progress(db.session, road_map)
     road_map.progress_payload = {
         "total": p.total,
         "done": p.done,

@@ -3,7 +3,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from tracker.core.forms import Form
+from tracker.core.forms import Form, LongSelect
 
 
 class ReportForm(Form):
@@ -36,7 +36,9 @@ class BoardFilterForm(Form):
 
     meeting_id = SelectField(_l("Совещание"), coerce=int, validators=[Optional()])
     direction_id = SelectField(_l("Направление"), coerce=int, validators=[Optional()])
-    organization_id = SelectField(_l("Организация"), coerce=int, validators=[Optional()])
+    organization_id = SelectField(
+        _l("Организация"), coerce=int, validators=[Optional()], widget=LongSelect()
+    )
     status = SelectField(_l("Состояние"), validators=[Optional()])
     due_within = IntegerField(
         _l("Срок в ближайшие, дней"), validators=[Optional(), NumberRange(0, 3650)]

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from tracker.assignments.models import ExtensionState
 from tracker.core.i18n import _
@@ -117,7 +117,10 @@ def announce_created(session: Session, assignment_ids: list[int]) -> None:
     from tracker.assignments.models import Assignment
 
     assignments = session.scalars(
-        sa.select(Assignment).where(Assignment.id.in_(assignment_ids)).order_by(Assignment.id)
+        sa.select(Assignment)
+        .where(Assignment.id.in_(assignment_ids))
+        .options(joinedload(Assignment.decision), joinedload(Assignment.organization))
+        .order_by(Assignment.id)
     ).all()
     # The directors of every organization in one query, however many schools.
     directors = directors_of(session, [a.organization_id for a in assignments if not a.assignee])

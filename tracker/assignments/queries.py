@@ -74,23 +74,48 @@ def local_today_by_zone(session: Session) -> dict[str, date]:
     return {tz: clock.today(tz) for tz in zones}
 
 
+def organizations_in_zones(session: Session, zones: list[str]) -> list[int]:
+    """Ids of the organizations in these time zones, read once per request."""
+    query = sa.select(Organization.id).where(Organization.timezone.in_(zones))
+    if not has_request_context():
+        return list(session.scalars(query))
+    known = g.setdefault("organizations_in_zones", {})
+    key = tuple(sorted(zones))
+    if key not in known:
+        known[key] = list(session.scalars(query))
+    return known[key]
+
+
 def overdue_clause(session: Session, at: date | None = None) -> sa.ColumnElement[bool]:
     """SQL for «overdue»: open and the deadline's day is over in the organization's own time
-    zone (or before `at`, when a date is given). Each zone's organizations are a subquery, so
-    no join is needed (a count or an aggregate reads assignments alone)."""
+    zone (or before `at`, when a date is given). No join is needed: a count or an aggregate
+    reads assignments alone."""
     open_ = Assignment.status.in_(OPEN_STATES)
     if at is not None:
         return sa.and_(open_, Assignment.due_date < at)
-    per_zone = [
+    zones_on: dict[date, list[str]] = {}
+    for tz, today in local_today_by_zone(session).items():
+        zones_on.setdefault(today, []).append(tz)
+    if not zones_on:
+        return sa.false()
+    # Past the earliest zone's today, a deadline is over everywhere; only a deadline between
+    # it and a later zone's today needs the organization's zone. The clause stays a range of
+    # the deadline index: the later zones' organizations are a list of ids, since a subquery
+    # there made PostgreSQL scan every assignment.
+    earliest = min(zones_on)
+    later = [
         sa.and_(
             Assignment.due_date < today,
-            Assignment.organization_id.in_(
-                sa.select(Organization.id).where(Organization.timezone == tz).correlate(None)
-            ),
+            Assignment.organization_id.in_(organizations_in_zones(session, zones)),
         )
-        for tz, today in local_today_by_zone(session).items()
+        for today, zones in zones_on.items()
+        if today > earliest
     ]
-    return sa.and_(open_, sa.or_(*per_zone)) if per_zone else sa.false()
+    return sa.and_(
+        open_,
+        Assignment.due_date < max(zones_on),
+        sa.or_(Assignment.due_date < earliest, *later),
+    )
 
 
 # PostgreSQL's own full-text search, Russian stems: «педсовет» finds «ПЕДСОВЕТЕ»
@@ -104,9 +129,11 @@ def search_vector(column: Any) -> sa.ColumnElement[Any]:
 
 
 def search_clause(session: Session, q: str) -> sa.ColumnElement[bool]:
-    """Decisions and execution reports that hold the words of `q`. On PostgreSQL each word is
-    a stem prefix in a tsquery («докум» finds «документ»), answered from the GIN indexes; on
-    SQLite (and for a query without letters or digits) a plain case-insensitive substring."""
+    """Assignments whose decision or one of whose execution reports holds the words of `q`.
+    On PostgreSQL each word is a stem prefix in a tsquery («докум» finds «документ»),
+    answered from the GIN indexes; on SQLite (and for a query without letters or digits) a
+    plain case-insensitive substring. Both sides are subqueries of ids: the text of a decision
+    is matched once, not once per assignment of it."""
     words = _WORD.findall(q.lower())[:16]
     if words and session.get_bind().dialect.name == "postgresql":
         # \w+ leaves no tsquery syntax (& | ! ( ) : * ' \) in a word: the words are safe
@@ -114,17 +141,19 @@ def search_clause(session: Session, q: str) -> sa.ColumnElement[bool]:
             sa.literal_column(f"'{SEARCH_CONFIG}'::regconfig"),
             " & ".join(f"{word}:*" for word in words),
         )
+        in_decisions = sa.select(Decision.id).where(
+            search_vector(Decision.text).bool_op("@@")(query)
+        )
         in_reports = sa.select(ExecutionReport.assignment_id).where(
             search_vector(ExecutionReport.text).bool_op("@@")(query)
         )
-        return sa.or_(
-            search_vector(Decision.text).bool_op("@@")(query), Assignment.id.in_(in_reports)
+    else:
+        pattern = f"%{q.strip().lower()}%"
+        in_decisions = sa.select(Decision.id).where(sa.func.lower(Decision.text).like(pattern))
+        in_reports = sa.select(ExecutionReport.assignment_id).where(
+            sa.func.lower(ExecutionReport.text).like(pattern)
         )
-    pattern = f"%{q.strip().lower()}%"
-    in_reports = sa.select(ExecutionReport.assignment_id).where(
-        sa.func.lower(ExecutionReport.text).like(pattern)
-    )
-    return sa.or_(sa.func.lower(Decision.text).like(pattern), Assignment.id.in_(in_reports))
+    return sa.or_(Assignment.decision_id.in_(in_decisions), Assignment.id.in_(in_reports))
 
 
 EAGER = (
@@ -143,7 +172,7 @@ def assignments_query(
     if joined:
         query = query.join(Assignment.decision).join(Assignment.organization)
         query = query.outerjoin(Decision.meeting)
-    elif f.meeting_id or f.direction_id or (f.q and f.q.strip()):
+    elif f.meeting_id or f.direction_id:
         query = query.join(Assignment.decision)
     if f.meeting_id:
         query = query.where(Decision.meeting_id == f.meeting_id)
@@ -206,13 +235,86 @@ def clock_zone() -> str:
     return current_app.config["TRACKER_TIMEZONE"]
 
 
-BOARD_ORDER = (
+# Decisions newest meeting first, in the protocol's order; within one, executors by name.
+DECISION_ORDER = (
     Meeting.held_on.desc().nulls_last(),
     Decision.meeting_id,
     Decision.position,
-    Organization.short_name,
-    Assignment.id,
+    Decision.id,
 )
+BOARD_ORDER = (*DECISION_ORDER, Organization.short_name, Assignment.id)
+
+# What a board row shows of its decision and meeting (a meeting's attendees and minutes are
+# long texts that would come once per executor).
+BOARD_COLUMNS = (
+    contains_eager(Assignment.decision).load_only(
+        Decision.id,
+        Decision.meeting_id,
+        Decision.organization_id,
+        Decision.position,
+        Decision.number,
+        Decision.text,
+        Decision.deadline_text,
+        Decision.deadline_kind,
+        Decision.due_date,
+    ),
+    contains_eager(Assignment.decision)
+    .contains_eager(Decision.meeting)
+    .load_only(Meeting.id, Meeting.organization_id, Meeting.held_on),
+    contains_eager(Assignment.organization),
+)
+
+
+def decision_counts(session: Session, user: User | None, f: BoardFilter) -> list[tuple[int, int]]:
+    """(decision id, how many of its assignments pass the filter) in the board's order: the
+    total and where each page begins, from one grouped read of the assignments' index rather
+    than a sort of all their joined rows."""
+    counted = (
+        assignments_query(session, user, f, joined=False)
+        .with_only_columns(Assignment.decision_id, sa.func.count(Assignment.id).label("n"))
+        .group_by(Assignment.decision_id)
+        .subquery()
+    )
+    query = (
+        sa.select(counted.c.decision_id, counted.c.n)
+        .join(Decision, Decision.id == counted.c.decision_id)
+        .outerjoin(Meeting, Meeting.id == Decision.meeting_id)
+        .order_by(*DECISION_ORDER)
+    )
+    return [(decision_id, n) for decision_id, n in session.execute(query)]
+
+
+def board_page(
+    session: Session,
+    user: User | None,
+    f: BoardFilter,
+    counts: list[tuple[int, int]],
+    limit: int,
+    offset: int = 0,
+) -> list[Assignment]:
+    """One page in the board's order: only the decisions the page spans (by `counts`, from
+    `decision_counts`) are read, sorted and loaded."""
+    spanned: list[int] = []
+    first = seen = 0
+    for decision_id, n in counts:
+        if seen >= offset + limit:
+            break
+        if seen + n > offset:
+            if not spanned:
+                first = seen
+            spanned.append(decision_id)
+        seen += n
+    if not spanned:
+        return []
+    query = (
+        assignments_query(session, user, f)
+        .where(Assignment.decision_id.in_(spanned))
+        .options(*BOARD_COLUMNS)
+        .order_by(*BOARD_ORDER)
+        .limit(limit)
+        .offset(offset - first)
+    )
+    return list(session.scalars(query).unique())
 
 
 def board_rows(
@@ -353,33 +455,40 @@ class Figures:
 
 
 def figures(session: Session, user: User | None, f: BoardFilter) -> list[Figures]:
-    """Discipline per organization over the filtered assignments (cancelled ones left out)."""
+    """Discipline per organization over the filtered assignments (cancelled ones left out),
+    with the organizations, in one statement."""
     base = assignments_query(session, user, f, joined=False).where(
         Assignment.status != AssignmentStatus.CANCELLED
     )
     overdue = overdue_clause(session, f.at)
-    query = (
+    counted = (
         base.with_only_columns(
             Assignment.organization_id,
-            sa.func.count(Assignment.id),
-            sa.func.sum(sa.case((Assignment.on_time.is_(True), 1), else_=0)),
-            sa.func.sum(sa.case((Assignment.on_time.is_(False), 1), else_=0)),
-            sa.func.sum(sa.case((overdue, 1), else_=0)),
-            sa.func.sum(Assignment.extension_count),
+            sa.func.count(Assignment.id).label("assigned"),
+            sa.func.sum(sa.case((Assignment.on_time.is_(True), 1), else_=0)).label("on_time"),
+            sa.func.sum(sa.case((Assignment.on_time.is_(False), 1), else_=0)).label("late"),
+            sa.func.sum(sa.case((overdue, 1), else_=0)).label("overdue"),
+            sa.func.sum(Assignment.extension_count).label("extensions"),
         )
         .group_by(Assignment.organization_id)
         .order_by(None)
+        .subquery()
     )
-    rows = session.execute(query).all()
-    orgs = {
-        o.id: o
-        for o in session.scalars(
-            sa.select(Organization).where(Organization.id.in_([r[0] for r in rows]))
-        )
-    }
+    rows = session.execute(
+        sa.select(
+            Organization,
+            counted.c.assigned,
+            counted.c.on_time,
+            counted.c.late,
+            counted.c.overdue,
+            counted.c.extensions,
+        ).join(counted, counted.c.organization_id == Organization.id)
+    ).all()
     result = [
-        Figures(orgs[r[0]], r[1], int(r[2] or 0), int(r[3] or 0), int(r[4] or 0), int(r[5] or 0))
-        for r in rows
+        Figures(
+            org, assigned, int(on_time or 0), int(late or 0), int(late_open or 0), int(ext or 0)
+        )
+        for org, assigned, on_time, late, late_open, ext in rows
     ]
     return sorted(result, key=lambda x: natural_key(x.organization.short_name))
 

@@ -5,27 +5,32 @@ staff digest's lines grouped by decision, and the kinds of letters about assignm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.assignments.models import OPEN_STATES, Assignment, AssignmentStatus
+from tracker.assignments.services import deadline_in_force
 from tracker.core.tenancy import Organization, User
 from tracker.core.urls import external_url
 from tracker.meetings.models import Decision
-from tracker.notify.models import OutboxMessage, ReminderPolicy
-from tracker.notify.reminders import due_dates, reminder_kind, urgency
-from tracker.notify.services import render_mail
+from tracker.notify.models import OutboxMessage
+from tracker.notify.reminders import deadlines, plans
+from tracker.notify.services import blank, fill, render_mail
 from tracker.notify.sources import (
     DigestSection,
     Due,
     ReminderSource,
+    Window,
+    Windows,
     directors,
     register_digest,
     register_kind,
     register_source,
+    users,
 )
 
 
@@ -33,92 +38,124 @@ class AssignmentReminders(ReminderSource):
     name = "assignment"
     in_digest = True
 
-    def due(
-        self,
-        session: Session,
-        department: Organization,
-        tz: str,
-        policy: ReminderPolicy,
-        nominal_days: list[date],
-    ) -> list[Due]:
-        query = (
-            sa.select(Assignment)
+    def due(self, session: Session, windows: Windows) -> list[Due]:
+        planned = plans(windows)
+        rows = session.execute(
+            sa.select(
+                Assignment.id,
+                Assignment.organization_id,
+                Assignment.assignee_id,
+                Assignment.due_date,
+                Decision.controller_id,
+                Organization.path,
+                Organization.timezone,
+                Organization.email,
+            )
+            .join(Decision, Decision.id == Assignment.decision_id)
             .join(Organization, Organization.id == Assignment.organization_id)
             .where(
-                Organization.timezone == tz,
-                Organization.path.like(department.path + "%"),
                 Assignment.status.in_(OPEN_STATES),
-                Assignment.due_date.in_(due_dates(policy, nominal_days)),
+                Assignment.due_date.in_(deadlines(planned)),
+                Organization.timezone.in_(windows.zones),
             )
-            .options(
-                selectinload(Assignment.decision).selectinload(Decision.controller),
-                selectinload(Assignment.assignee).selectinload(User.memberships),
-            )
+            .order_by(Assignment.id)
+        ).all()
+        found: list[tuple[Any, Window, str, date]] = []
+        for row in rows:
+            for window in windows.of(row.path, row.timezone):
+                found += [
+                    (row, window, kind, n) for kind, n in planned[window].get(row.due_date, ())
+                ]
+        # The people, in two queries whatever the number of rows.
+        heads = directors(
+            session,
+            {
+                r.organization_id
+                for r, _w, kind, _n in found
+                if not r.assignee_id or kind == "escalation"
+            },
         )
-        candidates = list(session.scalars(query))
-        heads = directors(session, {a.organization_id for a in candidates if not a.assignee_id})
-        emails = dict(
-            session.execute(
-                sa.select(Organization.id, Organization.email).where(
-                    Organization.id.in_({a.organization_id for a in candidates})
+        people = users(
+            session,
+            {r.assignee_id for r, *_ in found}
+            | {r.controller_id for r, _w, k, _n in found if k == "escalation"},
+        )
+        dues = []
+        for row, window, kind, nominal in found:
+            if kind == "escalation":
+                recipients = escalation_to(row, people, heads)
+            elif row.assignee_id is not None:
+                recipients = [people[row.assignee_id]]
+            else:
+                recipients = list(heads.get(row.organization_id, [])) or [
+                    e for e in [row.email] if e
+                ]
+            dues.append(Due(self, row, kind, nominal, recipients, window))
+        return dues
+
+    def load(self, session: Session, dues: list[Due]) -> None:
+        ids = sorted({due.subject.id for due in dues})
+        loaded: dict[int, Assignment] = {}
+        for start in range(0, len(ids), 1000):
+            loaded.update(
+                (a.id, a)
+                for a in session.scalars(
+                    sa.select(Assignment)
+                    .where(Assignment.id.in_(ids[start : start + 1000]))
+                    .options(
+                        selectinload(Assignment.decision).selectinload(Decision.meeting),
+                        selectinload(Assignment.organization),
+                        selectinload(Assignment.assignee),
+                    )
                 )
-            ).all()
-        )
-        found: list[Due] = []
-        for assignment in candidates:
-            options = [
-                (kind, n)
-                for n in nominal_days
-                if (kind := reminder_kind(policy, assignment.due_date, n)) is not None
-            ]
-            if options:
-                kind, n = max(options, key=lambda option: urgency(option[0]))
-                if assignment.assignee is not None:
-                    recipients: list[User | str] = [assignment.assignee]
-                else:
-                    recipients = list(heads.get(assignment.organization_id, [])) or [
-                        e for e in [emails.get(assignment.organization_id)] if e
-                    ]
-                found.append(Due(self, assignment, kind, n, recipients))
-            for n in nominal_days:
-                if (n - assignment.due_date).days == policy.escalate_after_days:
-                    people = escalation_to(assignment, heads)
-                    found.append(Due(self, assignment, "escalation", n, people))
-        return found
+            )
+        for due in dues:
+            due.subject = loaded[due.subject.id]
 
     def key(self, due: Due, recipient: User | str) -> str:
         who = f"user:{recipient.id}" if isinstance(recipient, User) else f"email:{recipient}"
         return f"assignment:{due.subject.id}:{due.kind}:{due.nominal.isoformat()}:{who}"
 
-    def row(self, key: str, due: Due, recipient: User | str, send_after: datetime) -> dict:
-        a = due.subject
-        subject, text, html = render_mail(
-            "escalation" if due.kind == "escalation" else "reminder",
-            recipient=recipient if isinstance(recipient, User) else None,
-            assignment=a,
-            decision=a.decision,
-            meeting=a.decision.meeting,
-            kind=due.kind,
-            days_left=(a.due_date - due.counted_from).days,
-            late_since=due.late.missed if due.late else None,
-            link=external_url("assignments.detail", assignment_id=a.id),
-            settings_link=external_url("notify.settings"),
-        )
-        return {
-            "key": key,
-            "kind": "escalation"
-            if due.kind == "escalation"
-            else f"reminder.{self.counted_as(due)}",
-            "recipient_id": recipient.id if isinstance(recipient, User) else None,
-            "recipient_email": recipient.email if isinstance(recipient, User) else recipient,
-            "assignment_id": a.id,
-            "occurrence": due.occurrence,
-            "due_date": a.due_date,
-            "subject": subject,
-            "body_text": text,
-            "body_html": html,
-            "send_after": send_after,
-        }
+    def rows(self, letters: list[tuple[str, Due, User | str]]) -> list[dict[str, Any]]:
+        """The letters of one decision, kind, deadline and day differ only in the school, the
+        people and the link: each such group is rendered once, with blanks, then filled in."""
+        rendered: dict[tuple, tuple[str, str, str]] = {}
+        rows = []
+        for key, due, recipient in letters:
+            a = due.subject
+            user = recipient if isinstance(recipient, User) else None
+            group = (a.decision_id, due.kind, a.due_date, due.counted_from, due.late)
+            group += (user is None, a.assignee is None)
+            if group not in rendered:
+                rendered[group] = _letter(due, user is not None)
+            subject, text, html = fill(
+                rendered[group],
+                {
+                    "recipient": user.full_name if user else "",
+                    "school": a.organization.short_name,
+                    "assignee": a.assignee.full_name if a.assignee else "",
+                    "deadline": deadline_in_force(a),
+                    "link": external_url("assignments.detail", assignment_id=a.id),
+                },
+            )
+            rows.append(
+                {
+                    "key": key,
+                    "kind": "escalation"
+                    if due.kind == "escalation"
+                    else f"reminder.{self.counted_as(due)}",
+                    "recipient_id": user.id if user else None,
+                    "recipient_email": user.email if user else recipient,
+                    "assignment_id": a.id,
+                    "occurrence": due.occurrence,
+                    "due_date": a.due_date,
+                    "subject": subject,
+                    "body_text": text,
+                    "body_html": html,
+                    "send_after": due.window.send_after,
+                }
+            )
+        return rows
 
     def counted_as(self, due: Due) -> str:
         return due.kind.split("-")[0]
@@ -129,16 +166,46 @@ class AssignmentReminders(ReminderSource):
         return what, external_url("assignments.detail", assignment_id=a.id)
 
 
-def escalation_to(assignment: Assignment, heads: dict[int, list[User]]) -> list[User | str]:
+def _letter(due: Due, to_user: bool) -> tuple[str, str, str]:
+    """A reminder (or escalation) with blanks for what differs between the schools and people
+    of one decision (`notify.services.fill`)."""
+    a = due.subject
+    assignee = SimpleNamespace(full_name=blank("assignee")) if a.assignee else None
+    return render_mail(
+        "escalation" if due.kind == "escalation" else "reminder",
+        recipient=SimpleNamespace(full_name=blank("recipient")) if to_user else None,
+        assignment=SimpleNamespace(
+            assignee=assignee, organization=SimpleNamespace(short_name=blank("school"))
+        ),
+        deadline_in_force=lambda _assignment: blank("deadline"),
+        decision=a.decision,
+        meeting=a.decision.meeting,
+        kind=due.kind,
+        days_left=(a.due_date - due.counted_from).days,
+        late_since=due.late.missed if due.late else None,
+        link=blank("link"),
+        settings_link=external_url("notify.settings"),
+    )
+
+
+def escalation_to(
+    row: Any, people: dict[int, User], heads: dict[int, list[User]]
+) -> list[User | str]:
     """The controller, and the director when the assignee is one of the school's staff."""
-    people: list[User | str] = []
-    if assignment.decision.controller is not None:
-        people.append(assignment.decision.controller)
-    if assignment.assignee is not None:
-        people.extend(
-            d for d in heads.get(assignment.organization_id, []) if d.id != assignment.assignee_id
-        )
-    return people
+    found: list[User | str] = []
+    if row.controller_id is not None:
+        found.append(people[row.controller_id])
+    if row.assignee_id is not None:
+        found.extend(d for d in heads.get(row.organization_id, []) if d.id != row.assignee_id)
+    return found
+
+
+@dataclass
+class Line:
+    """A digest's line that is no reminder: a report waiting for the controller."""
+
+    subject: Assignment
+    kind: str
 
 
 @dataclass
@@ -146,7 +213,7 @@ class DigestGroup:
     """One decision's lines in a digest: «п. 2 — 15 школ, из них 3 просрочили»."""
 
     decision: Decision
-    items: list[Due]
+    items: list[Due | Line]
 
     @property
     def overdue(self) -> int:
@@ -163,7 +230,7 @@ class DigestGroup:
         return external_url("meetings.detail", meeting_id=self.decision.meeting_id)
 
 
-def by_decision(items: list[Due]) -> list[DigestGroup]:
+def by_decision(items: list[Due] | list[Line]) -> list[DigestGroup]:
     """A digest's lines grouped by decision, in the order of their first line."""
     groups: dict[int, DigestGroup] = {}
     for due in items:
@@ -188,12 +255,12 @@ class AssignmentDigest(DigestSection):
             found.setdefault(assignment.decision.controller_id, []).append(assignment)
         return found
 
-    def context(self, due: list[Due], waiting: list[Any], day: date) -> dict[str, Any]:
+    def context(self, due: list[Due], waiting: list[Any]) -> dict[str, Any]:
         due = sorted(due, key=lambda d: (d.subject.due_date, d.subject.id))
         return {
             "due": due,
             "groups": by_decision(due),
-            "waiting": by_decision([Due(REMINDERS, a, "reported", day, []) for a in waiting]),
+            "waiting": by_decision([Line(a, "reported") for a in waiting]),
             "link_for": lambda a: external_url("assignments.detail", assignment_id=a.id),
         }
 

@@ -16,14 +16,12 @@ from sqlalchemy.orm import Session
 from tracker.assignments import notifications
 from tracker.assignments.models import (
     OPEN_STATES,
-    SAVED_FILTER_PAGES,
     Assignment,
     AssignmentStatus,
     ExecutionReport,
     ExtensionRequest,
     ExtensionState,
     ReportState,
-    SavedFilter,
 )
 from tracker.core import audit, clock, files
 from tracker.core.deadlines import Deadline, occurrences, overdue_from
@@ -32,6 +30,7 @@ from tracker.core.i18n import _
 from tracker.core.models import Comment
 from tracker.core.permissions import can
 from tracker.core.tenancy import Organization, User
+from tracker.core.web import ru_date
 
 STATE_LABELS = {
     AssignmentStatus.ASSIGNED: _l("назначено"),
@@ -247,22 +246,9 @@ def transition(
     `via` names the channel when it is not the page (a report by mail: "mail").
     `automatic`: the system accepts by a rule staff set (monitoring values all in): only
     acceptance, never from a page, recorded with no actor and `via` naming the rule."""
-    move = MOVES.get(action)
-    if move is None:
-        raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
+    move = _checked_move(assignment, action, actor, via, automatic)
     if automatic:
-        if action != "accept" or not via:
-            raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
         actor = None
-    elif not may(actor, action, assignment):
-        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
-    if assignment.status not in move.sources:
-        raise AssignmentError(
-            _(
-                "Нельзя выполнить это действие: поручение в состоянии «%(state)s».",
-                state=STATE_LABELS[assignment.status],
-            )
-        )
     comment = (comment or "").strip() or None
     if move.needs_comment and not comment:
         raise AssignmentError(_("Напишите комментарий: исполнитель должен понять, что исправить."))
@@ -272,15 +258,7 @@ def transition(
     if action == "report":
         assignment.reported_at = now
     elif action in ("accept", "return"):
-        report = latest_report(assignment)
-        report.state = ReportState.ACCEPTED if action == "accept" else ReportState.RETURNED
-        report.reviewed_by_id = actor.id if actor else None
-        report.reviewed_at = now
-        report.review_comment = comment
-        if action == "accept":
-            _close_or_advance(assignment, report)
-        session.flush()
-        notifications.report_reviewed(assignment, report, accepted=action == "accept")
+        _review_report(session, assignment, action == "accept", actor, comment, now)
     elif action == "reopen":
         assignment.done_at = None
         assignment.on_time = None
@@ -293,6 +271,48 @@ def transition(
         **({"via": via} if via else {}),
     )
     return assignment
+
+
+def _checked_move(
+    assignment: Assignment, action: str, actor: User | None, via: str | None, automatic: bool
+) -> Move:
+    """The move, if it exists, the actor (or the rule, for an automatic acceptance) may make it,
+    and the assignment is in a state it starts from."""
+    move = MOVES.get(action)
+    if move is None:
+        raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
+    allowed = (action == "accept" and bool(via)) if automatic else may(actor, action, assignment)
+    if not allowed:
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
+    if assignment.status not in move.sources:
+        raise AssignmentError(
+            _(
+                "Нельзя выполнить это действие: поручение в состоянии «%(state)s».",
+                state=STATE_LABELS[assignment.status],
+            )
+        )
+    return move
+
+
+def _review_report(
+    session: Session,
+    assignment: Assignment,
+    accepted: bool,
+    actor: User | None,
+    comment: str | None,
+    now: datetime,
+) -> None:
+    """Accepting or returning the latest report; accepting closes the assignment (or moves a
+    recurring one on)."""
+    report = latest_report(assignment)
+    report.state = ReportState.ACCEPTED if accepted else ReportState.RETURNED
+    report.reviewed_by_id = actor.id if actor else None
+    report.reviewed_at = now
+    report.review_comment = comment
+    if accepted:
+        _close_or_advance(assignment, report)
+    session.flush()
+    notifications.report_reviewed(assignment, report, accepted=accepted)
 
 
 def _close_or_advance(assignment: Assignment, report: ExecutionReport) -> None:
@@ -392,17 +412,7 @@ def request_extension(
         raise NotAllowed(_("Недостаточно прав для этого действия."), target=assignment)
     if assignment.status not in OPEN_STATES:
         raise AssignmentError(_("Перенос срока можно просить только по открытому поручению."))
-    if assignment.due_date is None:
-        raise AssignmentError(_("У поручения нет срока, переносить нечего."))
-    if proposed <= assignment.due_date:
-        raise AssignmentError(
-            _(
-                "Новый срок должен быть позже текущего (%(date)s).",
-                date=assignment.due_date.strftime("%d.%m.%Y"),
-            )
-        )
-    if proposed > assignment.due_date + timedelta(days=366):
-        raise AssignmentError(_("Перенос больше чем на год не принимается: проверьте дату."))
+    _check_proposed(assignment.due_date, proposed)
     if not (reason or "").strip():
         raise AssignmentError(_("Укажите причину переноса срока."))
     if any(e.state == ExtensionState.PENDING for e in assignment.extensions):
@@ -426,6 +436,18 @@ def request_extension(
         **({"via": via} if via else {}),
     )
     return request
+
+
+def _check_proposed(due: date | None, proposed: date) -> None:
+    """A new deadline later than the one in force, by a year at most."""
+    if due is None:
+        raise AssignmentError(_("У поручения нет срока, переносить нечего."))
+    if proposed <= due:
+        raise AssignmentError(
+            _("Новый срок должен быть позже текущего (%(date)s).", date=due.strftime("%d.%m.%Y"))
+        )
+    if proposed > due + timedelta(days=366):
+        raise AssignmentError(_("Перенос больше чем на год не принимается: проверьте дату."))
 
 
 def decide_extension(
@@ -492,115 +514,6 @@ def move_deadline(
     return assignment
 
 
-BULK_ACTIONS = {
-    "accept": _l("принять отчёты"),
-    "return": _l("вернуть на доработку"),
-    "grant": _l("перенести срок по просьбе"),
-    "refuse": _l("отказать в переносе срока"),
-    "move_deadline": _l("установить новый срок"),
-    "cancel": _l("отменить"),
-}
-MAX_BULK = 500
-
-
-class BulkRefused(AssignmentError):
-    """Some selected rows cannot take the action: nothing was changed; `rows` names them
-    (id, the reason in Russian, whether it was a matter of rights or visibility)."""
-
-    def __init__(self, message: str, rows: list[tuple[int, str, bool]]) -> None:
-        super().__init__(message)
-        self.rows = rows
-
-
-def row_label(assignment: Assignment) -> str:
-    decision = assignment.decision
-    who = (
-        assignment.assignee.full_name if assignment.assignee else assignment.organization.short_name
-    )
-    if decision.number:
-        return _("п. %(number)s — %(who)s", number=decision.number, who=who)
-    return _("№ %(id)s — %(who)s", id=assignment.id, who=who)
-
-
-def bulk_apply(
-    session: Session,
-    actor: User,
-    assignment_ids: list[int],
-    action: str,
-    *,
-    comment: str | None = None,
-    new_date: date | None = None,
-) -> list[Assignment]:
-    """One action on the selected assignments, each through its one function (the transition,
-    the extension decision, the deadline move), each audited on its own. All or nothing: when
-    any row refuses, BulkRefused lists every such row with its reason, and the caller rolls
-    the whole transaction back."""
-    from sqlalchemy.orm import selectinload
-
-    from tracker.core.permissions import visible_to
-
-    if action not in BULK_ACTIONS:
-        raise AssignmentError(_("Неизвестное действие: %(action)s", action=action))
-    ids = list(dict.fromkeys(i for i in assignment_ids if isinstance(i, int) and i > 0))
-    if not ids:
-        raise AssignmentError(_("Отметьте поручения, к которым применить действие."))
-    if len(ids) > MAX_BULK:
-        raise AssignmentError(_("За один раз — не больше %(n)s поручений.", n=MAX_BULK))
-    if action == "move_deadline" and new_date is None:
-        raise AssignmentError(_("Укажите новый срок в формате ДД.ММ.ГГГГ."))
-    found = {
-        a.id: a
-        for a in session.scalars(
-            sa.select(Assignment)
-            .where(Assignment.id.in_(ids), visible_to(actor, Assignment))
-            .options(
-                selectinload(Assignment.reports),
-                selectinload(Assignment.extensions),
-                selectinload(Assignment.organization),
-                selectinload(Assignment.decision),
-                selectinload(Assignment.assignee),
-            )
-        )
-    }
-    refused: list[tuple[int, str, bool]] = []
-    done: list[Assignment] = []
-    for assignment_id in ids:
-        assignment = found.get(assignment_id)
-        if assignment is None:
-            text = _("№ %(id)s: поручение не найдено", id=assignment_id)
-            refused.append((assignment_id, text, True))
-            continue
-        try:
-            if action == "move_deadline":
-                move_deadline(session, assignment, actor, new_date, comment)  # type: ignore[arg-type]
-            elif action in ("grant", "refuse"):
-                pending = [e for e in assignment.extensions if e.state == ExtensionState.PENDING]
-                if not pending:
-                    raise AssignmentError(_("нет просьбы о переносе срока"))
-                decide_extension(session, pending[-1], actor, action == "grant", comment)
-            else:
-                transition(session, assignment, action, actor, comment=comment)
-        except (AssignmentError, NotAllowed) as error:
-            denied = isinstance(error, NotAllowed)
-            reason = _("нет права на это действие") if denied else str(error)
-            refused.append((assignment_id, f"{row_label(assignment)}: {reason}", denied))
-        else:
-            done.append(assignment)
-    if refused:
-        listed = "; ".join(row[1] for row in refused[:20])
-        if len(refused) > 20:
-            listed += " " + _("и ещё %(n)s", n=len(refused) - 20)
-        raise BulkRefused(
-            _(
-                "Ничего не изменено: действие «%(action)s» нельзя выполнить для: %(rows)s.",
-                action=BULK_ACTIONS[action],
-                rows=listed,
-            ),
-            refused,
-        )
-    return done
-
-
 def add_comment(session: Session, assignment: Assignment, actor: User, body: str) -> Comment:
     body = (body or "").strip()
     if not body:
@@ -631,24 +544,29 @@ def deadline_in_force(assignment: Assignment, long: bool = False) -> str:
     27.02.2023»), the new date once it moved («до 15.03.2023, перенесён с 27.02.2023») —
     never the old words beside the new date. Pages (`long`: «15 марта 2023»), letters and
     exports all say this."""
-    from tracker.core.web import ru_date
-
-    def shown(day: date) -> str:
-        return ru_date(day) if long else day.strftime("%d.%m.%Y")
-
     decision = assignment.decision
     due = assignment.due_date
     if due is None:
         return decision.deadline_text or _("без срока")
     if deadline_moved(assignment):
-        first = assignment.original_due_date or decision.due_date
-        if first and first != due:
-            return _("до %(date)s, перенесён с %(first)s", date=shown(due), first=shown(first))
-        return _("до %(date)s", date=shown(due))
+        return _moved(due, assignment.original_due_date or decision.due_date, long)
     words = decision.deadline_text or ""
     if long:
-        return f"{words} — {shown(due)}" if words else shown(due)
-    return words if shown(due) in words else f"{words} ({shown(due)})".strip()
+        return f"{words} — {_shown(due, long)}" if words else _shown(due, long)
+    return words if _shown(due, long) in words else f"{words} ({_shown(due, long)})".strip()
+
+
+def _moved(due: date, first: date | None, long: bool) -> str:
+    """«до 15.03.2023, перенесён с 27.02.2023»."""
+    if first and first != due:
+        return _(
+            "до %(date)s, перенесён с %(first)s", date=_shown(due, long), first=_shown(first, long)
+        )
+    return _("до %(date)s", date=_shown(due, long))
+
+
+def _shown(day: date, long: bool) -> str:
+    return ru_date(day) if long else day.strftime("%d.%m.%Y")
 
 
 def is_overdue(
@@ -674,44 +592,3 @@ def history(session: Session, assignment: Assignment) -> list[Any]:
             .order_by(AuditLog.at, AuditLog.id)
         )
     )
-
-
-MAX_SAVED_FILTERS = 30
-
-
-def save_filter(
-    session: Session, actor: User, page: str, name: str, args: dict[str, Any]
-) -> SavedFilter:
-    """Keep the page's validated filter under a name; the same name again replaces it."""
-    from urllib.parse import urlencode
-
-    name = (name or "").strip()
-    if page not in SAVED_FILTER_PAGES:
-        raise AssignmentError(_("Неизвестная страница для фильтра."))
-    if not name or len(name) > 80:
-        raise AssignmentError(_("Назовите фильтр (не длиннее 80 знаков)."))
-    query = urlencode(sorted((k, str(v)) for k, v in args.items() if k != "page"))
-    if len(query) > 2000:
-        raise AssignmentError(_("Фильтр слишком длинный, чтобы его сохранить."))
-    mine = sa.select(SavedFilter).where(SavedFilter.user_id == actor.id, SavedFilter.page == page)
-    existing = session.scalar(mine.where(SavedFilter.name == name))
-    if existing is not None:
-        existing.query = query
-        session.flush()
-        return existing
-    kept = session.scalar(sa.select(sa.func.count()).select_from(mine.subquery())) or 0
-    if kept >= MAX_SAVED_FILTERS:
-        raise AssignmentError(
-            _("Можно сохранить не больше %(n)s фильтров — удалите ненужные.", n=MAX_SAVED_FILTERS)
-        )
-    saved = SavedFilter(user_id=actor.id, page=page, name=name, query=query)
-    session.add(saved)
-    session.flush()
-    return saved
-
-
-def delete_filter(session: Session, actor: User, saved: SavedFilter) -> None:
-    if saved.user_id != actor.id:
-        raise NotAllowed(_("Недостаточно прав для этого действия."))
-    session.delete(saved)
-    session.flush()

@@ -1,6 +1,8 @@
 """The control board, «my assignments», one assignment's page and its actions."""
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -17,7 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from tracker.assignments import queries, services
+from tracker.assignments import filters, queries, services
+from tracker.assignments.bulk import BULK_ACTIONS, BulkRefused, bulk_apply
 from tracker.assignments.forms import (
     BoardFilterForm,
     BulkForm,
@@ -55,17 +58,15 @@ bp.add_app_template_global(AssignmentStatus, "AssignmentStatus")
 bp.add_app_template_global(ReportState, "ReportState")
 bp.add_app_template_global(ExtensionState, "ExtensionState")
 # Badges: the colour and the words of each state.
-bp.add_app_template_global(
-    {
-        AssignmentStatus.ASSIGNED: "secondary",
-        AssignmentStatus.IN_PROGRESS: "primary",
-        AssignmentStatus.REPORTED: "info",
-        AssignmentStatus.RETURNED: "warning",
-        AssignmentStatus.DONE: "success",
-        AssignmentStatus.CANCELLED: "light",
-    },
-    "assignment_colors",
-)
+ASSIGNMENT_COLORS = {
+    AssignmentStatus.ASSIGNED: "secondary",
+    AssignmentStatus.IN_PROGRESS: "primary",
+    AssignmentStatus.REPORTED: "info",
+    AssignmentStatus.RETURNED: "warning",
+    AssignmentStatus.DONE: "success",
+    AssignmentStatus.CANCELLED: "light",
+}
+bp.add_app_template_global(ASSIGNMENT_COLORS, "assignment_colors")
 bp.add_app_template_global(
     {
         ReportState.SUBMITTED: ("info", _l("на проверке")),
@@ -100,11 +101,14 @@ def board_filter_from_request(
     default_tab: str | None = None,
 ) -> tuple[BoardFilterForm, queries.BoardFilter]:
     form = BoardFilterForm(request.args)
-    meetings = db.session.scalars(
-        sa.select(Meeting).where(visible_to(current_user, Meeting)).order_by(Meeting.held_on.desc())
+    # Only what the choices show: a region's staff choose among a thousand organizations.
+    meetings = db.session.execute(
+        sa.select(Meeting.id, Meeting.held_on, Meeting.title)
+        .where(visible_to(current_user, Meeting))
+        .order_by(Meeting.held_on.desc())
     ).all()
-    organizations = db.session.scalars(
-        sa.select(Organization)
+    organizations = db.session.execute(
+        sa.select(Organization.id, Organization.short_name)
         .where(visible_to(current_user, Organization), Organization.kind != "region")
         .order_by(Organization.short_name)
     ).all()
@@ -145,26 +149,93 @@ def board():
     ):
         return redirect(url_for("assignments.mine"))
     form, f = board_filter_from_request()
-    total = queries.count(db.session, current_user, f)
+    counts = queries.decision_counts(db.session, current_user, f)
+    total = sum(n for _decision, n in counts)
     page, pages = page_of(total, BOARD_PER_PAGE)
-    rows = queries.board_rows(
-        db.session, current_user, f, limit=BOARD_PER_PAGE, offset=(page - 1) * BOARD_PER_PAGE
+    rows = queries.board_page(
+        db.session,
+        current_user,
+        f,
+        counts,
+        limit=BOARD_PER_PAGE,
+        offset=(page - 1) * BOARD_PER_PAGE,
     )
+    grid = queries.grid(db.session, current_user, rows)
     return render_template(
         "assignments/board.html",
         form=form,
         filter=f,
-        grid=queries.grid(db.session, current_user, rows),
+        grid=grid,
+        lines=board_lines(grid, overdue_ids(rows, f.at)),
         figures=queries.figures(db.session, current_user, f),
         total=total,
         page=page,
         pages=pages,
-        overdue_ids=overdue_ids(rows, f.at),
-        labels=services.STATE_LABELS,
         saved_filters=saved_filters("board"),
         save_form=SavedFilterForm(),
         bulk_form=bulk_form() if can_anywhere(current_user, "assignment.control") else None,
     )
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One assignment in the board's grid, everything it shows worked out beforehand: a page
+    has hundreds of cells, and a macro, a translation or a link built per cell cost more than
+    the rest of the page."""
+
+    id: int
+    status: str
+    tone: str
+    text: str
+    overdue: bool
+    link: str
+    mark: str  # the checkbox's label
+    moved: str | None  # the deadline in force, when it is not the decision's
+
+
+def board_lines(
+    grid: queries.Grid, overdue: set[int]
+) -> list[tuple[Any, list[tuple[int, Cell | None]]]]:
+    """Each decision with (organization id, its cell or None) in the order of
+    `grid.organizations`."""
+    labels = {state: str(label) for state, label in services.STATE_LABELS.items()}
+    late, overdue_word = _("с опозданием"), _("просрочено")
+    mark = _("Отметить: %(what)s")  # formatted per cell below, translated once
+    link = url_for("assignments.detail", assignment_id=0).removesuffix("0")  # «/assignments/»
+    lines = []
+    for d in grid.decisions:
+        point = f"{d.number}. " if d.number else ""
+        cells: list[tuple[int, Cell | None]] = []
+        for o in grid.organizations:
+            a = grid.cells.get((d.id, o.id))
+            if a is None:
+                cells.append((o.id, None))
+                continue
+            late_one = a.id in overdue
+            text = labels[a.status]
+            if late_one:
+                text += f" · {overdue_word}"
+            if a.status == AssignmentStatus.DONE and a.on_time is False:
+                text += f" · {late}"
+            cells.append(
+                (
+                    o.id,
+                    Cell(
+                        id=a.id,
+                        status=a.status,
+                        tone="danger" if late_one else ASSIGNMENT_COLORS[a.status],
+                        text=text,
+                        overdue=late_one,
+                        link=f"{link}{a.id}",
+                        mark=mark % {"what": point + o.short_name},
+                        moved=services.deadline_in_force(a)
+                        if a.due_date and a.due_date != d.due_date
+                        else None,
+                    ),
+                )
+            )
+        lines.append((d, cells))
+    return lines
 
 
 BOARD_PER_PAGE = 300
@@ -216,9 +287,7 @@ def mine():
 
 def bulk_form() -> BulkForm:
     form = BulkForm()
-    form.action.choices = [("", _("— выберите —"))] + [
-        (k, str(v)) for k, v in services.BULK_ACTIONS.items()
-    ]
+    form.action.choices = [("", _("— выберите —"))] + [(k, str(v)) for k, v in BULK_ACTIONS.items()]
     return form
 
 
@@ -239,7 +308,7 @@ def bulk():
         flash(_("Выберите действие и, если нужно, укажите срок в формате ДД.ММ.ГГГГ."), "danger")
         return redirect(back)
     try:
-        done = services.bulk_apply(
+        done = bulk_apply(
             db.session,
             current_user,
             ids,
@@ -247,7 +316,7 @@ def bulk():
             comment=form.comment.data,
             new_date=form.new_date.data,
         )
-    except services.BulkRefused as error:
+    except BulkRefused as error:
         db.session.rollback()
         for assignment_id, _text, denied in error.rows:
             if denied:
@@ -265,7 +334,7 @@ def bulk():
     flash(
         _(
             "Готово: «%(action)s» — поручений: %(n)s.",
-            action=services.BULK_ACTIONS[form.action.data],
+            action=BULK_ACTIONS[form.action.data],
             n=len(done),
         ),
         "success",
@@ -288,7 +357,7 @@ def save_filter(page: str):
         flash(_("Назовите фильтр (не длиннее 80 знаков)."), "danger")
         return redirect(back)
     try:
-        services.save_filter(db.session, current_user, page, form.name.data, f.as_args())
+        filters.save_filter(db.session, current_user, page, form.name.data, f.as_args())
     except services.AssignmentError as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -309,7 +378,7 @@ def open_filter(filter_id: int):
 def delete_filter(filter_id: int):
     saved = get_visible_or_404(current_user, SavedFilter, filter_id)
     page = saved.page
-    services.delete_filter(db.session, current_user, saved)
+    filters.delete_filter(db.session, current_user, saved)
     db.session.commit()
     flash(_("Фильтр удалён."), "success")
     return redirect(url_for(FILTER_PAGES[page]))

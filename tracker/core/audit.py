@@ -3,7 +3,7 @@ attempts are written on their own connection so that they survive the request's 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,9 +50,17 @@ def record(
     return entry
 
 
-def record_many(actor: Any, action: str, objects: Iterable[Any], **details: Any) -> None:
+def record_many(
+    actor: Any,
+    action: str,
+    objects: Iterable[Any],
+    *,
+    details_of: Callable[[Any], dict[str, Any]] | None = None,
+    **details: Any,
+) -> None:
     """One audit row per object, all written by one statement in the current transaction (an
-    import of a protocol creates hundreds of assignments at once)."""
+    import of a protocol creates hundreds of assignments at once). `details_of` adds what
+    differs from one object to the next."""
     at, actor_id, ip = clock.now(), _actor_id(actor), _ip()
     rows = [
         {
@@ -63,7 +71,7 @@ def record_many(actor: Any, action: str, objects: Iterable[Any], **details: Any)
             "object_id": obj.id,
             "organization_id": getattr(obj, "organization_id", None),
             "ip": ip,
-            "details": details,
+            "details": {**details, **details_of(obj)} if details_of else details,
         }
         for obj in objects
     ]

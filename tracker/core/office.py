@@ -7,7 +7,11 @@ archive's directory (zipfile never unpacks a part past its declared size, so the
 a parser can be made to hold). A small file that unpacks to gigabytes is refused here.
 
 Writing: text a user typed (a road map's title, a decision, an indicator's name) is written as
-text, never as a formula, whatever it starts with; characters XML cannot hold are dropped.
+text, never as a formula, whatever it starts with; characters XML cannot hold are dropped. Word
+documents start from `new_docx`, which holds the style of official papers.
+
+Reading Word lists: `DocxNumbering` renders the automatic list numbers («1.», «1.2.», «а)») that
+python-docx leaves out of a paragraph's text.
 
 Pure logic: no Flask, no database.
 """
@@ -15,10 +19,13 @@ Pure logic: no Flask, no database.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import warnings
 import zipfile
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 MAX_PARTS = 10_000
 MAX_PART_BYTES = 50 * 1024 * 1024  # one unpacked part (the document's XML, one image)
@@ -138,3 +145,152 @@ def append(ws: Any, values: list[Any]) -> int:
     for column, value in enumerate(values, start=1):
         put(ws, row, column, value)
     return row
+
+
+def new_docx(body_pt: int) -> Any:
+    """A Word document in the style of official papers: Normal is Times New Roman of `body_pt`,
+    Russian, single-spaced, with no space around paragraphs. The page is the caller's."""
+    from docx import Document
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    doc = Document()
+    normal = doc.styles["Normal"]
+    normal.font.name = "Times New Roman"
+    normal.font.size = Pt(body_pt)
+    rpr = normal.element.get_or_add_rPr()
+    fonts = rpr.get_or_add_rFonts()
+    for attr in ("w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), "Times New Roman")
+    lang = OxmlElement("w:lang")
+    lang.set(qn("w:val"), "ru-RU")
+    lang.set(qn("w:eastAsia"), "ru-RU")
+    rpr.append(lang)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+    return doc
+
+
+# --- Word numbering ---------------------------------------------------------------------------
+
+
+def _roman(n: int) -> str:
+    values = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
+    out = ""
+    for value, letters in values:
+        while n >= value:
+            out += letters
+            n -= value
+    return out
+
+
+_NUMBER_FORMATS = {
+    "decimal": lambda n: str(n),
+    "decimalZero": lambda n: f"{n:02d}",
+    "lowerLetter": lambda n: "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26],
+    "upperLetter": lambda n: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(n - 1) % 26],
+    "russianLower": lambda n: "абвгдежзиклмнопрстуфхцчшщэюя"[(n - 1) % 28],
+    "russianUpper": lambda n: "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ"[(n - 1) % 28],
+    "lowerRoman": lambda n: _roman(n).lower(),
+    "upperRoman": lambda n: _roman(n),
+}
+_DEFAULT_LEVEL = ("decimal", "", 1)
+
+
+class DocxNumbering:
+    """Renders Word's automatic list numbers («1.», «1.2.», «а)», «-» for bullets), which
+    python-docx leaves out of a paragraph's text. Paragraphs must be asked in document order:
+    the counters advance with each numbered paragraph."""
+
+    def __init__(self, document: Any):
+        from docx.oxml.ns import qn
+
+        self.qn = qn
+        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # numId -> ilvl -> fmt
+        self.counters: dict[str, list[int]] = {}
+        self.style_num: dict[str, tuple[str, int]] = {}
+        try:
+            part = document.part.numbering_part
+        except NotImplementedError:  # python-docx cannot add the missing part: there are no lists
+            return
+        except Exception:
+            log.warning("Word numbering unreadable; lists read without numbers", exc_info=True)
+            return
+        abstract = {
+            node.get(qn("w:abstractNumId"), ""): self._levels(node)
+            for node in part.element.iterchildren(qn("w:abstractNum"))
+        }
+        for num in part.element.iterchildren(qn("w:num")):
+            ref = num.find(qn("w:abstractNumId"))
+            if ref is not None:
+                self.levels[num.get(qn("w:numId"), "")] = abstract.get(ref.get(qn("w:val")), {})
+        for style in document.styles.element.iterchildren(qn("w:style")):
+            found = self._num_pr(style.find(f"{qn('w:pPr')}/{qn('w:numPr')}"))
+            if found is not None:
+                self.style_num[style.get(qn("w:styleId"), "")] = found
+
+    def _val(self, node: Any, default: str) -> str:
+        return node.get(self.qn("w:val"), default) if node is not None else default
+
+    def _levels(self, abstract_num: Any) -> dict[int, tuple[str, str, int]]:
+        """ilvl → (number format, level text such as «%1.%2.», start) of one abstract list."""
+        qn = self.qn
+        return {
+            int(lvl.get(qn("w:ilvl"), "0")): (
+                self._val(lvl.find(qn("w:numFmt")), "decimal"),
+                self._val(lvl.find(qn("w:lvlText")), ""),
+                int(self._val(lvl.find(qn("w:start")), "1")),
+            )
+            for lvl in abstract_num.iterchildren(qn("w:lvl"))
+        }
+
+    def _num_pr(self, num_pr: Any) -> tuple[str, int] | None:
+        """(numId, ilvl) of a <w:numPr>, None without one or without its numId."""
+        if num_pr is None:
+            return None
+        num_id = num_pr.find(self.qn("w:numId"))
+        if num_id is None:
+            return None
+        return self._val(num_id, ""), int(self._val(num_pr.find(self.qn("w:ilvl")), "0"))
+
+    def _list_of(self, paragraph: Any) -> tuple[str | None, int]:
+        """(numId, ilvl) of a paragraph: its own numbering, else its style's."""
+        qn = self.qn
+        num_pr = paragraph.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
+        if num_pr is not None:
+            node = num_pr.find(qn("w:numId"))
+            num_id = node.get(qn("w:val")) if node is not None else None
+            return num_id, int(self._val(num_pr.find(qn("w:ilvl")), "0"))
+        style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+        if style is not None and style.get(qn("w:val")) in self.style_num:
+            return self.style_num[style.get(qn("w:val"))]
+        return None, 0
+
+    def label(self, paragraph: Any) -> str:
+        """The paragraph's list number followed by a space («1.2. », «- »), or ""."""
+        num_id, ilvl = self._list_of(paragraph)
+        if not num_id or num_id == "0" or num_id not in self.levels:
+            return ""
+        ilvl = max(0, min(ilvl, 8))
+        levels = self.levels[num_id]
+        counters = self.counters.setdefault(num_id, [0] * 9)
+        start = levels.get(ilvl, _DEFAULT_LEVEL)[2]
+        counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
+        for deeper in range(ilvl + 1, 9):
+            counters[deeper] = 0
+        fmt, text, _start = levels.get(ilvl, ("decimal", f"%{ilvl + 1}.", 1))
+        if fmt in ("bullet", "none"):
+            return "- " if fmt == "bullet" else ""
+
+        def render(match: re.Match[str]) -> str:
+            level = int(match.group(1)) - 1
+            if not 0 <= level <= 8:
+                return ""
+            value = counters[level] or levels.get(level, _DEFAULT_LEVEL)[2]
+            level_fmt = levels.get(level, _DEFAULT_LEVEL)[0]
+            return _NUMBER_FORMATS.get(level_fmt, _NUMBER_FORMATS["decimal"])(value)
+
+        rendered = re.sub(r"%(\d)", render, text).strip()
+        return rendered + " " if rendered else ""

@@ -16,7 +16,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tracker.core import office
 from tracker.core.i18n import _
 from tracker.cycle.models import Indicator
-from tracker.cycle.services import UNIT_LABELS, CycleError, IndicatorSummary, plain
+from tracker.cycle.queries import IndicatorSummary
+from tracker.cycle.values import UNIT_LABELS, CycleError, plain
 
 log = logging.getLogger(__name__)
 
@@ -60,24 +61,7 @@ def values_template(
 
 def read_values(data: bytes, indicators: list[Indicator]) -> dict[Indicator, str]:
     """The «Значение» column by indicator code; unknown or repeated codes refuse the file."""
-    if not data:
-        raise CycleError(_("Файл пустой: заполните шаблон и загрузите его снова."))
-    not_xlsx = _("Это не таблица .xlsx: скачайте шаблон, заполните столбец «Значение» в Excel.")
-    try:
-        if "xl/workbook.xml" not in office.part_names(data):
-            raise CycleError(not_xlsx)
-    except office.OfficeFileError as error:
-        if error.too_large:
-            raise CycleError(_("Файл слишком большой после распаковки.")) from None
-        raise CycleError(not_xlsx) from None
-    try:
-        sheet = office.xlsx_workbook(data).worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS)]
-    except Exception:  # openpyxl raises many kinds on a damaged workbook
-        log.warning(
-            "indicator values: a workbook of %d bytes does not read", len(data), exc_info=True
-        )
-        raise CycleError(_("Таблица повреждена: откройте её в Excel и сохраните снова.")) from None
+    rows = _rows(data)
     header_at, code_col, value_col = _header(rows)
     by_code = {i.code.casefold(): i for i in indicators}
     found: dict[Indicator, str] = {}
@@ -100,6 +84,28 @@ def read_values(data: bytes, indicators: list[Indicator]) -> dict[Indicator, str
     if not found:
         raise CycleError(_("В файле нет ни одного показателя этого мониторинга."))
     return found
+
+
+def _rows(data: bytes) -> list[list[Any]]:
+    """The first sheet's rows of an uploaded workbook, opened through core.office's limits."""
+    if not data:
+        raise CycleError(_("Файл пустой: заполните шаблон и загрузите его снова."))
+    not_xlsx = _("Это не таблица .xlsx: скачайте шаблон, заполните столбец «Значение» в Excel.")
+    try:
+        if "xl/workbook.xml" not in office.part_names(data):
+            raise CycleError(not_xlsx)
+    except office.OfficeFileError as error:
+        if error.too_large:
+            raise CycleError(_("Файл слишком большой после распаковки.")) from None
+        raise CycleError(not_xlsx) from None
+    try:
+        sheet = office.xlsx_workbook(data).worksheets[0]
+        return [list(r) for r in sheet.iter_rows(values_only=True, max_row=MAX_ROWS)]
+    except Exception:  # openpyxl raises many kinds on a damaged workbook
+        log.warning(
+            "indicator values: a workbook of %d bytes does not read", len(data), exc_info=True
+        )
+        raise CycleError(_("Таблица повреждена: откройте её в Excel и сохраните снова.")) from None
 
 
 def _header(rows: list[list[Any]]) -> tuple[int, int, int]:

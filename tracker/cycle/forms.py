@@ -1,3 +1,12 @@
+"""The cycle's forms, and reading what their pages post beyond WTForms' fields (a workbook of
+values, rows of recommendations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import (
@@ -11,7 +20,12 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from tracker.core import files
 from tracker.core.forms import Form
+from tracker.core.tenancy import Organization
+from tracker.cycle import documents
+from tracker.cycle.models import Indicator
+from tracker.cycle.values import CycleError
 
 
 class GoalForm(Form):
@@ -104,3 +118,42 @@ class ReviewForm(Form):
         ],
     )
     comment = TextAreaField(_l("Комментарий"), validators=[Optional(), Length(max=10000)])
+
+
+def picked(offered: list[Any], ids: list[int] | None) -> list[Any]:
+    """The offered objects whose ids the form posted, in the offered order."""
+    wanted = set(ids or [])
+    return [item for item in offered if item.id in wanted]
+
+
+def indicator_choices(indicators: list[Indicator], empty: str | None = None) -> list[Any]:
+    choices = [(i.id, f"{i.code} {i.name[:80]}") for i in indicators]
+    return [(0, empty), *choices] if empty else choices
+
+
+def decision_choices(decisions: list[Any]) -> list[tuple[int, str]]:
+    return [(d.id, f"{d.number or ''} {d.text[:100]}") for d in decisions]
+
+
+def posted_values(upload: UploadForm, indicators: list[Indicator]) -> dict[Indicator, Any]:
+    """The values of the form: from an uploaded workbook if there is one, else as typed."""
+    if not (upload.file.data and upload.file.data.filename):
+        return {i: request.form.get(f"value-{i.id}", "") for i in indicators}
+    data = upload.file.data.stream.read(files.max_file_size() + 1)
+    if len(data) > files.max_file_size():
+        raise CycleError(_("Файл больше %(mb)s МБ.", mb=files.max_file_size() // 2**20))
+    return documents.read_values(data, indicators)
+
+
+def posted_recommendations(addressees: list[Organization]) -> list[tuple[Organization, str]]:
+    """The form's rows «addressee, text» (up to ten); an addressee not offered is a 404."""
+    by_id = {o.id: o for o in addressees}
+    recommendations = []
+    for n in range(1, 11):
+        text = (request.form.get(f"rec-{n}-text") or "").strip()
+        org_id = request.form.get(f"rec-{n}-org", type=int)
+        if text:
+            if org_id not in by_id:
+                abort(404)
+            recommendations.append((by_id[org_id], text))
+    return recommendations

@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
 
 from tracker.assignments.services import STATE_LABELS
-from tracker.core import clock, files
+from tracker.core import clock
 from tracker.core.audit import record_denied
-from tracker.core.permissions import can, departments_for, get_visible_or_404, visible_to
+from tracker.core.permissions import can, departments_for, get_visible_or_404
 from tracker.core.tenancy import Organization
-from tracker.cycle import documents, services
+from tracker.cycle import documents, forms, queries, services
+from tracker.cycle.board import cycle_board
 from tracker.cycle.forms import (
     AnalysisForm,
     CampaignForm,
@@ -33,14 +33,21 @@ from tracker.cycle.models import (
     CampaignStatus,
     Direction,
     EffectivenessReview,
-    Goal,
     Indicator,
-    Measurement,
     MonitoringCampaign,
     Recommendation,
 )
+from tracker.cycle.values import (
+    PERIOD,
+    STAGE_LABELS,
+    UNIT_LABELS,
+    VERDICT_LABELS,
+    CycleError,
+    indicator_lines,
+    plain,
+)
 from tracker.extensions import db
-from tracker.meetings.models import Decision, Meeting
+from tracker.meetings.models import Meeting
 
 bp = Blueprint("cycle", __name__, url_prefix="/cycle")
 bp.add_app_template_global(CampaignStatus, "CampaignStatus")
@@ -73,34 +80,26 @@ def _department(
     return departments[0]
 
 
-def _directions() -> list[Direction]:
-    return list(db.session.scalars(sa.select(Direction).order_by(Direction.position)))
-
-
-def _direction_choices(empty: str | None = None) -> list[tuple[int, str]]:
-    choices = [(d.id, d.label) for d in _directions()]
-    return [(0, empty), *choices] if empty else choices
+def _manage_form(form: Any) -> Organization:
+    """A form of the department's staff: their departments (the chosen one is returned) and the
+    directions, the one in ?direction_id= preselected."""
+    departments = _departments("cycle.manage")
+    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
+    form.direction_id.choices = [(d.id, d.label) for d in queries.directions(db.session)]
+    if request.method == "GET":
+        form.direction_id.data = request.args.get("direction_id", type=int)
+    return _department("cycle.manage", departments)
 
 
 def _indicators(department: Organization, direction_id: int | None = None) -> list[Indicator]:
-    query = sa.select(Indicator).where(Indicator.organization_id == department.id)
-    if direction_id:
-        query = query.where(Indicator.direction_id == direction_id)
-    return list(db.session.scalars(query.order_by(Indicator.code)))
+    return queries.department_indicators(db.session, department, direction_id)
 
 
 def _schools(department: Organization) -> list[Organization]:
-    from tracker.core.text import natural_key
-
-    schools = db.session.scalars(
-        sa.select(Organization).where(
-            Organization.path.like(department.path + "%"), Organization.id != department.id
-        )
-    ).all()
-    return sorted(schools, key=lambda o: natural_key(o.short_name))
+    return queries.schools_under(db.session, department)
 
 
-def _refused(error: services.CycleError) -> None:
+def _refused(error: CycleError) -> None:
     """The service's words on the page (a refused right is a 403, see core.errors)."""
     db.session.rollback()
     flash(str(error), "danger")
@@ -116,7 +115,7 @@ def board():
     year = request.args.get("year", type=int) or clock.today(department.timezone).year
     if not FIRST_YEAR <= year <= LAST_YEAR:
         abort(400, description=_("Год должен быть от %(a)s до %(b)s.", a=FIRST_YEAR, b=LAST_YEAR))
-    rows = services.cycle_board(db.session, current_user, department, year)
+    rows = cycle_board(db.session, current_user, department, year)
     return render_template(
         "cycle/board.html",
         department=department,
@@ -124,7 +123,7 @@ def board():
         year=year,
         rows=rows,
         stages=CYCLE_STAGES,
-        labels=services.STAGE_LABELS,
+        labels=STAGE_LABELS,
         may_manage=can(current_user, "cycle.manage", department),
     )
 
@@ -133,33 +132,17 @@ def board():
 def direction(direction_id: int):
     department = _department()
     item = db.session.get(Direction, direction_id) or abort(404)
-    summaries = services.direction_summary(db.session, current_user, item, department)
-    within = Organization.path.like(department.path + "%")
-
-    def listed(model: Any, order: Any, *options: Any) -> list[Any]:
-        return list(
-            db.session.scalars(
-                sa.select(model)
-                .join(Organization, Organization.id == model.organization_id)
-                .where(model.direction_id == item.id, within, visible_to(current_user, model))
-                .order_by(order)
-                .options(*options)
-            )
-        )
-
+    summaries = queries.direction_summary(db.session, current_user, item, department)
     return render_template(
         "cycle/direction.html",
         department=department,
         direction=item,
         summaries=summaries,
-        goals=listed(Goal, Goal.id, selectinload(Goal.indicators)),
-        campaigns=listed(MonitoringCampaign, MonitoringCampaign.id.desc()),
-        analyses=listed(Analysis, Analysis.id.desc(), selectinload(Analysis.recommendations)),
-        reviews=listed(EffectivenessReview, EffectivenessReview.id.desc()),
+        **queries.direction_lists(db.session, current_user, item, department),
         may_manage=can(current_user, "cycle.manage", department),
-        units=services.UNIT_LABELS,
-        verdicts=services.VERDICT_LABELS,
-        plain=services.plain,
+        units=UNIT_LABELS,
+        verdicts=VERDICT_LABELS,
+        plain=plain,
     )
 
 
@@ -167,7 +150,7 @@ def direction(direction_id: int):
 def direction_export(direction_id: int, fmt: str):
     department = _department()
     item = db.session.get(Direction, direction_id) or abort(404)
-    summaries = services.direction_summary(db.session, current_user, item, department)
+    summaries = queries.direction_summary(db.session, current_user, item, department)
     if fmt == "pdf":
         data = documents.direction_pdf(
             item.name,
@@ -188,17 +171,12 @@ def direction_export(direction_id: int, fmt: str):
 
 @bp.route("/goals/new", methods=["GET", "POST"])
 def new_goal():
-    departments = _departments("cycle.manage")
     form = GoalForm()
-    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
-    form.direction_id.choices = _direction_choices()
-    department = _department("cycle.manage", departments)
+    department = _manage_form(form)
     indicators = _indicators(department)
-    form.indicator_ids.choices = [(i.id, f"{i.code} {i.name[:80]}") for i in indicators]
-    if request.method == "GET":
-        form.direction_id.data = request.args.get("direction_id", type=int)
+    form.indicator_ids.choices = forms.indicator_choices(indicators)
     if form.validate_on_submit():
-        chosen = [i for i in indicators if i.id in set(form.indicator_ids.data)]
+        chosen = forms.picked(indicators, form.indicator_ids.data)
         try:
             services.create_goal(
                 db.session,
@@ -209,9 +187,9 @@ def new_goal():
                 period_start=form.period_start.data,
                 period_end=form.period_end.data,
                 indicators=chosen,
-                new_indicators=services.indicator_lines(form.new_indicators.data),
+                new_indicators=indicator_lines(form.new_indicators.data),
             )
-        except services.CycleError as error:
+        except CycleError as error:
             _refused(error)
         else:
             db.session.commit()
@@ -222,18 +200,13 @@ def new_goal():
 
 @bp.route("/indicators/new", methods=["GET", "POST"])
 def new_indicator():
-    departments = _departments("cycle.manage")
-    department = _department("cycle.manage", departments)
     form = IndicatorForm()
-    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
-    form.direction_id.choices = _direction_choices()
-    form.unit.choices = list(services.UNIT_LABELS.items())
+    department = _manage_form(form)
+    form.unit.choices = list(UNIT_LABELS.items())
     schools = _schools(department)
     form.organization_ids.choices = [(o.id, o.short_name) for o in schools]
-    if request.method == "GET":
-        form.direction_id.data = request.args.get("direction_id", type=int)
     if form.validate_on_submit():
-        chosen = [o for o in schools if o.id in set(form.organization_ids.data)]
+        chosen = forms.picked(schools, form.organization_ids.data)
         try:
             services.create_indicator(
                 db.session,
@@ -252,7 +225,7 @@ def new_indicator():
                 threshold_value=form.threshold_value.data,
                 organizations=chosen,
             )
-        except services.CycleError as error:
+        except CycleError as error:
             _refused(error)
         else:
             db.session.commit()
@@ -268,14 +241,14 @@ SCHOOLS_PAGE = 100  # organizations per page of an indicator's table
 def indicator(indicator_id: int):
     item = get_visible_or_404(current_user, Indicator, indicator_id)
     department = db.session.get(Organization, item.organization_id)
-    periods, schools = services.indicator_by_school(db.session, current_user, item, department)
+    periods, schools = queries.indicator_by_school(db.session, current_user, item, department)
     # a region has a thousand schools: the table shows a page of them, the header counts all
     pages = max((len(schools) + SCHOOLS_PAGE - 1) // SCHOOLS_PAGE, 1)
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     at_risk = sum(1 for s in schools if s.at_risk)
     summary = None
     if item.direction_id:
-        (summary,) = services.direction_summary(
+        (summary,) = queries.direction_summary(
             db.session, current_user, item.direction, department, only=item
         )
     return render_template(
@@ -288,24 +261,20 @@ def indicator(indicator_id: int):
         page=page,
         pages=pages,
         summary=summary,
-        units=services.UNIT_LABELS,
-        plain=services.plain,
+        units=UNIT_LABELS,
+        plain=plain,
     )
 
 
 @bp.route("/campaigns/new", methods=["GET", "POST"])
 def new_campaign():
-    departments = _departments("cycle.manage")
-    department = _department("cycle.manage", departments)
     form = CampaignForm()
-    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
-    form.direction_id.choices = _direction_choices()
+    department = _manage_form(form)
     indicators = _indicators(department)
-    form.indicator_ids.choices = [(i.id, f"{i.code} {i.name[:80]}") for i in indicators]
+    form.indicator_ids.choices = forms.indicator_choices(indicators)
     schools = _schools(department)
     form.school_ids.choices = [(o.id, o.short_name) for o in schools]
     if request.method == "GET":
-        form.direction_id.data = request.args.get("direction_id", type=int)
         form.period.data = str(clock.today(department.timezone).year)
     if form.validate_on_submit():
         try:
@@ -315,13 +284,13 @@ def new_campaign():
                 department,
                 title=form.title.data,
                 period=form.period.data,
-                indicators=[i for i in indicators if i.id in set(form.indicator_ids.data)],
-                organizations=[o for o in schools if o.id in set(form.school_ids.data)],
+                indicators=forms.picked(indicators, form.indicator_ids.data),
+                organizations=forms.picked(schools, form.school_ids.data),
                 deadline_text=form.deadline_text.data,
                 direction_id=form.direction_id.data,
                 manual_acceptance=form.manual_acceptance.data,
             )
-        except services.CycleError as error:
+        except CycleError as error:
             _refused(error)
         except ValueError as error:  # an unreadable deadline (DeadlineError)
             db.session.rollback()
@@ -339,7 +308,7 @@ def campaign(campaign_id: int):
     return render_template(
         "cycle/campaign.html",
         campaign=item,
-        rows=services.campaign_rows(db.session, current_user, item),
+        rows=queries.campaign_rows(db.session, current_user, item),
         may_manage=can(current_user, "cycle.manage", item.organization),
         status_labels=STATE_LABELS,
     )
@@ -352,7 +321,7 @@ def close_campaign(campaign_id: int):
         abort(400)
     try:
         services.close_campaign(db.session, current_user, item)
-    except services.CycleError as error:
+    except CycleError as error:
         _refused(error)
     else:
         db.session.commit()
@@ -367,15 +336,16 @@ def _campaign_school(campaign_id: int, org_id: int) -> tuple[MonitoringCampaign,
 
 
 def _current(item: MonitoringCampaign, school: Organization) -> dict[int, Any]:
-    return dict(
-        db.session.execute(
-            sa.select(Measurement.indicator_id, Measurement.value).where(
-                Measurement.organization_id == school.id,
-                Measurement.period == item.period,
-                Measurement.indicator_id.in_([i.id for i in item.indicators]),
-            )
-        ).all()
-    )
+    return queries.given_values(db.session, school, item.period, item.indicators)
+
+
+def _check_post(may_submit: bool, organization: Organization, form: UploadForm) -> None:
+    """Values posted: 403 (audited) without the right to submit them, 400 without a valid form."""
+    if not may_submit:
+        record_denied(current_user, "organizations", organization.id, "measurement.submit")
+        abort(403)
+    if not form.validate_on_submit():
+        abort(400)
 
 
 @bp.route("/campaigns/<int:campaign_id>/values/<int:org_id>", methods=["GET", "POST"])
@@ -388,24 +358,12 @@ def campaign_values(campaign_id: int, org_id: int):
     posted: dict[int, str] = {}
     upload = UploadForm()
     if request.method == "POST":
-        if not may_submit:
-            record_denied(current_user, "organizations", school.id, "measurement.submit")
-            abort(403)
-        if not upload.validate_on_submit():
-            abort(400)
+        _check_post(may_submit, school, upload)
         try:
-            if upload.file.data and upload.file.data.filename:
-                data = upload.file.data.stream.read(files.max_file_size() + 1)
-                if len(data) > files.max_file_size():
-                    raise services.CycleError(
-                        _("Файл больше %(mb)s МБ.", mb=files.max_file_size() // 2**20)
-                    )
-                values = documents.read_values(data, item.indicators)
-            else:
-                values = {i: request.form.get(f"value-{i.id}", "") for i in item.indicators}
+            values = forms.posted_values(upload, item.indicators)
             posted = {i.id: str(v) for i, v in values.items()}
             services.submit_campaign_values(db.session, current_user, item, school, values)
-        except services.CycleError as error:
+        except CycleError as error:
             _refused(error)
             errors = error.rows
         else:
@@ -422,8 +380,8 @@ def campaign_values(campaign_id: int, org_id: int):
         errors=errors,
         upload=upload,
         may_submit=may_submit,
-        units=services.UNIT_LABELS,
-        plain=services.plain,
+        units=UNIT_LABELS,
+        plain=plain,
     )
 
 
@@ -441,27 +399,29 @@ def values_template(campaign_id: int, org_id: int):
     )
 
 
+def _one_of(organizations: list[Organization], wanted: int) -> Organization:
+    return next((o for o in organizations if o.id == wanted), None) or abort(404)
+
+
 @bp.route("/values", methods=["GET", "POST"])
 def values():
     """Staff enter values themselves: the municipality's own (seed 003) or a school's."""
     department = _department("cycle.manage")
     organizations = [department, *_schools(department)]
     chosen_id = request.values.get("organization_id", type=int) or department.id
-    organization = next((o for o in organizations if o.id == chosen_id), None) or abort(404)
+    organization = _one_of(organizations, chosen_id)
     direction_id = request.values.get("direction_id", type=int)
     period = (request.values.get("period") or "").strip()
     indicators = _indicators(department, direction_id)
     errors: dict[int, str] = {}
     if request.method == "POST":
-        if not can(current_user, "measurement.submit", organization):
-            record_denied(current_user, "organizations", organization.id, "measurement.submit")
-            abort(403)
-        if not UploadForm().validate_on_submit():
-            abort(400)
+        _check_post(
+            can(current_user, "measurement.submit", organization), organization, UploadForm()
+        )
         raw = {i: request.form.get(f"value-{i.id}", "") for i in indicators}
         try:
             services.save_values(db.session, current_user, organization, period, raw)
-        except services.CycleError as error:
+        except CycleError as error:
             _refused(error)
             errors = error.rows
         else:
@@ -469,28 +429,22 @@ def values():
             flash(_("Значения сохранены."), "success")
             return redirect(request.full_path)
     current = {}
-    if period and services.PERIOD.match(period):
-        current = dict(
-            db.session.execute(
-                sa.select(Measurement.indicator_id, Measurement.value).where(
-                    Measurement.organization_id == organization.id, Measurement.period == period
-                )
-            ).all()
-        )
+    if period and PERIOD.match(period):
+        current = queries.given_values(db.session, organization, period, None)
     return render_template(
         "cycle/staff_values.html",
         department=department,
         organizations=organizations,
         organization=organization,
-        directions=_directions(),
+        directions=queries.directions(db.session),
         direction_id=direction_id,
         period=period,
         indicators=indicators,
         current=current,
         errors=errors,
         form=UploadForm(),
-        units=services.UNIT_LABELS,
-        plain=services.plain,
+        units=UNIT_LABELS,
+        plain=plain,
     )
 
 
@@ -501,7 +455,7 @@ def scores():
     framework = request.args.get("framework", "MUM")
     organization_id = request.args.get("organization_id", type=int) or department.id
     organization = get_visible_or_404(current_user, Organization, organization_id)
-    table = services.score_table(db.session, current_user, organization, framework)
+    table = queries.score_table(db.session, current_user, organization, framework)
     return render_template(
         "cycle/scores.html", table=table, organization=organization, framework=framework
     )
@@ -509,28 +463,16 @@ def scores():
 
 @bp.route("/analyses/new", methods=["GET", "POST"])
 def new_analysis():
-    departments = _departments("cycle.manage")
-    department = _department("cycle.manage", departments)
     form = AnalysisForm()
-    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
-    form.direction_id.choices = _direction_choices()
-    form.indicator_id.choices = [(0, _("— все показатели направления —"))] + [
-        (i.id, f"{i.code} {i.name[:80]}") for i in _indicators(department)
-    ]
+    department = _manage_form(form)
+    form.indicator_id.choices = forms.indicator_choices(
+        _indicators(department), _("— все показатели направления —")
+    )
     addressees = [department, *_schools(department)]
     if request.method == "GET":
-        form.direction_id.data = request.args.get("direction_id", type=int)
         form.indicator_id.data = request.args.get("indicator_id", type=int) or 0
     if form.validate_on_submit():
-        by_id = {o.id: o for o in addressees}
-        recommendations = []
-        for n in range(1, 11):
-            text = (request.form.get(f"rec-{n}-text") or "").strip()
-            org_id = request.form.get(f"rec-{n}-org", type=int)
-            if text:
-                if org_id not in by_id:
-                    abort(404)
-                recommendations.append((by_id[org_id], text))
+        recommendations = forms.posted_recommendations(addressees)
         try:
             analysis = services.create_analysis(
                 db.session,
@@ -543,7 +485,7 @@ def new_analysis():
                 period=form.period.data or None,
                 recommendations=recommendations,
             )
-        except services.CycleError as error:
+        except CycleError as error:
             _refused(error)
         else:
             db.session.commit()
@@ -596,7 +538,7 @@ def decide(recommendation_id: int):
             deadline_text=form.deadline_text.data,
             meeting=meeting,
         )
-    except services.CycleError as error:
+    except CycleError as error:
         _refused(error)
     except ValueError as error:  # an unreadable deadline
         db.session.rollback()
@@ -610,41 +552,20 @@ def decide(recommendation_id: int):
 
 @bp.route("/reviews/new", methods=["GET", "POST"])
 def new_review():
-    departments = _departments("cycle.manage")
-    department = _department("cycle.manage", departments)
     form = ReviewForm()
-    form.organization_id.choices = [(d.id, d.short_name) for d in departments]
-    form.direction_id.choices = _direction_choices()
+    department = _manage_form(form)
     direction_id = request.values.get("direction_id", type=int)
     indicators = _indicators(department, direction_id)
-    form.indicator_id.choices = [(0, _("— без показателя —"))] + [
-        (i.id, f"{i.code} {i.name[:80]}") for i in indicators
-    ]
-    decisions = db.session.scalars(
-        sa.select(Decision)
-        .where(
-            Decision.organization_id == department.id,
-            Decision.direction_id == direction_id if direction_id else sa.true(),
-            Decision.cycle_stage.is_distinct_from("monitoring"),
-            visible_to(current_user, Decision),
-        )
-        .order_by(Decision.id.desc())
-        .limit(200)
-    ).all()
-    form.decision_ids.choices = [(d.id, f"{d.number or ''} {d.text[:100]}") for d in decisions]
-    if request.method == "GET":
-        form.direction_id.data = direction_id
-    indicator = next((i for i in indicators if i.id == form.indicator_id.data), None)
-    chosen = [d for d in decisions if d.id in set(form.decision_ids.data or [])]
+    form.indicator_id.choices = forms.indicator_choices(indicators, _("— без показателя —"))
+    decisions = queries.reviewable_decisions(db.session, current_user, department, direction_id)
+    form.decision_ids.choices = forms.decision_choices(decisions)
+    indicator = next(iter(forms.picked(indicators, [form.indicator_id.data])), None)
+    chosen = forms.picked(decisions, form.decision_ids.data)
+    before, after = form.period_before.data or None, form.period_after.data or None
     figures = None
     if request.method == "POST" and request.form.get("op") == "preview":
-        figures = services.effectiveness_figures(
-            db.session,
-            department,
-            indicator,
-            form.period_before.data or None,
-            form.period_after.data or None,
-            chosen,
+        figures = queries.effectiveness_figures(
+            db.session, department, indicator, before, after, chosen
         )
     elif form.validate_on_submit():
         try:
@@ -657,10 +578,10 @@ def new_review():
                 comment=form.comment.data,
                 indicator=indicator,
                 direction_id=form.direction_id.data,
-                period_before=form.period_before.data or None,
-                period_after=form.period_after.data or None,
+                period_before=before,
+                period_after=after,
             )
-        except services.CycleError as error:
+        except CycleError as error:
             _refused(error)
         else:
             db.session.commit()
@@ -672,4 +593,4 @@ def new_review():
 @bp.route("/reviews/<int:review_id>")
 def review(review_id: int):
     item = get_visible_or_404(current_user, EffectivenessReview, review_id)
-    return render_template("cycle/review.html", review=item, verdicts=services.VERDICT_LABELS)
+    return render_template("cycle/review.html", review=item, verdicts=VERDICT_LABELS)

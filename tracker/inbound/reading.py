@@ -22,7 +22,8 @@ from inscriptis import get_text
 from mailparser_reply import EmailReplyParser
 from mailparser_reply.constants import MAIL_LANGUAGES, QUOTED_MATCH_INCLUDE
 
-from tracker.core.deadlines import Deadline, find_deadline
+from tracker.core.deadline_parsing import find_deadline
+from tracker.core.deadlines import Deadline
 
 _Q = QUOTED_MATCH_INCLUDE
 MAIL_LANGUAGES.setdefault(

@@ -12,7 +12,8 @@ from wtforms import (
 from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from tracker.core.deadlines import DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import DeadlineError
 from tracker.core.forms import Form
 
 KIND_LABELS = {

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.assignments import notifications
 from tracker.assignments.models import Assignment, AssignmentStatus
 from tracker.core import audit
-from tracker.core.deadlines import Deadline, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import Deadline
 from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.models import get_by_id

@@ -31,16 +31,61 @@ class Late:
     today: date  # the day it is written and sent instead
 
 
+@dataclass(frozen=True, eq=False)
+class Window:
+    """One department's reminders in one time zone for one sweep day: the nominal dates that
+    day sends (itself and the days off before it), under the department's policy."""
+
+    department: Organization
+    tz: str
+    policy: ReminderPolicy
+    nominal_days: list[date]
+    today: date  # the local day the letters are written and sent
+    send_after: datetime
+    late: Late | None = None  # a missed day, caught up today
+
+
+class Windows:
+    """A sweep's windows, for a source's one query: the deadlines any of them reminds of, the
+    zones, and the windows an organization falls in (by its path and zone)."""
+
+    def __init__(self, windows: list[Window]) -> None:
+        self.all = windows
+        self.zones = sorted({w.tz for w in windows})
+        self._by_place: dict[tuple[int, str], list[Window]] = defaultdict(list)
+        self._by_organization: dict[tuple[str, str], list[Window]] = {}
+        for window in windows:
+            self._by_place[(window.department.id, window.tz)].append(window)
+
+    def of(self, path: str, tz: str) -> list[Window]:
+        """The windows of the departments above (or at) the organization with this path."""
+        found = self._by_organization.get((path, tz))
+        if found is None:
+            found = [
+                window
+                for part in path.strip("/").split("/")
+                if part
+                for window in self._by_place.get((int(part), tz), ())
+            ]
+            self._by_organization[(path, tz)] = found
+        return found
+
+
 @dataclass
 class Due:
-    """One reminder a source found: about `subject` (an assignment, a road-map action)."""
+    """One reminder a source found: about `subject` (an assignment, a road-map action; a row
+    of its columns until the source `load`s it for a letter)."""
 
     source: ReminderSource
     subject: Any
     kind: str
     nominal: date
     recipients: list[User | str]
-    late: Late | None = None
+    window: Window
+
+    @property
+    def late(self) -> Late | None:
+        return self.window.late
 
     @property
     def occurrence(self) -> str:
@@ -60,22 +105,20 @@ class ReminderSource:
     # A recipient who chose the daily digest finds these in it (see `register_digest`).
     in_digest = False
 
-    def due(
-        self,
-        session: Session,
-        department: Organization,
-        tz: str,
-        policy: ReminderPolicy,
-        nominal_days: list[date],
-    ) -> list[Due]:
-        """Rows under the department, in zone `tz`, with a reminder on these nominal dates."""
+    def due(self, session: Session, windows: Windows) -> list[Due]:
+        """The source's rows with a reminder in these windows, in one query: each row's
+        columns as `subject`, its recipients as users (or addresses)."""
+        raise NotImplementedError
+
+    def load(self, session: Session, dues: list[Due]) -> None:
+        """Replace the subjects of these dues by the objects their letters are written from."""
         raise NotImplementedError
 
     def key(self, due: Due, recipient: User | str) -> str:
         raise NotImplementedError
 
-    def row(self, key: str, due: Due, recipient: User | str, send_after: datetime) -> dict:
-        """The outbox row's columns, with the rendered letter."""
+    def rows(self, letters: list[tuple[str, Due, User | str]]) -> list[dict[str, Any]]:
+        """The outbox rows' columns, with the rendered letters, of (key, due, recipient)."""
         raise NotImplementedError
 
     def counted_as(self, due: Due) -> str:
@@ -106,7 +149,7 @@ class DigestSection:
         """What waits for each user (by id)."""
         raise NotImplementedError
 
-    def context(self, due: list[Due], waiting: list[Any], day: date) -> dict[str, Any]:
+    def context(self, due: list[Due], waiting: list[Any]) -> dict[str, Any]:
         """The digest template's `due`, `groups`, `waiting` and `link_for`."""
         raise NotImplementedError
 
@@ -163,3 +206,16 @@ def directors(session: Session, organization_ids: set[int]) -> dict[int, list[Us
     for org_id, user in rows:
         result[org_id].append(user)
     return result
+
+
+def users(session: Session, ids: set[int | None]) -> dict[int, User]:
+    """Users by id (with their memberships, for `notify_mode`), in one query."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {
+        u.id: u
+        for u in session.scalars(
+            sa.select(User).where(User.id.in_(wanted)).options(selectinload(User.memberships))
+        )
+    }

@@ -31,7 +31,8 @@ from wtforms import (
 from wtforms import Form as SubForm
 from wtforms.validators import DataRequired, Length, Optional
 
-from tracker.core.deadlines import DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import DeadlineError
 from tracker.core.forms import Form
 from tracker.meetings.forms import KIND_LABELS, readable_deadline
 from tracker.protocols.text import MAX_BYTES, ProtocolInputError, extract_text

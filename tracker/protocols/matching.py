@@ -27,7 +27,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from tracker.core.deadlines import _morph  # one pymorphy3 analyzer per process
+from tracker.core import deadline_words  # one pymorphy3 analyzer per process
 
 KINDS = ("region", "department", "school", "kindergarten", "additional", "center")
 EDUCATIONAL_KINDS = frozenset({"school", "kindergarten", "additional", "center"})
@@ -133,7 +133,7 @@ _STOP = frozenset(
 
 def morph() -> Any:
     """The process's pymorphy3 analyzer (shared with the deadline reader)."""
-    return _morph()
+    return deadline_words.morph()
 
 
 @lru_cache(maxsize=50_000)
@@ -141,7 +141,7 @@ def lemma(word: str) -> str:
     """The normal form of one lower-case word («школы» -> «школа»)."""
     if len(word) > 40 or not word.isalpha():
         return word
-    return _morph().parse(word)[0].normal_form.replace("ё", "е")
+    return morph().parse(word)[0].normal_form.replace("ё", "е")
 
 
 def fold(text: str) -> str:
@@ -263,7 +263,7 @@ def _plural(raw: list[str], lemmas: list[str], target: str) -> bool:
     """True if the word whose normal form is ``target`` can only be plural («школ», «школам»)."""
     for word, norm in zip(raw, lemmas, strict=True):
         if norm == target:
-            parses = [p for p in _morph().parse(word) if p.normal_form == target]
+            parses = [p for p in morph().parse(word) if p.normal_form == target]
             return bool(parses) and all("plur" in p.tag for p in parses)
     return False
 

@@ -17,17 +17,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from tracker.assignments import notifications
+from tracker.assignments.models import Assignment, AssignmentStatus
 from tracker.core import audit
-from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import Deadline, DeadlineError
 from tracker.core.i18n import _
 from tracker.core.tenancy import Organization, User
 from tracker.meetings.models import MEETING_KINDS, Decision, Meeting
 from tracker.meetings.services import (
     MeetingError,
-    add_decision,
+    check_controller,
     create_meeting,
     executor_candidates,
-    fan_out,
     is_heading,
     require_manage,
 )
@@ -271,29 +273,94 @@ def confirm(
     meeting = create_meeting(
         session, organization=department, held_on=held_on, actor=actor, agenda=agenda, **fields
     )
-    created: dict[int, Decision] = {}
-    for position, item in enumerate(planned, start=1):
-        created[item.index] = add_decision(
-            session,
-            meeting,
-            text=item.text,
-            number=item.number,
-            parent=created[item.parent] if item.parent is not None else None,
-            section=item.section,
-            deadline_text=item.deadline_text,
-            executor_group=item.executor_group,
-            controller=actor,
-            needs_report=item.needs_report,
-            actor=actor,
-            position=position,
-        )
-    assignments = 0
-    for item in planned:
-        decision = created[item.index]
-        if item.needs_report and item.organizations and not _heading(decision):
-            assignments += len(fan_out(session, decision, item.organizations, actor=actor))
-    audit.record(actor, "meeting.import", meeting, decisions=len(planned), assignments=assignments)
+    check_controller(meeting, actor)
+    created = _insert_decisions(session, meeting, planned, actor)
+    audit.record_many(actor, "decision.create", [created[item.index] for item in planned])
+    headings = _headings(planned, held_on)
+    rows = [
+        {
+            "decision_id": created[item.index].id,
+            "organization_id": organization.id,
+            "status": AssignmentStatus.ASSIGNED,
+            "due_date": created[item.index].due_date,
+            "original_due_date": created[item.index].due_date,
+        }
+        for item in planned
+        if item.needs_report and item.index not in headings
+        for organization in item.organizations
+    ]
+    assignments = (
+        session.scalars(
+            sa.insert(Assignment).returning(Assignment, sort_by_parameter_order=True), rows
+        ).all()
+        if rows
+        else []
+    )
+    audit.record_many(
+        actor, "assignment.create", assignments, details_of=lambda a: {"decision_id": a.decision_id}
+    )
+    for assignment in assignments:
+        notifications.assignment_created(assignment)  # one letter per person at the commit
+    audit.record(
+        actor, "meeting.import", meeting, decisions=len(planned), assignments=len(assignments)
+    )
     return meeting
+
+
+def _insert_decisions(
+    session: Session, meeting: Meeting, planned: list[_Planned], actor: User | None
+) -> dict[int, Decision]:
+    """The decisions in the protocol's order by one INSERT, then their parents by one batched
+    UPDATE (a sub-item needs its parent's id); keyed by the reading's index."""
+    rows = []
+    for position, item in enumerate(planned, start=1):
+        deadline = parse_deadline(item.deadline_text, today=meeting.held_on)
+        rows.append(
+            {
+                "meeting_id": meeting.id,
+                "organization_id": meeting.organization_id,
+                "position": position,
+                "number": item.number,
+                "section": item.section,
+                "text": item.text.strip(),
+                "executor_group": item.executor_group,
+                "controller_id": actor.id if actor is not None else None,
+                "needs_report": item.needs_report,
+                "deadline_text": deadline.text,
+                "deadline_kind": deadline.kind,
+                "due_date": deadline.due_date,
+                "deadline_rule": deadline.rule,
+                "deadline_offset_days": deadline.offset_days,
+                "deadline_event": deadline.event,
+            }
+        )
+    # render_nulls: an empty number or section does not split the rows into several INSERTs
+    decisions = session.scalars(
+        sa.insert(Decision)
+        .returning(Decision, sort_by_parameter_order=True)
+        .execution_options(render_nulls=True),
+        rows,
+    ).all()
+    created = {item.index: d for item, d in zip(planned, decisions, strict=True)}
+    for item in planned:
+        if item.parent is not None:
+            created[item.index].parent_id = created[item.parent].id
+    session.flush()
+    return created
+
+
+def _headings(planned: list[_Planned], held_on: date) -> set[int]:
+    """The reading's indexes of the confirmed items that are headings (of the items kept)."""
+    shapes = {
+        item.index: _Shape(
+            item.text, item.number, parse_deadline(item.deadline_text, today=held_on).kind
+        )
+        for item in planned
+    }
+    for item in planned:
+        if item.parent is not None:
+            shapes[item.parent].children.append(shapes[item.index])
+    return {index for index, shape in shapes.items() if _heading(shape)}
 
 
 def _held_on(value: Any) -> date:

@@ -5,7 +5,7 @@ in Russian elsewhere (tracker.core.i18n, imported only when a message is made).
 
 - .docx: paragraphs and table cells in document order (python-docx). A table row becomes one line
   with its cells separated by tabs; Word's automatic list numbering («1.», «1.1.», «а)», bullets)
-  is rendered in front of the paragraph, since python-docx does not put it into the text.
+  is rendered in front of the paragraph (core.office), since python-docx leaves it out of the text.
 - .odt: content.xml read with the standard library (paragraphs, headings, lists, tables).
 - .txt: UTF-8 (with or without BOM), UTF-16 with a BOM, else a Cyrillic single-byte encoding
   (Windows-1251, KOI8-R, CP866) chosen by charset-normalizer, Windows-1251 when it cannot tell.
@@ -15,7 +15,6 @@ in Russian elsewhere (tracker.core.i18n, imported only when a message is made).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import PurePath
 from typing import Any
@@ -67,7 +66,26 @@ def extract_text(filename: str, data: bytes) -> str:
         raise ProtocolInputError(_accepted(_("Файл пуст.")))
     suffix = PurePath(filename or "").suffix.lower()
 
-    # What the bytes are wins over what the name says.
+    _refuse_foreign(data, suffix)
+    if data.startswith(b"PK\x03\x04") or suffix in (".docx", ".odt"):
+        text = _from_package(data, suffix)
+    elif suffix in (".txt", ".text", ""):
+        text = _from_plain(data)
+    else:
+        raise ProtocolInputError(
+            _accepted(_("Формат «%(suffix)s» не поддерживается.", suffix=suffix))
+        )
+
+    if "\x00" in text:
+        raise ProtocolInputError(_binary_message(suffix))
+    if not text.strip():
+        raise ProtocolInputError(_accepted(_("В файле нет текста.")))
+    return text
+
+
+def _refuse_foreign(data: bytes, suffix: str) -> None:
+    """A PDF, an old .doc or an RTF is refused with what to do instead (what the bytes are wins
+    over what the name says)."""
     if data.startswith(b"%PDF") or suffix == ".pdf":
         raise ProtocolInputError(
             _(
@@ -90,21 +108,6 @@ def extract_text(filename: str, data: bytes) -> str:
                 "или вставьте текст в поле."
             )
         )
-
-    if data.startswith(b"PK\x03\x04") or suffix in (".docx", ".odt"):
-        text = _from_package(data, suffix)
-    elif suffix in (".txt", ".text", ""):
-        text = _from_plain(data)
-    else:
-        raise ProtocolInputError(
-            _accepted(_("Формат «%(suffix)s» не поддерживается.", suffix=suffix))
-        )
-
-    if "\x00" in text:
-        raise ProtocolInputError(_binary_message(suffix))
-    if not text.strip():
-        raise ProtocolInputError(_accepted(_("В файле нет текста.")))
-    return text
 
 
 def _binary_message(suffix: str) -> str:
@@ -166,7 +169,7 @@ def _from_docx(data: bytes) -> str:
             )
         ) from None
     try:
-        numbering = _DocxNumbering(document)
+        numbering = office.DocxNumbering(document)
         lines: list[str] = []
         for block in document.element.body.iterchildren():
             if block.tag == qn("w:p"):
@@ -208,129 +211,25 @@ def _docx_table_lines(table: Any) -> list[str]:
 
     lines: list[str] = []
     for row in table.iterchildren(qn("w:tr")):
-        cells: list[str] = []
-        for cell in row.iterchildren(qn("w:tc")):
-            texts: list[str] = []
-            for block in cell.iterchildren():
-                if block.tag == qn("w:p"):
-                    texts.append(_docx_paragraph_text(block))
-                elif block.tag == qn("w:tbl"):
-                    texts.extend(_docx_table_lines(block))
-            merged = cell.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
-            if merged is not None and merged.get(qn("w:val")) in (None, "continue"):
-                texts = []  # the rest of a vertically merged cell: its text is above
-            cells.append(" ".join(" ".join(t.split()) for t in texts if t.strip()))
+        cells = [_docx_cell_text(cell, qn) for cell in row.iterchildren(qn("w:tc"))]
         if any(cells):
             lines.append("\t".join(cells))
     return lines
 
 
-_NUMBER_FORMATS = {
-    "decimal": lambda n: str(n),
-    "decimalZero": lambda n: f"{n:02d}",
-    "lowerLetter": lambda n: "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26],
-    "upperLetter": lambda n: "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(n - 1) % 26],
-    "russianLower": lambda n: "абвгдежзиклмнопрстуфхцчшщэюя"[(n - 1) % 28],
-    "russianUpper": lambda n: "АБВГДЕЖЗИКЛМНОПРСТУФХЦЧШЩЭЮЯ"[(n - 1) % 28],
-    "lowerRoman": lambda n: _roman(n).lower(),
-    "upperRoman": lambda n: _roman(n),
-}
-
-
-def _roman(n: int) -> str:
-    values = ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I"))
-    out = ""
-    for value, letters in values:
-        while n >= value:
-            out += letters
-            n -= value
-    return out
-
-
-class _DocxNumbering:
-    """Renders Word's automatic list numbers («1.», «1.2.», «а)», «-» for bullets)."""
-
-    def __init__(self, document: Any):
-        from docx.oxml.ns import qn
-
-        self.qn = qn
-        self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # numId -> ilvl -> fmt
-        self.counters: dict[str, list[int]] = {}
-        self.style_num: dict[str, tuple[str, int]] = {}
-        try:
-            part = document.part.numbering_part
-        except NotImplementedError:  # python-docx cannot add the missing part: there are no lists
-            return
-        except Exception:
-            log.warning("Word numbering unreadable; lists read without numbers", exc_info=True)
-            return
-        root = part.element
-        abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
-        for node in root.iterchildren(qn("w:abstractNum")):
-            lvls: dict[int, tuple[str, str, int]] = {}
-            for lvl in node.iterchildren(qn("w:lvl")):
-                ilvl = int(lvl.get(qn("w:ilvl"), "0"))
-                fmt = lvl.find(qn("w:numFmt"))
-                text = lvl.find(qn("w:lvlText"))
-                start = lvl.find(qn("w:start"))
-                lvls[ilvl] = (
-                    fmt.get(qn("w:val"), "decimal") if fmt is not None else "decimal",
-                    text.get(qn("w:val"), "") if text is not None else "",
-                    int(start.get(qn("w:val"), "1")) if start is not None else 1,
-                )
-            abstract[node.get(qn("w:abstractNumId"), "")] = lvls
-        for num in root.iterchildren(qn("w:num")):
-            ref = num.find(qn("w:abstractNumId"))
-            if ref is not None:
-                self.levels[num.get(qn("w:numId"), "")] = abstract.get(ref.get(qn("w:val")), {})
-        for style in document.styles.element.iterchildren(qn("w:style")):
-            num_pr = style.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
-            if num_pr is not None:
-                num_id = num_pr.find(qn("w:numId"))
-                ilvl = num_pr.find(qn("w:ilvl"))
-                if num_id is not None:
-                    self.style_num[style.get(qn("w:styleId"), "")] = (
-                        num_id.get(qn("w:val"), ""),
-                        int(ilvl.get(qn("w:val"), "0")) if ilvl is not None else 0,
-                    )
-
-    def label(self, paragraph: Any) -> str:
-        qn = self.qn
-        num_pr = paragraph.find(f"{qn('w:pPr')}/{qn('w:numPr')}")
-        num_id: str | None = None
-        ilvl = 0
-        if num_pr is not None:
-            node = num_pr.find(qn("w:numId"))
-            level = num_pr.find(qn("w:ilvl"))
-            num_id = node.get(qn("w:val")) if node is not None else None
-            ilvl = int(level.get(qn("w:val"), "0")) if level is not None else 0
-        else:
-            style = paragraph.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
-            if style is not None and style.get(qn("w:val")) in self.style_num:
-                num_id, ilvl = self.style_num[style.get(qn("w:val"))]
-        if not num_id or num_id == "0" or num_id not in self.levels:
-            return ""
-        ilvl = max(0, min(ilvl, 8))
-        levels = self.levels[num_id]
-        counters = self.counters.setdefault(num_id, [0] * 9)
-        start = levels.get(ilvl, ("decimal", "", 1))[2]
-        counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
-        for deeper in range(ilvl + 1, 9):
-            counters[deeper] = 0
-        fmt, text, _start = levels.get(ilvl, ("decimal", f"%{ilvl + 1}.", 1))
-        if fmt == "bullet" or fmt == "none":
-            return "- " if fmt == "bullet" else ""
-
-        def render(match: re.Match[str]) -> str:
-            level = int(match.group(1)) - 1
-            if not 0 <= level <= 8:
-                return ""
-            value = counters[level] or levels.get(level, ("decimal", "", 1))[2]
-            level_fmt = levels.get(level, ("decimal", "", 1))[0]
-            return _NUMBER_FORMATS.get(level_fmt, _NUMBER_FORMATS["decimal"])(value)
-
-        rendered = re.sub(r"%(\d)", render, text).strip()
-        return rendered + " " if rendered else ""
+def _docx_cell_text(cell: Any, qn: Any) -> str:
+    """A cell's paragraphs and nested tables on one line; "" for the rest of a vertically merged
+    cell (its text is above)."""
+    merged = cell.find(f"{qn('w:tcPr')}/{qn('w:vMerge')}")
+    if merged is not None and merged.get(qn("w:val")) in (None, "continue"):
+        return ""
+    texts: list[str] = []
+    for block in cell.iterchildren():
+        if block.tag == qn("w:p"):
+            texts.append(_docx_paragraph_text(block))
+        elif block.tag == qn("w:tbl"):
+            texts.extend(_docx_table_lines(block))
+    return " ".join(" ".join(t.split()) for t in texts if t.strip())
 
 
 _ODF = {

@@ -15,11 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Length, Mm, Pt
 from docx.text.paragraph import Paragraph
 from icalendar import Alarm, Calendar, Event
@@ -35,9 +32,6 @@ from tracker.core.tenancy import Organization
 from tracker.meetings.models import Decision, Meeting
 
 DEFAULT_TZ = "Europe/Moscow"
-
-# Characters XML 1.0 (and so both OOXML formats) cannot hold; Word's soft break \x0b becomes \n.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0c\x0e-\x1f\ufffe\uffff]")
 
 HEADINGS = {
     "protocol": "ПРОТОКОЛ",
@@ -69,10 +63,7 @@ DOCUMENT_NAMES = {
 
 
 def _clean(value: str | None) -> str:
-    if not value:
-        return ""
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
-    return _ILLEGAL.sub("", value).strip()
+    return office.clean_text(value).strip() if value else ""
 
 
 def _one_line(value: str | None) -> str:
@@ -188,36 +179,10 @@ def board_xlsx(
     ws = wb.active
     ws.title = "Поручения"
     _sheet_head(ws, title, filters_line, BOARD_COLUMNS)
-    wrapped = {4, 5, 6, 10}
-    dated = {7, 8, 11, 12}
     for index, a in enumerate(rows, start=1):
-        decision = a.decision
-        tz = a.organization.timezone if a.organization else None
         overdue = a.id in overdue_ids
         state = state_labels.get(a.status, a.status or "")
-        values = [
-            index,
-            _protocol_label(decision.meeting),
-            decision.number or "",
-            decision.text,
-            _executor(a),
-            # One deadline in force: a moved one is not shown with the protocol's old words.
-            deadline_in_force(a),
-            a.due_date,
-            a.original_due_date,
-            a.extension_count or 0,
-            state + (" (просрочено)" if overdue else ""),
-            _local_date(a.reported_at, tz),
-            _local_date(a.done_at, tz),
-        ]
-        row = HEADER_ROW + index
-        for column, value in enumerate(values, start=1):
-            cell = _set(ws, row, column, value)
-            cell.alignment = TOP_WRAP if column in wrapped else TOP
-            if column in dated:
-                cell.number_format = DATE_FORMAT
-            if overdue:
-                cell.fill = OVERDUE_FILL
+        _board_row(ws, HEADER_ROW + index, _board_values(index, a, state, overdue), overdue)
     _finish_sheet(ws, len(BOARD_COLUMNS), len(rows))
 
     ws = wb.create_sheet("Исполнительская дисциплина")
@@ -246,6 +211,40 @@ def board_xlsx(
     return buffer.getvalue()
 
 
+_WRAPPED = {4, 5, 6, 10}  # board columns of long text
+_DATED = {7, 8, 11, 12}
+
+
+def _board_values(index: int, a: Assignment, state: str, overdue: bool) -> list[Any]:
+    decision = a.decision
+    tz = a.organization.timezone if a.organization else None
+    return [
+        index,
+        _protocol_label(decision.meeting),
+        decision.number or "",
+        decision.text,
+        _executor(a),
+        # One deadline in force: a moved one is not shown with the protocol's old words.
+        deadline_in_force(a),
+        a.due_date,
+        a.original_due_date,
+        a.extension_count or 0,
+        state + (" (просрочено)" if overdue else ""),
+        _local_date(a.reported_at, tz),
+        _local_date(a.done_at, tz),
+    ]
+
+
+def _board_row(ws: Worksheet, row: int, values: list[Any], overdue: bool) -> None:
+    for column, value in enumerate(values, start=1):
+        cell = _set(ws, row, column, value)
+        cell.alignment = TOP_WRAP if column in _WRAPPED else TOP
+        if column in _DATED:
+            cell.number_format = DATE_FORMAT
+        if overdue:
+            cell.fill = OVERDUE_FILL
+
+
 # --- Word --------------------------------------------------------------------------------------
 
 BODY_PT = 14
@@ -254,26 +253,11 @@ INDENT_STEP_CM = 1.0
 
 
 def _setup_document() -> DocxDocument:
-    doc = Document()
+    doc = office.new_docx(BODY_PT)
     section = doc.sections[0]
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Cm(2)
     section.top_margin = section.bottom_margin = Cm(2)
-
-    normal = doc.styles["Normal"]
-    normal.font.name = "Times New Roman"
-    normal.font.size = Pt(BODY_PT)
-    rpr = normal.element.get_or_add_rPr()
-    fonts = rpr.get_or_add_rFonts()
-    for attr in ("w:eastAsia", "w:cs"):
-        fonts.set(qn(attr), "Times New Roman")
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "ru-RU")
-    lang.set(qn("w:eastAsia"), "ru-RU")
-    rpr.append(lang)
-    normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(0)
-    normal.paragraph_format.line_spacing = 1.0
     return doc
 
 
@@ -348,22 +332,7 @@ def protocol_docx(
 ) -> bytes:
     """The protocol as a whole, or with `organization` an extract of the decisions passed in."""
     doc = _setup_document()
-    kind = meeting.kind or "protocol"
-    headings = EXTRACT_HEADINGS if organization is not None else HEADINGS
-    heading = headings.get(kind, headings["protocol"])
-    if meeting.number:
-        heading += f" № {_one_line(meeting.number)}"
-    _para(doc, heading, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    if meeting.title:
-        _para(doc, meeting.title, align=WD_ALIGN_PARAGRAPH.CENTER)
-
-    when = _long_date(meeting.held_on)
-    if meeting.time_text:
-        when += f", {_one_line(meeting.time_text)}"
-    place_line = _para(doc, space_before=12)
-    place_line.paragraph_format.tab_stops.add_tab_stop(Mm(170), WD_TAB_ALIGNMENT.RIGHT)
-    place_line.add_run(f"{_one_line(meeting.place)}\t{when}")
-
+    heading = _protocol_heading(doc, meeting, extract=organization is not None)
     if organization is not None:
         line = _para(doc, space_before=12)
         line.add_run("для: ").bold = True
@@ -376,58 +345,100 @@ def protocol_docx(
     _labelled(doc, "Тема", meeting.topic)
 
     items = sorted(meeting.agenda_items, key=lambda item: item.position or 0)
-    if items:
-        _para(doc, "ПОВЕСТКА ДНЯ:", bold=True, space_before=12)
-        for number, item in enumerate(items, start=1):
-            text = f"{number}. {_one_line(item.title)}"
-            if item.speaker:
-                text += f" — {_one_line(item.speaker)}"
-            _para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    _agenda(doc, items)
     for number, item in enumerate(items, start=1):
-        if not _clean(item.heard):
-            continue
-        paragraph = _para(doc, space_before=12)
-        label = f"{number}. СЛУШАЛИ:" if len(items) > 1 else "СЛУШАЛИ:"
-        paragraph.add_run(label).bold = True
-        if item.speaker:
-            paragraph.add_run(f" {_one_line(item.speaker)}")
-        for chunk in _clean(item.heard).split("\n"):
-            if chunk.strip():
-                body = _para(doc, chunk.strip(), align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-                body.paragraph_format.first_line_indent = Cm(1.25)
+        _heard(doc, item, f"{number}. СЛУШАЛИ:" if len(items) > 1 else "СЛУШАЛИ:")
 
     _para(doc, "РЕШИЛИ:", bold=True, space_before=12)
-    section: str | None = None
-    for decision in decisions:
-        current = _one_line(decision.section) or None
-        if current and current != section:
-            _para(doc, current, bold=True, space_before=6)
-        section = current
-        indent = Cm(INDENT_STEP_CM * _depth(decision))
-        number = _plain_number(decision)
-        if number:
-            text = f"{number}. {_clean(decision.text)}"
-        else:
-            text = "– " + _clean(decision.text).lstrip("-–— ")
-        _para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=indent)
-        names = [_one_line(n) for n in executors.get(decision.id, []) if _one_line(n)]
-        if organization is None and names:
-            _para(doc, "Исполнители: " + "; ".join(names), size=SMALL_PT, indent=indent)
-        deadline = _deadline_line(decision)
-        if deadline:
-            _para(doc, deadline, size=SMALL_PT, indent=indent)
-
-    first = True
-    for label, name in (("Председатель", meeting.chair), ("Секретарь", meeting.secretary)):
-        if _one_line(name):
-            _para(doc, f"{label} ______ {_one_line(name)}", space_before=36 if first else 18)
-            first = False
+    _decisions(doc, decisions, {} if organization is not None else executors)
+    _signatures(doc, meeting)
 
     doc.core_properties.title = _one_line(f"{heading} {meeting.title or ''}")
     doc.core_properties.language = "ru-RU"
     buffer = BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
+
+
+def _protocol_heading(doc: DocxDocument, meeting: Meeting, *, extract: bool) -> str:
+    """«ПРОТОКОЛ № 3» (or the extract's heading), the title, and the place and date line."""
+    headings = EXTRACT_HEADINGS if extract else HEADINGS
+    heading = headings.get(meeting.kind or "protocol", headings["protocol"])
+    if meeting.number:
+        heading += f" № {_one_line(meeting.number)}"
+    _para(doc, heading, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    if meeting.title:
+        _para(doc, meeting.title, align=WD_ALIGN_PARAGRAPH.CENTER)
+    when = _long_date(meeting.held_on)
+    if meeting.time_text:
+        when += f", {_one_line(meeting.time_text)}"
+    place_line = _para(doc, space_before=12)
+    place_line.paragraph_format.tab_stops.add_tab_stop(Mm(170), WD_TAB_ALIGNMENT.RIGHT)
+    place_line.add_run(f"{_one_line(meeting.place)}\t{when}")
+    return heading
+
+
+def _agenda(doc: DocxDocument, items: list[Any]) -> None:
+    if not items:
+        return
+    _para(doc, "ПОВЕСТКА ДНЯ:", bold=True, space_before=12)
+    for number, item in enumerate(items, start=1):
+        text = f"{number}. {_one_line(item.title)}"
+        if item.speaker:
+            text += f" — {_one_line(item.speaker)}"
+        _para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+
+
+def _heard(doc: DocxDocument, item: Any, label: str) -> None:
+    """«СЛУШАЛИ:» of an agenda item, if anything was heard: the speaker, then the text."""
+    if not _clean(item.heard):
+        return
+    paragraph = _para(doc, space_before=12)
+    paragraph.add_run(label).bold = True
+    if item.speaker:
+        paragraph.add_run(f" {_one_line(item.speaker)}")
+    for chunk in _clean(item.heard).split("\n"):
+        if chunk.strip():
+            body = _para(doc, chunk.strip(), align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+            body.paragraph_format.first_line_indent = Cm(1.25)
+
+
+def _decisions(
+    doc: DocxDocument, decisions: list[Decision], executors: dict[int, list[str]]
+) -> None:
+    """The decisions in order, a section's title before its first one."""
+    section: str | None = None
+    for decision in decisions:
+        current = _one_line(decision.section) or None
+        if current and current != section:
+            _para(doc, current, bold=True, space_before=6)
+        section = current
+        _decision_paragraphs(doc, decision, executors.get(decision.id, []))
+
+
+def _signatures(doc: DocxDocument, meeting: Meeting) -> None:
+    first = True
+    for label, name in (("Председатель", meeting.chair), ("Секретарь", meeting.secretary)):
+        if _one_line(name):
+            _para(doc, f"{label} ______ {_one_line(name)}", space_before=36 if first else 18)
+            first = False
+
+
+def _decision_paragraphs(doc: DocxDocument, decision: Decision, executors: list[str]) -> None:
+    """The decision numbered and indented as deep as it sits, its executors and deadline."""
+    indent = Cm(INDENT_STEP_CM * _depth(decision))
+    number = _plain_number(decision)
+    if number:
+        text = f"{number}. {_clean(decision.text)}"
+    else:
+        text = "– " + _clean(decision.text).lstrip("-–— ")
+    _para(doc, text, align=WD_ALIGN_PARAGRAPH.JUSTIFY, indent=indent)
+    names = [_one_line(n) for n in executors if _one_line(n)]
+    if names:
+        _para(doc, "Исполнители: " + "; ".join(names), size=SMALL_PT, indent=indent)
+    deadline = _deadline_line(decision)
+    if deadline:
+        _para(doc, deadline, size=SMALL_PT, indent=indent)
 
 
 # --- iCalendar ---------------------------------------------------------------------------------

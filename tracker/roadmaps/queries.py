@@ -19,7 +19,8 @@ from tracker.core.permissions import visible_to
 from tracker.core.tenancy import Organization, User
 from tracker.core.text import natural_key
 from tracker.roadmaps.models import RoadMap, RoadMapStatus, RoadMapVersion
-from tracker.roadmaps.services import STATE_LABELS, Progress, progress_for
+from tracker.roadmaps.progress import Progress, progress_for
+from tracker.roadmaps.services import STATE_LABELS
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ board shows the rest), to the person responsible or the school's directors."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -12,10 +12,17 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.core.i18n import _
 from tracker.core.tenancy import Organization, User
 from tracker.core.urls import external_url
-from tracker.notify.models import OutboxMessage, ReminderPolicy
-from tracker.notify.reminders import due_dates, reminder_kind, urgency
+from tracker.notify.models import OutboxMessage
+from tracker.notify.reminders import deadlines, plans
 from tracker.notify.services import render_mail
-from tracker.notify.sources import Due, ReminderSource, directors, register_kind, register_source
+from tracker.notify.sources import (
+    Due,
+    ReminderSource,
+    Windows,
+    directors,
+    register_kind,
+    register_source,
+)
 from tracker.roadmaps.models import ActionStatus, RoadMap, RoadMapAction
 
 OPEN_ACTION = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
@@ -24,61 +31,51 @@ OPEN_ACTION = (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS)
 class ActionReminders(ReminderSource):
     name = "roadmap-action"
 
-    def due(
-        self,
-        session: Session,
-        department: Organization,
-        tz: str,
-        policy: ReminderPolicy,
-        nominal_days: list[date],
-    ) -> list[Due]:
-        wanted = due_dates(policy, nominal_days, overdue_repeats=False)
-        actions = list(
-            session.scalars(
-                sa.select(RoadMapAction)
-                .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
-                .join(Organization, Organization.id == RoadMap.organization_id)
-                .where(
-                    Organization.timezone == tz,
-                    Organization.path.like(department.path + "%"),
-                    RoadMap.approved_at.is_not(None),
-                    RoadMapAction.status.in_(OPEN_ACTION),
-                    RoadMapAction.due_date.in_(wanted),
-                )
-                .options(
-                    selectinload(RoadMapAction.road_map).selectinload(RoadMap.organization),
-                    selectinload(RoadMapAction.responsible_user),
-                )
+    def due(self, session: Session, windows: Windows) -> list[Due]:
+        planned = plans(windows, escalates=False)
+        actions = session.execute(
+            sa.select(RoadMapAction, Organization.path, Organization.timezone)
+            .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
+            .join(Organization, Organization.id == RoadMap.organization_id)
+            .where(
+                Organization.timezone.in_(windows.zones),
+                RoadMap.approved_at.is_not(None),
+                RoadMapAction.status.in_(OPEN_ACTION),
+                RoadMapAction.due_date.in_(deadlines(planned)),
             )
-        )
+            .order_by(RoadMapAction.id)
+            .options(
+                selectinload(RoadMapAction.road_map).selectinload(RoadMap.organization),
+                selectinload(RoadMapAction.responsible_user),
+            )
+        ).all()
         heads = directors(
-            session, {a.road_map.organization_id for a in actions if a.responsible_user is None}
+            session, {a.road_map.organization_id for a, *_ in actions if a.responsible_user is None}
         )
         found = []
-        for action in actions:
-            options = [
-                (kind, n)
-                for n in nominal_days
-                if (kind := reminder_kind(policy, action.due_date, n)) is not None
-                and (kind == "overdue-1" or not kind.startswith("overdue-"))
-            ]
-            if not options:
-                continue
-            kind, n = max(options, key=lambda option: urgency(option[0]))
-            people = (
-                [action.responsible_user]
-                if action.responsible_user is not None and action.responsible_user.active
-                else heads.get(action.road_map.organization_id, [])
-            )
-            if people:
-                found.append(Due(self, action, kind, n, list(people)))
+        for action, path, tz in actions:
+            for window in windows.of(path, tz):
+                for kind, n in planned[window].get(action.due_date, ()):
+                    people = (
+                        [action.responsible_user]
+                        if action.responsible_user is not None and action.responsible_user.active
+                        else heads.get(action.road_map.organization_id, [])
+                    )
+                    if people:
+                        found.append(Due(self, action, kind, n, list(people), window))
         return found
+
+    def load(self, session: Session, dues: list[Due]) -> None:
+        pass  # the actions are loaded with their road maps already
 
     def key(self, due: Due, recipient: User | str) -> str:
         who = recipient.id if isinstance(recipient, User) else recipient
         return f"roadmap-action:{due.subject.id}:{due.kind}:{due.nominal.isoformat()}:user:{who}"
 
-    def row(self, key: str, due: Due, recipient: User | str, send_after: datetime) -> dict:
+    def rows(self, letters: list[tuple[str, Due, User | str]]) -> list[dict[str, Any]]:
+        return [self._row(key, due, recipient) for key, due, recipient in letters]
+
+    def _row(self, key: str, due: Due, recipient: User | str) -> dict[str, Any]:
         # The responsible person or the directors: always a user.
         assert isinstance(recipient, User)
         action = due.subject
@@ -104,7 +101,7 @@ class ActionReminders(ReminderSource):
             "subject": subject,
             "body_text": text,
             "body_html": html,
-            "send_after": send_after,
+            "send_after": due.window.send_after,
         }
 
     def counted_as(self, due: Due) -> str:

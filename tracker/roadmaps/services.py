@@ -1,23 +1,23 @@
-"""Road maps: writing the plan, one transition function for approval, execution and progress.
+"""Road maps: writing the plan, one transition function for approval, and marking execution.
 
 черновик → на согласовании → на доработке → согласовано; an approved map that has to change
 (a new date, a dropped action) goes back to черновик and through approval again as a new version.
-Services flush, views commit; every change is audited in the same transaction."""
+Services flush, views commit; every change is audited in the same transaction. Versions and
+their differences are in roadmaps.versions, execution figures in roadmaps.progress."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from tracker.assignments.models import AssignmentStatus
 from tracker.core import audit, clock, files
-from tracker.core.deadlines import Deadline, DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import Deadline, DeadlineError
 from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
 from tracker.core.permissions import can
@@ -32,6 +32,8 @@ from tracker.roadmaps.models import (
     RoadMapVersion,
     VersionState,
 )
+from tracker.roadmaps.responsible import person_named, school_people
+from tracker.roadmaps.versions import latest_version, levels, snapshot
 
 STATE_LABELS = {
     RoadMapStatus.DRAFT: _l("черновик"),
@@ -57,18 +59,6 @@ HISTORY_LABELS = {
     "roadmap.mark": _l("отмечено выполнение"),
 }
 EDITABLE = (RoadMapStatus.DRAFT, RoadMapStatus.RETURNED)
-# The columns of the plan that a reviewer compares between versions.
-PLAN_FIELDS = (
-    "number",
-    "text",
-    "deadline_text",
-    "responsible",
-    "expected_result",
-    "target_value",
-    "resources",
-    "level",
-    "status",
-)
 MAX_ACTIONS = 500
 
 
@@ -108,26 +98,6 @@ class ActionRow:
     resources: str | None = None
     indicator_id: int | None = None
     dropped: bool = False
-
-
-@dataclass
-class Progress:
-    total: int = 0
-    done: int = 0
-    on_time: int = 0
-    overdue: int = 0
-
-    @property
-    def percent(self) -> int:
-        return round(100 * self.done / self.total) if self.total else 0
-
-
-@dataclass
-class DiffRow:
-    change: str  # added | removed | changed | same
-    old: dict[str, Any] | None
-    new: dict[str, Any] | None
-    fields: list[str] = field(default_factory=list)
 
 
 def may(actor: User | None, move: str, road_map: RoadMap) -> bool:
@@ -221,18 +191,6 @@ def update_road_map(session: Session, road_map: RoadMap, actor: User, **values: 
     return road_map
 
 
-def levels(road_map: RoadMap) -> dict[int, int]:
-    """How deep each action sits under its parents (0 = top)."""
-    by_id = {a.id: a for a in road_map.actions}
-    result: dict[int, int] = {}
-    for action in road_map.actions:
-        depth, parent = 0, action.parent_id
-        while parent is not None and parent in by_id and depth < 10:
-            depth, parent = depth + 1, by_id[parent].parent_id
-        result[action.id] = depth
-    return result
-
-
 def _validate_rows(rows: list[ActionRow], strict: bool) -> dict[int, Deadline | None]:
     """Parse each row's deadline; with `strict`, a bad row refuses the whole table."""
     if len(rows) > MAX_ACTIONS:
@@ -285,73 +243,57 @@ def save_actions(
     stack: list[RoadMapAction] = []  # the last action seen at each depth
     for n, row in enumerate(rows, start=1):
         action = existing.pop(row.id) if row.id is not None else RoadMapAction(road_map=road_map)
-        level = max(0, min(row.level, len(stack)))
-        del stack[level:]
-        action.parent = stack[-1] if stack else None
-        stack.append(action)
+        _nest(action, row.level, stack)
         action.position = n
-        action.number = _clean(row.number, 40)
-        action.text = _clean(row.text, 5000) or ""
-        deadline = deadlines.get(n)
-        if deadline is None:
-            deadline = Deadline((row.deadline_text or "").strip(), "none", None)
-        apply_deadline(action, deadline)
-        action.responsible = _clean(row.responsible, 1000)
-        action.expected_result = _clean(row.expected_result)
-        action.target_value = _clean(row.target_value, 100)
-        action.resources = _clean(row.resources)
-        action.indicator_id = row.indicator_id
-        if row.dropped:
-            action.status = ActionStatus.DROPPED
-        elif action.status in (None, ActionStatus.DROPPED):
-            action.status = ActionStatus.PLANNED
+        _fill(action, row, deadlines.get(n))
         session.add(action)
         kept.append(action)
-    people = _responsible_people(session, road_map.organization)
+    people = school_people(session, road_map.organization)
     for action in kept:
-        action.responsible_user_id = _person_named(people, action.responsible)
-    ever_approved = road_map.approved_at is not None
-    tail = len(rows)
-    for action in existing.values():
-        if ever_approved:
-            tail += 1
-            action.position = tail
-            action.status = ActionStatus.DROPPED
-        else:
-            session.delete(action)
+        action.responsible_user_id = person_named(people, action.responsible)
+    _leave_out(session, road_map, list(existing.values()), len(rows))
     session.flush()
     session.expire(road_map, ["actions"])
     audit.record(actor, audit_action, road_map, rows=len(rows))
     return kept
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"[\s.]+", "", text.casefold().replace("ё", "е"))
+def _nest(action: RoadMapAction, level: int, stack: list[RoadMapAction]) -> None:
+    """Hang the action under the last one a level up (`stack`: the last action at each depth)."""
+    level = max(0, min(level, len(stack)))
+    del stack[level:]
+    action.parent = stack[-1] if stack else None
+    stack.append(action)
 
 
-def _responsible_people(session: Session, school: Organization) -> list[tuple[int, set[str]]]:
-    """The school's people with the ways a plan names them: «Иванова Наталья Викторовна»,
-    «Иванова Н.В.»."""
-    from tracker.meetings.services import people_candidates
+def _fill(action: RoadMapAction, row: ActionRow, deadline: Deadline | None) -> None:
+    """The row's words on the action; a deadline that could not be read is kept as written."""
+    action.number = _clean(row.number, 40)
+    action.text = _clean(row.text, 5000) or ""
+    if deadline is None:
+        deadline = Deadline((row.deadline_text or "").strip(), "none", None)
+    apply_deadline(action, deadline)
+    action.responsible = _clean(row.responsible, 1000)
+    action.expected_result = _clean(row.expected_result)
+    action.target_value = _clean(row.target_value, 100)
+    action.resources = _clean(row.resources)
+    action.indicator_id = row.indicator_id
+    if row.dropped:
+        action.status = ActionStatus.DROPPED
+    elif action.status in (None, ActionStatus.DROPPED):
+        action.status = ActionStatus.PLANNED
 
-    found = []
-    for user in people_candidates(session, school):
-        words = user.full_name.split()
-        forms = {_compact(user.full_name)}
-        if len(words) >= 2:
-            forms.add(_compact(words[0] + "".join(w[0] for w in words[1:])))
-        found.append((user.id, {f for f in forms if len(f) >= 4}))
-    return found
 
-
-def _person_named(people: list[tuple[int, set[str]]], responsible: str | None) -> int | None:
-    """The one person of the school the «Ответственный» cell names, so reminders reach them;
-    none (the directors are reminded) when nobody or several match."""
-    if not responsible:
-        return None
-    text = _compact(responsible)
-    matches = {user_id for user_id, forms in people if any(f in text for f in forms)}
-    return matches.pop() if len(matches) == 1 else None
+def _leave_out(session: Session, road_map: RoadMap, left: list[RoadMapAction], tail: int) -> None:
+    """Actions left out of the plan: deleted, or «исключено» after the rest once the map has
+    ever been approved (their history stays)."""
+    for action in left:
+        if road_map.approved_at is not None:
+            tail += 1
+            action.position = tail
+            action.status = ActionStatus.DROPPED
+        else:
+            session.delete(action)
 
 
 def current_rows(road_map: RoadMap) -> list[ActionRow]:
@@ -378,20 +320,7 @@ def import_rows(session: Session, road_map: RoadMap, actor: User, drafts: list[A
     """Append the readable rows of an imported table (documents.DraftAction) to the plan.
     Rows with an unreadable deadline keep the words as written and are flagged until fixed;
     rows without an action text cannot become actions and are reported by the preview."""
-    new_rows = [
-        ActionRow(
-            text=d.text,
-            level=d.level,
-            number=d.number or None,
-            deadline_text=d.deadline_text or "",
-            responsible=d.responsible or None,
-            expected_result=d.expected_result or None,
-            target_value=d.target_value or None,
-            resources=d.resources or None,
-        )
-        for d in drafts
-        if (d.text or "").strip()
-    ]
+    new_rows = [_imported_row(d) for d in drafts if (d.text or "").strip()]
     if not new_rows:
         raise RoadMapError(_("В таблице нет ни одного мероприятия, которое можно загрузить."))
     save_actions(
@@ -403,6 +332,19 @@ def import_rows(session: Session, road_map: RoadMap, actor: User, drafts: list[A
         audit_action="roadmap.import",
     )
     return len(new_rows)
+
+
+def _imported_row(draft: Any) -> ActionRow:
+    return ActionRow(
+        text=draft.text,
+        level=draft.level,
+        number=draft.number or None,
+        deadline_text=draft.deadline_text or "",
+        responsible=draft.responsible or None,
+        expected_result=draft.expected_result or None,
+        target_value=draft.target_value or None,
+        resources=draft.resources or None,
+    )
 
 
 def action_problems(road_map: RoadMap) -> dict[int, str]:
@@ -421,51 +363,6 @@ def action_problems(road_map: RoadMap) -> dict[int, str]:
     return problems
 
 
-def snapshot(road_map: RoadMap) -> dict[str, Any]:
-    depth = levels(road_map)
-    return {
-        "title": road_map.title,
-        "period_start": road_map.period_start.isoformat() if road_map.period_start else None,
-        "period_end": road_map.period_end.isoformat() if road_map.period_end else None,
-        "actions": [
-            {
-                "id": a.id,
-                "number": a.number,
-                "text": a.text,
-                "deadline_text": a.deadline_text,
-                "due_date": a.due_date.isoformat() if a.due_date else None,
-                "responsible": a.responsible,
-                "expected_result": a.expected_result,
-                "target_value": a.target_value,
-                "resources": a.resources,
-                "level": depth[a.id],
-                "status": "dropped" if a.status == ActionStatus.DROPPED else "active",
-            }
-            for a in road_map.actions
-        ],
-    }
-
-
-def diff(old: dict[str, Any] | None, new: dict[str, Any]) -> list[DiffRow]:
-    """Action by action: what the new version adds, removes or changes against the old one."""
-    if old is None:
-        return [DiffRow("added", None, a) for a in new["actions"]]
-    before = {a["id"]: a for a in old["actions"]}
-    rows: list[DiffRow] = []
-    for action in new["actions"]:
-        previous = before.pop(action["id"], None)
-        if previous is None:
-            rows.append(DiffRow("added", None, action))
-            continue
-        changed = [f for f in PLAN_FIELDS if previous.get(f) != action.get(f)]
-        if changed == ["status"] or ("status" in changed and action["status"] == "dropped"):
-            rows.append(DiffRow("removed", previous, action, changed))
-        else:
-            rows.append(DiffRow("changed" if changed else "same", previous, action, changed))
-    rows.extend(DiffRow("removed", a, None) for a in before.values())
-    return rows
-
-
 def transition(
     session: Session,
     road_map: RoadMap,
@@ -477,58 +374,16 @@ def transition(
 ) -> RoadMap:
     """Apply one move; the only place a road map's status changes. Submitting freezes a
     version; returning and approving close it; the assignment that asked for the map follows."""
-    move = MOVES.get(move_name)
-    if move is None:
-        raise RoadMapError(_("Неизвестное действие: %(action)s", action=move_name))
-    if not may(actor, move_name, road_map):
-        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
-    if road_map.status not in move.sources:
-        raise RoadMapError(
-            _(
-                "Нельзя выполнить это действие: дорожная карта в состоянии «%(state)s».",
-                state=STATE_LABELS[road_map.status],
-            )
-        )
+    move = _checked_move(move_name, actor, road_map)
     comment = (comment or "").strip() or None
-    notes = {str(k): v.strip() for k, v in (action_comments or {}).items() if (v or "").strip()}
-    action_ids = {a.id for a in road_map.actions}
-    if any(int(k) not in action_ids for k in notes):
-        raise RoadMapError(_("Мероприятие не принадлежит этой дорожной карте."))
+    notes = _action_notes(road_map, action_comments)
     now = clock.now()
     before = road_map.status
     version = latest_version(road_map)
     if move_name == "submit":
-        active = [a for a in road_map.actions if a.status != ActionStatus.DROPPED]
-        if not active:
-            raise RoadMapError(_("Добавьте хотя бы одно мероприятие."))
-        problems = action_problems(road_map)
-        if problems:
-            raise RoadMapError(
-                _("Исправьте мероприятия, отмеченные в таблице: %(n)s.", n=len(problems))
-            )
-        version = RoadMapVersion(
-            road_map=road_map,
-            number=(version.number + 1) if version else 1,
-            snapshot=snapshot(road_map),
-            state=VersionState.SUBMITTED,
-            submitted_by_id=actor.id if actor else None,
-            submitted_at=now,
-            action_comments={},
-        )
-        session.add(version)
+        version = _submitted_version(session, road_map, actor, version, now)
     elif move_name in ("return", "approve"):
-        if move_name == "return" and not (comment or notes):
-            raise RoadMapError(
-                _("Напишите, что исправить: общий комментарий или замечания к мероприятиям.")
-            )
-        version.state = VersionState.RETURNED if move_name == "return" else VersionState.APPROVED
-        version.reviewed_by_id = actor.id if actor else None
-        version.reviewed_at = now
-        version.review_comment = comment
-        version.action_comments = notes
-        if move_name == "approve":
-            road_map.approved_by_id = actor.id if actor else None
-            road_map.approved_at = now
+        _review(road_map, move_name, actor, version, comment, notes, now)
     road_map.status = move.target
     session.flush()
     _follow_assignment(session, road_map, move_name, actor, version, comment)
@@ -541,6 +396,111 @@ def transition(
     )
     notifications.road_map_moved(road_map, move_name, version)
     return road_map
+
+
+def _checked_move(move_name: str, actor: User | None, road_map: RoadMap) -> Move:
+    """The move, if it exists, the actor may make it and the map is in a state it starts from."""
+    move = MOVES.get(move_name)
+    if move is None:
+        raise RoadMapError(_("Неизвестное действие: %(action)s", action=move_name))
+    if not may(actor, move_name, road_map):
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
+    if road_map.status not in move.sources:
+        raise RoadMapError(
+            _(
+                "Нельзя выполнить это действие: дорожная карта в состоянии «%(state)s».",
+                state=STATE_LABELS[road_map.status],
+            )
+        )
+    return move
+
+
+def _action_notes(road_map: RoadMap, action_comments: dict[int, str] | None) -> dict[str, str]:
+    """The reviewer's non-empty remarks by action id; every action must be the map's own."""
+    notes = {str(k): v.strip() for k, v in (action_comments or {}).items() if (v or "").strip()}
+    action_ids = {a.id for a in road_map.actions}
+    if any(int(k) not in action_ids for k in notes):
+        raise RoadMapError(_("Мероприятие не принадлежит этой дорожной карте."))
+    return notes
+
+
+def _submitted_version(
+    session: Session,
+    road_map: RoadMap,
+    actor: User | None,
+    previous: RoadMapVersion | None,
+    now: datetime,
+) -> RoadMapVersion:
+    """Submitting freezes the plan as a new version; a plan without actions or with unreadable
+    deadlines is refused."""
+    if not any(a.status != ActionStatus.DROPPED for a in road_map.actions):
+        raise RoadMapError(_("Добавьте хотя бы одно мероприятие."))
+    problems = action_problems(road_map)
+    if problems:
+        raise RoadMapError(
+            _("Исправьте мероприятия, отмеченные в таблице: %(n)s.", n=len(problems))
+        )
+    version = RoadMapVersion(
+        road_map=road_map,
+        number=(previous.number + 1) if previous else 1,
+        snapshot=snapshot(road_map),
+        state=VersionState.SUBMITTED,
+        submitted_by_id=actor.id if actor else None,
+        submitted_at=now,
+        action_comments={},
+    )
+    session.add(version)
+    return version
+
+
+def _review(
+    road_map: RoadMap,
+    move_name: str,
+    actor: User | None,
+    version: RoadMapVersion,
+    comment: str | None,
+    notes: dict[str, str],
+    now: datetime,
+) -> None:
+    """Returning (with a remark, at least) or approving closes the version under review."""
+    if move_name == "return" and not (comment or notes):
+        raise RoadMapError(
+            _("Напишите, что исправить: общий комментарий или замечания к мероприятиям.")
+        )
+    version.state = VersionState.RETURNED if move_name == "return" else VersionState.APPROVED
+    version.reviewed_by_id = actor.id if actor else None
+    version.reviewed_at = now
+    version.review_comment = comment
+    version.action_comments = notes
+    if move_name == "approve":
+        road_map.approved_by_id = actor.id if actor else None
+        road_map.approved_at = now
+
+
+def _check_mark(action: RoadMapAction, actor: User, status: str, uploads: int) -> None:
+    road_map = action.road_map
+    if not can(actor, "roadmap.edit", road_map.organization):
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
+    if road_map.approved_at is None:
+        raise RoadMapError(_("Отмечать выполнение можно после согласования дорожной карты."))
+    if action.status == ActionStatus.DROPPED:
+        raise RoadMapError(_("Мероприятие исключено из плана."))
+    if status not in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE):
+        raise RoadMapError(_("Неизвестное состояние мероприятия."))
+    if uploads > files.MAX_FILES:
+        raise RoadMapError(_("Можно приложить не больше %(n)s файлов.", n=files.MAX_FILES))
+
+
+def _check_done(
+    action: RoadMapAction, completed_on: date | None, today: date, evidence: bool
+) -> None:
+    """Done needs a date, not in the future, and evidence: words, a file, or one already there."""
+    if completed_on is None:
+        raise RoadMapError(_("Укажите дату выполнения."))
+    if completed_on > today:
+        raise RoadMapError(_("Дата выполнения не может быть в будущем."))
+    if not evidence and not action.attachments:
+        raise RoadMapError(_("Приложите подтверждение: опишите результат, дайте ссылку или файл."))
 
 
 def _follow_assignment(
@@ -582,19 +542,6 @@ def _follow_assignment(
             )
 
 
-def latest_version(road_map: RoadMap) -> RoadMapVersion | None:
-    return road_map.versions[-1] if road_map.versions else None
-
-
-def review_diff(road_map: RoadMap) -> list[DiffRow]:
-    """The version under review against the one before it."""
-    versions = road_map.versions
-    if not versions:
-        return diff(None, snapshot(road_map))
-    previous = versions[-2].snapshot if len(versions) > 1 else None
-    return diff(previous, versions[-1].snapshot)
-
-
 def mark_action(
     session: Session,
     action: RoadMapAction,
@@ -608,27 +555,11 @@ def mark_action(
     """The school marks an action of an approved plan: done (with a date and evidence),
     in progress, or back to planned. Changing the plan itself needs a new version."""
     road_map = action.road_map
-    if not can(actor, "roadmap.edit", road_map.organization):
-        raise NotAllowed(_("Недостаточно прав для этого действия."), target=road_map)
-    if road_map.approved_at is None:
-        raise RoadMapError(_("Отмечать выполнение можно после согласования дорожной карты."))
-    if action.status == ActionStatus.DROPPED:
-        raise RoadMapError(_("Мероприятие исключено из плана."))
-    if status not in (ActionStatus.PLANNED, ActionStatus.IN_PROGRESS, ActionStatus.DONE):
-        raise RoadMapError(_("Неизвестное состояние мероприятия."))
-    if len(uploads) > files.MAX_FILES:
-        raise RoadMapError(_("Можно приложить не больше %(n)s файлов.", n=files.MAX_FILES))
+    _check_mark(action, actor, status, len(uploads))
     evidence = _clean(evidence)
-    today = clock.today(road_map.organization.timezone)
     if status == ActionStatus.DONE:
-        if completed_on is None:
-            raise RoadMapError(_("Укажите дату выполнения."))
-        if completed_on > today:
-            raise RoadMapError(_("Дата выполнения не может быть в будущем."))
-        if not evidence and not uploads and not action.attachments:
-            raise RoadMapError(
-                _("Приложите подтверждение: опишите результат, дайте ссылку или файл.")
-            )
+        today = clock.today(road_map.organization.timezone)
+        _check_done(action, completed_on, today, bool(evidence or uploads))
     action.status = status
     action.completed_on = completed_on if status == ActionStatus.DONE else None
     action.evidence = evidence
@@ -653,80 +584,3 @@ def mark_action(
         completed_on=completed_on.isoformat() if completed_on else None,
     )
     return action
-
-
-def _leaf_clause() -> sa.ColumnElement[bool]:
-    """An action that counts: not dropped and not a section with live sub-actions."""
-    child = aliased(RoadMapAction)
-    return sa.and_(
-        RoadMapAction.status != ActionStatus.DROPPED,
-        ~sa.exists().where(
-            child.parent_id == RoadMapAction.id, child.status != ActionStatus.DROPPED
-        ),
-    )
-
-
-def progress_for(session: Session, road_map_ids: list[int], today: date) -> dict[int, Progress]:
-    """Progress of many maps in one grouped query (the department's view)."""
-    if not road_map_ids:
-        return {}
-    done = RoadMapAction.status == ActionStatus.DONE
-    on_time = sa.and_(
-        done,
-        sa.or_(
-            RoadMapAction.due_date.is_(None), RoadMapAction.completed_on <= RoadMapAction.due_date
-        ),
-    )
-    # Execution is tracked against an approved plan: a draft's dates are not yet promises.
-    overdue = sa.and_(~done, RoadMapAction.due_date < today, RoadMap.approved_at.is_not(None))
-    rows = session.execute(
-        sa.select(
-            RoadMapAction.road_map_id,
-            sa.func.count(),
-            sa.func.count().filter(done),
-            sa.func.count().filter(on_time),
-            sa.func.count().filter(overdue),
-        )
-        .join(RoadMap, RoadMap.id == RoadMapAction.road_map_id)
-        .where(RoadMapAction.road_map_id.in_(road_map_ids), _leaf_clause())
-        .group_by(RoadMapAction.road_map_id)
-    ).all()
-    result = {i: Progress() for i in road_map_ids}
-    for map_id, total, n_done, n_on_time, n_overdue in rows:
-        result[map_id] = Progress(total, n_done, n_on_time, n_overdue)
-    return result
-
-
-def progress(session: Session, road_map: RoadMap) -> Progress:
-    today = clock.today(road_map.organization.timezone)
-    return progress_for(session, [road_map.id], today)[road_map.id]
-
-
-def overdue_actions(road_map: RoadMap) -> set[int]:
-    if road_map.approved_at is None:
-        return set()
-    today = clock.today(road_map.organization.timezone)
-    return {
-        a.id
-        for a in road_map.actions
-        if a.status not in (ActionStatus.DONE, ActionStatus.DROPPED)
-        and a.due_date is not None
-        and a.due_date < today
-    }
-
-
-def history(session: Session, road_map: RoadMap) -> list[Any]:
-    from tracker.core.models import AuditLog
-
-    return list(
-        session.scalars(
-            sa.select(AuditLog)
-            .where(AuditLog.object_type == "road_maps", AuditLog.object_id == road_map.id)
-            .order_by(AuditLog.at, AuditLog.id)
-        )
-    )
-
-
-def submitted_at(road_map: RoadMap) -> datetime | None:
-    version = latest_version(road_map)
-    return version.submitted_at if version else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
@@ -19,9 +20,11 @@ from tracker.core.audit import record_denied
 from tracker.core.models import Attachment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
 from tracker.core.tenancy import Organization
+from tracker.core.web import local_dt
 from tracker.cycle.models import Direction, Goal
 from tracker.extensions import db
-from tracker.roadmaps import documents, queries, services
+from tracker.roadmaps import documents, forms, progress, queries, reading, services, versions
+from tracker.roadmaps.export import road_map_docx, road_map_xlsx
 from tracker.roadmaps.forms import (
     ImportForm,
     ListFilterForm,
@@ -43,18 +46,6 @@ bp.add_app_template_global(RoadMapStatus, "RoadMapStatus")
 bp.add_app_template_global(ActionStatus, "ActionStatus")
 bp.add_app_template_global(VersionState, "VersionState")
 
-ROW_INPUTS = (
-    "id",
-    "level",
-    "number",
-    "text",
-    "deadline_text",
-    "responsible",
-    "expected_result",
-    "target_value",
-    "resources",
-    "dropped",
-)
 FORM_PARTS = 20_000  # a table of 500 rows posts ten inputs per row
 
 
@@ -85,8 +76,8 @@ def _directions() -> list[Direction]:
 @bp.route("")
 def index():
     form = ListFilterForm(request.args)
-    organizations = db.session.scalars(
-        sa.select(Organization)
+    organizations = db.session.execute(
+        sa.select(Organization.id, Organization.short_name)
         .where(visible_to(current_user, Organization), Organization.kind.not_in(("region",)))
         .order_by(Organization.short_name)
     ).all()
@@ -113,11 +104,56 @@ def index():
         form=form,
         rows=rows,
         schools=schools,
+        lines=overview_lines(schools),
         chart=queries.by_school(schools),
+        overdue_words=_("просрочено: %(n)s"),  # formatted per bar, translated once
         labels=services.STATE_LABELS,
         may_create=can_anywhere(current_user, "roadmap.edit"),
         query_string=request.query_string.decode(),
     )
+
+
+MAP_COLORS = {
+    RoadMapStatus.DRAFT: "secondary",
+    RoadMapStatus.SUBMITTED: "info",
+    RoadMapStatus.RETURNED: "warning",
+    RoadMapStatus.APPROVED: "success",
+}
+bp.add_app_template_global(MAP_COLORS, "map_colors")
+
+
+@dataclass(frozen=True)
+class OverviewLine:
+    """A school's row of the overview, its links and words worked out beforehand: the list has
+    a row per school, and a macro, a translation or a date format per row cost more than the
+    rest of the page."""
+
+    school: queries.SchoolRow
+    link: str = ""
+    label: str = ""
+    submitted: str = ""  # «направлена 02.12.2026 10:15»
+
+
+def overview_lines(schools: list[queries.SchoolRow]) -> list[OverviewLine]:
+    labels = {state: str(label) for state, label in services.STATE_LABELS.items()}
+    sent = _("направлена %(d)s")
+    link = url_for("roadmaps.detail", road_map_id=0).removesuffix("0")  # «/roadmaps/»
+    lines = []
+    for school in schools:
+        row = school.current
+        if row is None:
+            lines.append(OverviewLine(school))
+            continue
+        m = row.road_map
+        lines.append(
+            OverviewLine(
+                school,
+                link=f"{link}{m.id}",
+                label=labels[m.status],
+                submitted=sent % {"d": local_dt(row.submitted_at)} if row.submitted_at else "",
+            )
+        )
+    return lines
 
 
 @bp.route("/summary.xlsx")
@@ -199,7 +235,7 @@ def new():
 @bp.route("/<int:road_map_id>")
 def detail(road_map_id: int):
     road_map = _load(road_map_id)
-    version = services.latest_version(road_map)
+    version = versions.latest_version(road_map)
     reviewing = road_map.status == RoadMapStatus.SUBMITTED and services.may(
         current_user, "approve", road_map
     )
@@ -209,80 +245,24 @@ def detail(road_map_id: int):
     return render_template(
         "roadmaps/detail.html",
         road_map=road_map,
-        depth=services.levels(road_map),
-        progress=services.progress(db.session, road_map),
-        overdue=services.overdue_actions(road_map),
+        depth=versions.levels(road_map),
+        progress=progress.progress(db.session, road_map),
+        overdue=progress.overdue_actions(road_map),
         problems=services.action_problems(road_map) if road_map.status in services.EDITABLE else {},
         moves=services.allowed_moves(current_user, road_map),
         may_edit=services.can_edit(current_user, road_map),
         may_mark=services.can_mark(current_user, road_map),
         reviewing=reviewing,
-        diff=services.review_diff(road_map) if reviewing else None,
+        diff=versions.review_diff(road_map) if reviewing else None,
         review_form=ReviewForm(),
         move_form=MoveForm(),
         version=version,
         notes=notes,
-        history=services.history(db.session, road_map),
+        history=versions.history(db.session, road_map),
         labels=services.STATE_LABELS,
         action_labels=services.ACTION_LABELS,
         history_labels=services.HISTORY_LABELS,
     )
-
-
-def _posted_rows() -> list[services.ActionRow]:
-    """The table as posted: rows-<n>-<input>, in the order of n."""
-    numbers = sorted(
-        {int(k.split("-")[1]) for k in request.form if k.startswith("rows-") and k.count("-") >= 2}
-    )
-    rows = []
-    for n in numbers:
-        value = {name: request.form.get(f"rows-{n}-{name}", "") for name in ROW_INPUTS}
-        try:
-            row_id = int(value["id"]) if value["id"] else None
-            level = int(value["level"] or 0)
-        except ValueError:
-            abort(400)
-        rows.append(
-            services.ActionRow(
-                id=row_id,
-                level=max(0, min(level, 5)),
-                number=value["number"],
-                text=value["text"],
-                deadline_text=value["deadline_text"],
-                responsible=value["responsible"],
-                expected_result=value["expected_result"],
-                target_value=value["target_value"],
-                resources=value["resources"],
-                dropped=bool(value["dropped"]),
-            )
-        )
-    return rows
-
-
-def _apply_op(rows: list[services.ActionRow], op: str) -> list[services.ActionRow]:
-    """Add a row, move one up or down, indent or outdent it, delete it (not yet saved)."""
-    name, _sep, index = op.partition(":")
-    if name == "add":
-        level = rows[-1].level if rows else 0
-        return [*rows, services.ActionRow(text="", level=level)]
-    try:
-        i = int(index)
-        row = rows[i]
-    except (ValueError, IndexError):
-        abort(400)
-    if name == "up" and i > 0:
-        rows[i - 1], rows[i] = rows[i], rows[i - 1]
-    elif name == "down" and i < len(rows) - 1:
-        rows[i + 1], rows[i] = rows[i], rows[i + 1]
-    elif name == "indent":
-        row.level = min(row.level + 1, (rows[i - 1].level + 1) if i > 0 else 0)
-    elif name == "outdent":
-        row.level = max(row.level - 1, 0)
-    elif name == "delete":
-        del rows[i]
-    elif name == "insert":
-        rows.insert(i + 1, services.ActionRow(text="", level=row.level))
-    return rows
 
 
 @bp.route("/<int:road_map_id>/edit", methods=["GET", "POST"])
@@ -298,10 +278,10 @@ def edit(road_map_id: int):
     form.organization_id.data = road_map.organization_id
     row_errors: dict[int, str] = {}
     if request.method == "POST":
-        rows = _posted_rows()
+        rows = forms.posted_rows()
         op = request.form.get("op", "save")
         if op != "save":
-            rows = _apply_op(rows, op)
+            rows = forms.apply_op(rows, op)
         elif form.validate():
             try:
                 services.update_road_map(
@@ -328,7 +308,7 @@ def edit(road_map_id: int):
         rows = services.current_rows(road_map)
         by_id = {a.id: i for i, a in enumerate(road_map.actions)}
         row_errors = {by_id[k]: v for k, v in services.action_problems(road_map).items()}
-    version = services.latest_version(road_map)
+    version = versions.latest_version(road_map)
     notes = {}
     if road_map.status == RoadMapStatus.RETURNED and version is not None:
         notes = {int(k): v for k, v in (version.action_comments or {}).items()}
@@ -355,9 +335,7 @@ def import_table(road_map_id: int):
     if request.method == "POST" and request.form.get("table"):
         # The mapping step: the table read from the file comes back with the chosen columns.
         try:
-            table, header = documents.posted_table(
-                request.form["table"], request.form.get("header")
-            )
+            table, header = reading.posted_table(request.form["table"], request.form.get("header"))
         except documents.RoadMapImportError as problem:
             table, error = None, str(problem)
         else:
@@ -371,7 +349,7 @@ def import_table(road_map_id: int):
         else:
             data = upload.stream.read(files.max_file_size() + 1)
             try:
-                table = documents.read_table(upload.filename, data, max_bytes=files.max_file_size())
+                table = reading.read_table(upload.filename, data, max_bytes=files.max_file_size())
             except documents.RoadMapImportError as problem:
                 error = str(problem)
             else:
@@ -547,7 +525,7 @@ def export(road_map_id: int, fmt: str):
     if road_map is None:
         record_denied(current_user, "road_maps", road_map_id, "export")
         abort(404)
-    data = documents.road_map_xlsx(road_map) if fmt == "xlsx" else documents.road_map_docx(road_map)
+    data = road_map_xlsx(road_map) if fmt == "xlsx" else road_map_docx(road_map)
     mimetype = {
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",

@@ -32,7 +32,7 @@ from tracker.protocols.reader.agenda import attendees, heard_into_agenda
 from tracker.protocols.reader.cues import MEETING_KIND
 from tracker.protocols.reader.executors import Executors
 from tracker.protocols.reader.items import block_items, directives_start
-from tracker.protocols.reader.lines import MAX_TEXT, split_lines
+from tracker.protocols.reader.lines import MAX_TEXT, Line, split_lines
 from tracker.protocols.reader.numbering import Item, own_number, reference
 from tracker.protocols.reader.result import AgendaEntry, Attendee, Decision, Reading, empty
 from tracker.protocols.reader.scan import Scan, heard_index
@@ -105,14 +105,7 @@ class _Reader:
         lines = [line for line in self.lines[:end] if line.text][:40]
         document, kind_line = header.document_kind(written)
         document = document or scan.document_hint
-        found = header.document_date(lines)
-        if found is not None:
-            self.document_date = found.last
-            if found.first != found.last:
-                self.warn(
-                    f"Дата указана периодом «{found.words}»: взята последняя дата "
-                    f"{found.last:%d.%m.%Y}. Проверьте дату протокола."
-                )
+        self._document_date(lines)
         title_line = written[kind_line] if kind_line is not None else None
         number = header.number(lines, title_line if title_line in lines else None)
         reading = Reading(
@@ -128,6 +121,18 @@ class _Reader:
         )
         self._header_warnings(reading)
         return reading
+
+    def _document_date(self, lines: list[Line]) -> None:
+        """The document's date; of a period written as the date, its last day (with a warning)."""
+        found = header.document_date(lines)
+        if found is None:
+            return
+        self.document_date = found.last
+        if found.first != found.last:
+            self.warn(
+                f"Дата указана периодом «{found.words}»: взята последняя дата "
+                f"{found.last:%d.%m.%Y}. Проверьте дату протокола."
+            )
 
     def _header_warnings(self, reading: Reading) -> None:
         if reading.document is None:
@@ -181,15 +186,19 @@ class _Reader:
         if self.directory is None and items:
             self.warn("Справочник организаций не передан: исполнители не сопоставлены.")
         for item in items:
-            warnings = deadlines.resolve(item, self.document_date)
-            if item.role == "control":
-                reading.controller = reading.controller or tasks.controller(item.text)
-            if item.role in ("note", "control"):
-                continue  # nobody reports on it: its words about time are no deadline to read
-            for warning in warnings:
-                item.warnings.append(warning)
-                self.warn(f"{item.label()}: {warning}")
+            self._deadline(item, reading)
         return [_decision(item) for item in items]
+
+    def _deadline(self, item: Item, reading: Reading) -> None:
+        """The item's deadline, with its warnings; a control item names the controller."""
+        warnings = deadlines.resolve(item, self.document_date)
+        if item.role == "control":
+            reading.controller = reading.controller or tasks.controller(item.text)
+        if item.role in ("note", "control"):
+            return  # nobody reports on it: its words about time are no deadline to read
+        for warning in warnings:
+            item.warnings.append(warning)
+            self.warn(f"{item.label()}: {warning}")
 
     def _block_label(self, scan: Scan, reading: Reading, position: int) -> str:
         block = scan.blocks[position]

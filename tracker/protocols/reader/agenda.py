@@ -39,18 +39,25 @@ def add_agenda_line(agenda: list[dict[str, Any]], line: Line) -> bool:
         number = marker.number if marker.style in ("num", "paren") else None
         agenda.append({"number": number, "title": title, "speaker": speaker, "heard": None})
         return True
-    speaker = re.match(r"(?:докладчик\w*|выступающ\w*)\s*[:–—-]?\s*(.+)$", fold(text))
-    name = person_name(text)
-    if agenda and (speaker or (name is not None and name.start() == 0)):
-        if agenda[-1]["speaker"] is None:
-            agenda[-1]["speaker"] = trim(text[speaker.start(1) :] if speaker else text)
-        return True
-    if agenda and text[:1].islower():
-        agenda[-1]["title"] = (agenda[-1]["title"] + " " + text).strip()
-        return True
-    if not agenda and len(text) <= 500:
+    if agenda:
+        return _continue_entry(agenda[-1], text)
+    if len(text) <= 500:
         title, speaker_text = split_speaker(text)
         agenda.append({"number": None, "title": title, "speaker": speaker_text, "heard": None})
+        return True
+    return False
+
+
+def _continue_entry(entry: dict[str, Any], text: str) -> bool:
+    """A line after an agenda entry: its speaker, or the rest of its title; False if neither."""
+    speaker = re.match(r"(?:докладчик\w*|выступающ\w*)\s*[:–—-]?\s*(.+)$", fold(text))
+    name = person_name(text)
+    if speaker or (name is not None and name.start() == 0):
+        if entry["speaker"] is None:
+            entry["speaker"] = trim(text[speaker.start(1) :] if speaker else text)
+        return True
+    if text[:1].islower():
+        entry["title"] = (entry["title"] + " " + text).strip()
         return True
     return False
 

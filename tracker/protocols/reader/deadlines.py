@@ -14,13 +14,8 @@ from calendar import monthrange
 from dataclasses import replace
 from datetime import date
 
-from tracker.core.deadlines import (
-    Deadline,
-    DeadlineError,
-    find_deadline,
-    parse_deadline,
-    unread_deadline,
-)
+from tracker.core.deadline_parsing import find_deadline, parse_deadline, unread_deadline
+from tracker.core.deadlines import Deadline, DeadlineError
 from tracker.protocols.reader.numbering import Item
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,10 @@ import logging
 import re
 from copy import copy
 from itertools import pairwise
+from typing import Any
 
-from tracker.core.deadlines import DeadlineError, parse_deadline
+from tracker.core.deadline_parsing import parse_deadline
+from tracker.core.deadlines import DeadlineError
 from tracker.protocols.matching import (
     AMBIGUOUS,
     MATCHED,
@@ -98,11 +100,15 @@ class Executors:
             if found is not None:
                 item.executors, item.group = [copy(e) for e in found[0]], found[1]
                 item.own_executors = own[id(item)] is not None
-            item.role = tasks.role(item, bool(item.executors))
-            if item.role in ("note", "control"):
-                item.executors, item.group = [], None
-            elif item.role == "task" and not item.executors and _expects_executor(item):
-                self.warn(f"{item.label()}: не указан исполнитель.")
+            self._settle_role(item)
+
+    def _settle_role(self, item: Item) -> None:
+        """A note or a control item has no executors; a task that expects one warns without."""
+        item.role = tasks.role(item, bool(item.executors))
+        if item.role in ("note", "control"):
+            item.executors, item.group = [], None
+        elif item.role == "task" and not item.executors and _expects_executor(item):
+            self.warn(f"{item.label()}: не указан исполнитель.")
 
     # --- one item's own words -----------------------------------------------------------------
 
@@ -179,25 +185,26 @@ class Executors:
         """Executors of «head: tail»: the list in the tail if it names any, else the head."""
         head = trim(head)
         group = head if group_kinds(head) is not None else None
-        if tail:
-            listed = split_executors(tail)
-            resolved = [self.fragment(f, None) for f in listed]
-            named = any(
-                e.kind in ("organization", "ambiguous", "person") for r in resolved for e in r
-            )
-            if named or (self.directory is None and any(_looks_like_org(f) for f in listed)):
-                executors = []
-                for fragment, found in zip(listed, resolved, strict=True):
-                    executors.extend(self.fragment(fragment, label) if label else found)
-                return unique(executors), group
+        listed = self._from_tail(tail, label) if tail else None
+        if listed is not None:
+            return listed, group
         executors = []
         for fragment in split_executors(head):
             executors.extend(self.fragment(fragment, label))
         executors = unique(executors)
-        if group is None:
-            groups = [e.text for e in executors if e.kind == "group"]
-            group = groups[0] if len(set(groups)) == 1 else None
-        return executors, group
+        return executors, group if group is not None else _one_group(executors)
+
+    def _from_tail(self, tail: str, label: str | None) -> list[Executor] | None:
+        """The executors the tail lists, or None if it names no organization or person."""
+        listed = split_executors(tail)
+        resolved = [self.fragment(f, None) for f in listed]
+        named = any(e.kind in ("organization", "ambiguous", "person") for r in resolved for e in r)
+        if not named and not (self.directory is None and any(map(_looks_like_org, listed))):
+            return None
+        executors = []
+        for fragment, found in zip(listed, resolved, strict=True):
+            executors.extend(self.fragment(fragment, label) if label else found)
+        return unique(executors)
 
     def fragment(self, words: str, label: str | None) -> list[Executor]:
         """Executors for one addressee's words; ``label`` set: warn about what is unresolved."""
@@ -207,20 +214,25 @@ class Executors:
             return self._group(words, label)
         plain = re.sub(r"\([^)]*\)", " ", words)
         match = self.directory.resolve(plain) if self.directory is not None else None
-        if match is not None and match.status == MATCHED and match.entry is not None:
+        if match is None:
+            return self._unlisted(words, label, ())
+        if match.status == MATCHED and match.entry is not None:
             return [executor(words, match.entry.id, "organization")]
-        if match is not None and match.status == AMBIGUOUS:
+        if match.status == AMBIGUOUS:
             names = ", ".join(f"«{e.short_name}»" for e, _ in match.candidates[:3])
             self._warn(
                 label,
                 f"исполнитель «{words}» неоднозначен (подходят {names}): выберите организацию.",
             )
             return [executor(words, None, "ambiguous", match.candidates)]
+        return self._unlisted(words, label, match.candidates)
+
+    def _unlisted(self, words: str, label: str | None, candidates: Any) -> list[Executor]:
+        """A person by name, or words the directory does not hold (a warning, if it is there)."""
         if person_name(words):
             return [executor(words, None, "person")]
         if self.directory is not None:
             self._warn(label, f"исполнитель «{words}» не найден в справочнике организаций.")
-        candidates = match.candidates if match is not None else ()
         return [executor(words, None, "unmatched", candidates)]
 
     def _group(self, words: str, label: str | None) -> list[Executor]:
@@ -410,3 +422,9 @@ def executor(
         kind=kind,
         candidates=[Candidate(e.id, e.short_name, float(score)) for e, score in candidates],
     )
+
+
+def _one_group(executors: list[Executor]) -> str | None:
+    """The group all group executors share, None if there are none or several."""
+    groups = [e.text for e in executors if e.kind == "group"]
+    return groups[0] if len(set(groups)) == 1 else None

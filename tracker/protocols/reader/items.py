@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.core.deadlines import find_deadline
+from tracker.core.deadline_parsing import find_deadline
 from tracker.protocols.matching import fold
 from tracker.protocols.reader.cues import (
     CONTINUATION,
@@ -64,15 +64,7 @@ class _Block:
             self.previous_number = item.number
 
     def line(self, line: Line, following: list[Line]) -> None:
-        columns = table_header(line.cells)
-        if columns is not None:
-            self.table, self.table_width = columns, len(line.cells)
-            return
-        if self.table is not None and 3 <= len(line.cells) <= self.table_width:
-            self._table_row(line.cells + [""] * (self.table_width - len(line.cells)))
-            return
-        if self.table is not None and _table_section(line.text):
-            self._heading(line.text)  # «II. Кадровые условия» spanning the table
+        if self._table_line(line):
             return
         self.table = None
         text = line.text
@@ -88,6 +80,22 @@ class _Block:
             self.add(Item(None, "para", [text], self.section()))
         else:
             self.current.lines.append(text)
+
+    def _table_line(self, line: Line) -> bool:
+        """A table's header, one of its rows or a section spanning it; False for other lines."""
+        columns = table_header(line.cells)
+        if columns is not None:
+            self.table, self.table_width = columns, len(line.cells)
+            return True
+        if self.table is None:
+            return False
+        if 3 <= len(line.cells) <= self.table_width:
+            self._table_row(line.cells + [""] * (self.table_width - len(line.cells)))
+            return True
+        if _table_section(line.text):
+            self._heading(line.text)  # «II. Кадровые условия» spanning the table
+            return True
+        return False
 
     def _heading(self, text: str) -> None:
         self.heading = text.rstrip(" :").strip() or None
@@ -122,22 +130,29 @@ class _Block:
         self.add(item)
 
     def _is_heading(self, text: str, following: list[Line]) -> bool:
-        if len(text) > 300 or NAME_ONLY.fullmatch(text):
+        if len(text) > 300 or NAME_ONLY.fullmatch(text) or self._after_colon():
             return False
         current = self.current
-        if current is not None and current.lines and current.lines[-1].endswith(":"):
-            return False
         next_text = next((line.text for line in following if line.text), "")
         next_is_item = item_marker(next_text, self.previous_number) is not None
         addressee = HEADING_NUMBER.sub("", text)
         if addressee_start(addressee) and not has_infinitive(addressee):
             return text.endswith(":") or next_is_item or current is None
-        if text.endswith(":"):
-            if current is None:
-                return True
-            last = current.lines[-1] if current.lines else ""
-            return text[:1].isupper() and last.endswith((".", ";", "!")) and next_is_item
-        return False
+        return text.endswith(":") and self._colon_heading(text, next_is_item)
+
+    def _after_colon(self) -> bool:
+        """The current item's last line ends with a colon: what follows is its content."""
+        current = self.current
+        return current is not None and bool(current.lines) and current.lines[-1].endswith(":")
+
+    def _colon_heading(self, text: str, next_is_item: bool) -> bool:
+        """A line ending with a colon heads what follows: at the start, or in capitals after a
+        finished sentence, before an item."""
+        current = self.current
+        if current is None:
+            return True
+        last = current.lines[-1] if current.lines else ""
+        return text[:1].isupper() and last.endswith((".", ";", "!")) and next_is_item
 
 
 def _table_section(text: str) -> bool:
@@ -215,23 +230,29 @@ def table_header(cells: list[str]) -> dict[str, int] | None:
     if len(cells) < 3:
         return None
     folded = [fold(c) for c in cells]
-    executor = next(
-        (k for k, c in enumerate(folded) if re.search(r"ответствен|исполнител", c)), None
-    )
-    due = next((k for k, c in enumerate(folded) if re.search(r"^срок", c)), None)
+    executor = _first_column(folded, r"ответствен|исполнител")
+    due = _first_column(folded, r"^срок")
     if executor is None or due is None or any(len(c) > 60 for c in folded):
         return None
-    number = next((k for k, c in enumerate(folded) if re.search(r"^№|п/п|^n$", c)), None)
-    taken = {executor, due, number}
-    text = next((k for k, c in enumerate(folded) if k not in taken and _TABLE_TEXT.search(c)), None)
-    if text is None:
-        text = next((k for k in range(len(cells)) if k not in taken), None)
+    number = _first_column(folded, r"^№|п/п|^n$")
+    text = _text_column(folded, {executor, due, number})
     if text is None:
         return None
     columns = {"executor": executor, "due": due, "text": text}
     if number is not None:
         columns["number"] = number
     return columns
+
+
+def _first_column(folded: list[str], pattern: str) -> int | None:
+    return next((k for k, c in enumerate(folded) if re.search(pattern, c)), None)
+
+
+def _text_column(folded: list[str], taken: set[int | None]) -> int | None:
+    """The column that names the measure, else the first one not taken by another field."""
+    free = [k for k in range(len(folded)) if k not in taken]
+    named = [k for k in free if _TABLE_TEXT.search(folded[k])]
+    return (named or free or [None])[0]
 
 
 # --- directives without a cue word ------------------------------------------------------------
@@ -258,13 +279,21 @@ def directives_start(lines: list[Line], states: list[str], plan: bool = False) -
             continue
         if table_header(line.cells) is not None:
             return index
-        marker = item_marker(line.text)
-        if marker is not None and marker.number == "1" and marker.style in ("num", "paren"):
-            texts = _top_level_run(lines, index)
-            directives = sum(1 for text in texts if is_directive(text))
-            if (directives and directives >= 0.6 * len(texts)) or (plan and len(texts) > 1):
-                return index
+        if _opens_list(line.text) and _directives_run(_top_level_run(lines, index), plan):
+            return index
     return None
+
+
+def _opens_list(text: str) -> bool:
+    """«1.» or «1)»: the first item of a numbered list."""
+    marker = item_marker(text)
+    return marker is not None and marker.number == "1" and marker.style in ("num", "paren")
+
+
+def _directives_run(texts: list[str], plan: bool) -> bool:
+    """Most items of the numbered run order something (in a plan: it has two items or more)."""
+    directives = sum(1 for text in texts if is_directive(text))
+    return (directives and directives >= 0.6 * len(texts)) or (plan and len(texts) > 1)
 
 
 def _top_level_run(lines: list[Line], start: int) -> list[str]:

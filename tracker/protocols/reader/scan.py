@@ -8,6 +8,7 @@ close them. Each line is handled by the function of its cue, or of the section i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,11 +110,7 @@ class Scan:
             return
         if hit is not None:
             self.pending = None
-        if self.state == "decisions" and hit is None and self._signature_starts(index):
-            self.state = "signature"
-            self._signature_line(line)
-            return
-        if self.state == "decisions" and hit is None and self._next_question(index, line):
+        elif self.state == "decisions" and self._decisions_end(index, line):
             return
         if self.header_end is None and hit is not None and hit.role in _HEADER_ENDERS:
             self.header_end = index
@@ -121,6 +118,14 @@ class Scan:
             getattr(self, f"_on_{hit.role}")(index, hit)
         else:
             getattr(self, f"_in_{self.state}")(line)
+
+    def _decisions_end(self, index: int, line: Line) -> bool:
+        """Inside the decisions, a signature or the next question ends them (True: handled)."""
+        if self._signature_starts(index):
+            self.state = "signature"
+            self._signature_line(line)
+            return True
+        return self._next_question(index, line)
 
     # --- which cue a line holds ---------------------------------------------------------------
 
@@ -133,13 +138,9 @@ class Scan:
             hit = finder(body, text, numbered)
             if hit is not None:
                 return hit
-        hit = self._decision(body, text, numbered)
+        hit = self._decision(body, text, numbered) or (None if numbered else _role(body, text))
         if hit is not None:
             return hit
-        role = ROLES.match(body)
-        if role and not numbered:
-            kind = "chair" if role["chair"] else "secretary" if role["secretary"] else "signer"
-            return Hit(kind, text[role.start("rest") :].strip(" :–—-\t"))
         if self.state == "decisions":
             if CLOSING.match(folded):
                 return Hit("closing")
@@ -167,14 +168,14 @@ class Scan:
     def _decision(self, body: str, text: str, numbered: re.Match[str] | None) -> Hit | None:
         strong = bool(numbered) or self.state == "decisions"
         rest = decision_at_start(body, text, strong)
-        if rest is not None and self.state == "header" and _title_word(body):
-            rest = None
-        if rest is not None:
+        if rest is not None and not (self.state == "header" and _title_word(body)):
             if numbered and self.question is None:
                 self.question = int(numbered.group(1)) - 1
             return Hit("decisions", rest)
-        if numbered or self.state == "decisions":
-            return None
+        return None if strong else self._decision_verb(body, text)
+
+    def _decision_verb(self, body: str, text: str) -> Hit | None:
+        """«…, коллегия РЕШАЕТ:» closing a preamble; its verb hints at the kind of document."""
         found = decision_anywhere(body, text)
         if found is None:
             return None
@@ -382,6 +383,15 @@ class Scan:
 # --- decision cues ----------------------------------------------------------------------------
 
 
+def _role(body: str, text: str) -> Hit | None:
+    """«Председатель: …», «Секретарь: …» or another signer's line."""
+    role = ROLES.match(body)
+    if not role:
+        return None
+    kind = "chair" if role["chair"] else "secretary" if role["secretary"] else "signer"
+    return Hit(kind, text[role.start("rest") :].strip(" :–—-\t"))
+
+
 def decision_at_start(body: str, text: str, strong: bool) -> str | None:
     """The words after a decision cue opening the line («РЕШИЛИ: 1. …» -> «1. …»), or None."""
     for cue in DECISION_STARTS:
@@ -397,26 +407,44 @@ def _accepted(strength: str, found: re.Match[str], text: str, strong: bool) -> s
     colon = tail.startswith((":", "–", "—", "-"))
     tail = tail.lstrip(":.–—- ").strip()
     written = text[: found.end("word")]
-    if strong and ((tail and not colon) or strength == "soft"):
+    if strong and _not_after_strong(strength, tail, colon):
         return None
     if strength == "titled" and not colon and _titled_heading(tail, text):
         return ""  # «Решение педагогического совета:»
-    if strength == "strong":
-        accepted = not tail or colon or written.isupper() or tail[:1].isdigit()
-    elif strength == "titled":
-        accepted = not tail or (colon and len(text) <= 200)
-    else:
-        accepted = (
-            not tail
-            or (colon and addressee_start(tail))
-            or text.rstrip().endswith(":")
-            or (len(text) <= 100 and not text.rstrip().endswith((".", ";", "!", "?")))
-        )
-    if not accepted:
+    if not _ACCEPTS.get(strength, _soft_accepts)(tail, colon, written, text):
         return None
     if colon or not tail:
         return tail
     return tail if addressee_start(tail) else ""
+
+
+def _not_after_strong(strength: str, tail: str, colon: bool) -> bool:
+    """Under a strong cue, a soft one or words without a colon start no decisions."""
+    return bool(tail and not colon) or strength == "soft"
+
+
+def _strong_accepts(tail: str, colon: bool, written: str, text: str) -> bool:
+    return not tail or colon or written.isupper() or tail[:1].isdigit()
+
+
+def _titled_accepts(tail: str, colon: bool, written: str, text: str) -> bool:
+    return not tail or (colon and len(text) <= 200)
+
+
+def _soft_accepts(tail: str, colon: bool, written: str, text: str) -> bool:
+    return (
+        not tail
+        or (colon and addressee_start(tail))
+        or text.rstrip().endswith(":")
+        or (len(text) <= 100 and not text.rstrip().endswith((".", ";", "!", "?")))
+    )
+
+
+# Whether the words after a cue of each strength are the decisions it opens.
+_ACCEPTS: dict[str, Callable[[str, bool, str, str], bool]] = {
+    "strong": _strong_accepts,
+    "titled": _titled_accepts,
+}
 
 
 def _title_word(body: str) -> bool:

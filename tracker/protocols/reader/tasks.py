@@ -43,15 +43,19 @@ def role(item: Item, named: bool) -> str:
     text = item.text
     if controller(text) is not None:
         return "control"
-    folded = fold(" ".join(text.split()))
-    for pattern, always in NOT_TASKS:
-        if (always or not named) and pattern.search(folded):
-            return "heading" if item.children and text.rstrip().endswith(":") else "note"
+    if _not_a_task(text, named):
+        return "heading" if item.children and text.rstrip().endswith(":") else "note"
     if _under_a_note(item):
         return "note"
     if item.children and (text.rstrip().endswith(":") or not has_infinitive(text)):
         return "heading"
     return "task"
+
+
+def _not_a_task(text: str, named: bool) -> bool:
+    """Words that give no task («принять к сведению»); some only when nobody is named."""
+    folded = fold(" ".join(text.split()))
+    return any((always or not named) and pattern.search(folded) for pattern, always in NOT_TASKS)
 
 
 def _under_a_note(item: Item) -> bool:
