@@ -384,3 +384,42 @@ def test_russian_plurals_come_from_the_catalogue(ctx, n, words):
     from tracker.core.i18n import ngettext_ru
 
     assert ngettext_ru("%(num)s день", "%(num)s дней", n) == words
+
+
+def test_letters_rendered_once_per_decision_read_as_each_rendered_alone(app, point_2):
+    """The sweep renders the letters of one decision, kind and day once, with blanks for the
+    school, the people and the link: each letter is the one rendering it alone would give."""
+    from tracker.core.urls import external_url
+    from tracker.notify.services import render_mail
+
+    orgs, users, decision = point_2
+    school3 = next(a for a in decision.assignments if a.organization_id == orgs["ptz-sch3"].id)
+    school3.assignee = users["director.sch3@petrozavodsk.demo.test"]  # a named executor
+    db.session.add(ReminderPolicy(organization_id=orgs["ptz-uo"].id, escalate_after_days=7))
+    db.session.commit()
+    day = date(2023, 2, 17)
+    while day <= date(2023, 3, 7):
+        clock.freeze(local(day, 9, 30))
+        run_sweep(app, local(day, 9, 30))
+        day += timedelta(days=1)
+    rows = db.session.scalars(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.kind.startswith("reminder") | (OutboxMessage.kind == "escalation")
+        )
+    ).all()
+    assert len(rows) == 15 * 4 + 15
+    for row in rows:
+        a = row.assignment
+        kind, nominal = row.occurrence.split(":")[:2]
+        assert render_mail(
+            "escalation" if kind == "escalation" else "reminder",
+            recipient=row.recipient,
+            assignment=a,
+            decision=a.decision,
+            meeting=a.decision.meeting,
+            kind=kind,
+            days_left=(a.due_date - date.fromisoformat(nominal)).days,
+            late_since=None,
+            link=external_url("assignments.detail", assignment_id=a.id),
+            settings_link=external_url("notify.settings"),
+        ) == (row.subject, row.body_text, row.body_html)

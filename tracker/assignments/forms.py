@@ -1,9 +1,24 @@
+"""The assignments' forms, and the board's filter read from a request (its choices limited to
+what the user may see)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from tracker.assignments import queries, services
 from tracker.core.forms import Form, LongSelect
+from tracker.core.permissions import visible_to
+from tracker.core.tenancy import Organization
+from tracker.cycle.models import Direction
+from tracker.extensions import db
+from tracker.meetings.models import Meeting
 
 
 class ReportForm(Form):
@@ -83,3 +98,55 @@ class BulkForm(Form):
     action = SelectField(_l("Действие с отмеченными"), validators=[DataRequired()])
     comment = TextAreaField(_l("Комментарий"), validators=[Optional(), Length(max=5000)])
     new_date = DateField(_l("Новый срок"), validators=[Optional()])
+
+
+STATUS_CHOICES = [
+    ("", _l("— все —")),
+    ("overdue", _l("просрочено")),
+    ("extension_pending", _l("просят перенести срок")),
+] + [(k, v) for k, v in services.STATE_LABELS.items()]
+
+
+def board_filter_from_request(
+    default_tab: str | None = None,
+) -> tuple[BoardFilterForm, queries.BoardFilter]:
+    form = BoardFilterForm(request.args)
+    # Only what the choices show: a region's staff choose among a thousand organizations.
+    meetings = db.session.execute(
+        sa.select(Meeting.id, Meeting.held_on, Meeting.title)
+        .where(visible_to(current_user, Meeting))
+        .order_by(Meeting.held_on.desc())
+    ).all()
+    organizations = db.session.execute(
+        sa.select(Organization.id, Organization.short_name)
+        .where(visible_to(current_user, Organization), Organization.kind != "region")
+        .order_by(Organization.short_name)
+    ).all()
+    directions = db.session.scalars(sa.select(Direction).order_by(Direction.position)).all()
+    form.meeting_id.choices = [(0, _("— все —"))] + [
+        (m.id, f"{m.held_on:%d.%m.%Y} {m.title[:60]}") for m in meetings
+    ]
+    form.organization_id.choices = [(0, _("— все —"))] + [
+        (o.id, o.short_name) for o in organizations
+    ]
+    form.direction_id.choices = [(0, _("— все —"))] + [
+        (d.id, f"{d.framework_label}: {d.name[:70]}") for d in directions
+    ]
+    form.status.choices = STATUS_CHOICES
+    if request.args and not form.validate():
+        flash(_("Фильтр содержит ошибки; показаны все поручения."), "warning")
+        return form, queries.BoardFilter(tab=default_tab)
+    return form, queries.BoardFilter(
+        tab=form.tab.data or (None if "tab" in request.args else default_tab),
+        due_period=form.due_period.data or None,
+        group=form.group.data or None,
+        meeting_id=form.meeting_id.data or None,
+        direction_id=form.direction_id.data or None,
+        organization_id=form.organization_id.data or None,
+        status=form.status.data or None,
+        due_within=form.due_within.data,
+        q=form.q.data or None,
+        at=form.at.data,
+        period_start=form.period_start.data,
+        period_end=form.period_end.data,
+    )

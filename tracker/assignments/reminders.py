@@ -5,19 +5,21 @@ staff digest's lines grouped by decision, and the kinds of letters about assignm
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.assignments.models import OPEN_STATES, Assignment, AssignmentStatus
+from tracker.assignments.services import deadline_in_force
 from tracker.core.tenancy import Organization, User
 from tracker.core.urls import external_url
 from tracker.meetings.models import Decision
 from tracker.notify.models import OutboxMessage
 from tracker.notify.reminders import deadlines, plans
-from tracker.notify.services import render_mail
+from tracker.notify.services import blank, fill, render_mail
 from tracker.notify.sources import (
     DigestSection,
     Due,
@@ -114,35 +116,46 @@ class AssignmentReminders(ReminderSource):
         who = f"user:{recipient.id}" if isinstance(recipient, User) else f"email:{recipient}"
         return f"assignment:{due.subject.id}:{due.kind}:{due.nominal.isoformat()}:{who}"
 
-    def row(self, key: str, due: Due, recipient: User | str, send_after: datetime) -> dict:
-        a = due.subject
-        subject, text, html = render_mail(
-            "escalation" if due.kind == "escalation" else "reminder",
-            recipient=recipient if isinstance(recipient, User) else None,
-            assignment=a,
-            decision=a.decision,
-            meeting=a.decision.meeting,
-            kind=due.kind,
-            days_left=(a.due_date - due.counted_from).days,
-            late_since=due.late.missed if due.late else None,
-            link=external_url("assignments.detail", assignment_id=a.id),
-            settings_link=external_url("notify.settings"),
-        )
-        return {
-            "key": key,
-            "kind": "escalation"
-            if due.kind == "escalation"
-            else f"reminder.{self.counted_as(due)}",
-            "recipient_id": recipient.id if isinstance(recipient, User) else None,
-            "recipient_email": recipient.email if isinstance(recipient, User) else recipient,
-            "assignment_id": a.id,
-            "occurrence": due.occurrence,
-            "due_date": a.due_date,
-            "subject": subject,
-            "body_text": text,
-            "body_html": html,
-            "send_after": send_after,
-        }
+    def rows(self, letters: list[tuple[str, Due, User | str]]) -> list[dict[str, Any]]:
+        """The letters of one decision, kind, deadline and day differ only in the school, the
+        people and the link: each such group is rendered once, with blanks, then filled in."""
+        rendered: dict[tuple, tuple[str, str, str]] = {}
+        rows = []
+        for key, due, recipient in letters:
+            a = due.subject
+            user = recipient if isinstance(recipient, User) else None
+            group = (a.decision_id, due.kind, a.due_date, due.counted_from, due.late)
+            group += (user is None, a.assignee is None)
+            if group not in rendered:
+                rendered[group] = _letter(due, user is not None)
+            subject, text, html = fill(
+                rendered[group],
+                {
+                    "recipient": user.full_name if user else "",
+                    "school": a.organization.short_name,
+                    "assignee": a.assignee.full_name if a.assignee else "",
+                    "deadline": deadline_in_force(a),
+                    "link": external_url("assignments.detail", assignment_id=a.id),
+                },
+            )
+            rows.append(
+                {
+                    "key": key,
+                    "kind": "escalation"
+                    if due.kind == "escalation"
+                    else f"reminder.{self.counted_as(due)}",
+                    "recipient_id": user.id if user else None,
+                    "recipient_email": user.email if user else recipient,
+                    "assignment_id": a.id,
+                    "occurrence": due.occurrence,
+                    "due_date": a.due_date,
+                    "subject": subject,
+                    "body_text": text,
+                    "body_html": html,
+                    "send_after": due.window.send_after,
+                }
+            )
+        return rows
 
     def counted_as(self, due: Due) -> str:
         return due.kind.split("-")[0]
@@ -151,6 +164,28 @@ class AssignmentReminders(ReminderSource):
         a = due.subject
         what = f"{a.organization.short_name}: п. {a.decision.number or '—'}"
         return what, external_url("assignments.detail", assignment_id=a.id)
+
+
+def _letter(due: Due, to_user: bool) -> tuple[str, str, str]:
+    """A reminder (or escalation) with blanks for what differs between the schools and people
+    of one decision (`notify.services.fill`)."""
+    a = due.subject
+    assignee = SimpleNamespace(full_name=blank("assignee")) if a.assignee else None
+    return render_mail(
+        "escalation" if due.kind == "escalation" else "reminder",
+        recipient=SimpleNamespace(full_name=blank("recipient")) if to_user else None,
+        assignment=SimpleNamespace(
+            assignee=assignee, organization=SimpleNamespace(short_name=blank("school"))
+        ),
+        deadline_in_force=lambda _assignment: blank("deadline"),
+        decision=a.decision,
+        meeting=a.decision.meeting,
+        kind=due.kind,
+        days_left=(a.due_date - due.counted_from).days,
+        late_since=due.late.missed if due.late else None,
+        link=blank("link"),
+        settings_link=external_url("notify.settings"),
+    )
 
 
 def escalation_to(

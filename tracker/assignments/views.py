@@ -22,7 +22,6 @@ from flask_login import current_user, login_required
 from tracker.assignments import filters, queries, services
 from tracker.assignments.bulk import BULK_ACTIONS, BulkRefused, bulk_apply
 from tracker.assignments.forms import (
-    BoardFilterForm,
     BulkForm,
     CommentForm,
     ExtensionDecisionForm,
@@ -30,6 +29,7 @@ from tracker.assignments.forms import (
     ReportForm,
     ReviewForm,
     SavedFilterForm,
+    board_filter_from_request,
 )
 from tracker.assignments.models import (
     OPEN_STATES,
@@ -46,9 +46,8 @@ from tracker.core.models import Attachment, Comment
 from tracker.core.permissions import can, can_anywhere, get_visible_or_404, visible_to
 from tracker.core.tenancy import Organization, User
 from tracker.core.urls import safe_next
-from tracker.cycle.models import Direction, MonitoringCampaign
+from tracker.cycle.models import MonitoringCampaign
 from tracker.extensions import db
-from tracker.meetings.models import Meeting
 from tracker.roadmaps.models import RoadMap
 
 bp = Blueprint("assignments", __name__)
@@ -84,62 +83,11 @@ bp.add_app_template_global(
     "extension_badges",
 )
 
-STATUS_CHOICES = [
-    ("", _l("— все —")),
-    ("overdue", _l("просрочено")),
-    ("extension_pending", _l("просят перенести срок")),
-] + [(k, v) for k, v in services.STATE_LABELS.items()]
-
 
 @bp.before_request
 @login_required
 def authenticated():
     pass
-
-
-def board_filter_from_request(
-    default_tab: str | None = None,
-) -> tuple[BoardFilterForm, queries.BoardFilter]:
-    form = BoardFilterForm(request.args)
-    # Only what the choices show: a region's staff choose among a thousand organizations.
-    meetings = db.session.execute(
-        sa.select(Meeting.id, Meeting.held_on, Meeting.title)
-        .where(visible_to(current_user, Meeting))
-        .order_by(Meeting.held_on.desc())
-    ).all()
-    organizations = db.session.execute(
-        sa.select(Organization.id, Organization.short_name)
-        .where(visible_to(current_user, Organization), Organization.kind != "region")
-        .order_by(Organization.short_name)
-    ).all()
-    directions = db.session.scalars(sa.select(Direction).order_by(Direction.position)).all()
-    form.meeting_id.choices = [(0, _("— все —"))] + [
-        (m.id, f"{m.held_on:%d.%m.%Y} {m.title[:60]}") for m in meetings
-    ]
-    form.organization_id.choices = [(0, _("— все —"))] + [
-        (o.id, o.short_name) for o in organizations
-    ]
-    form.direction_id.choices = [(0, _("— все —"))] + [
-        (d.id, f"{d.framework_label}: {d.name[:70]}") for d in directions
-    ]
-    form.status.choices = STATUS_CHOICES
-    if request.args and not form.validate():
-        flash(_("Фильтр содержит ошибки; показаны все поручения."), "warning")
-        return form, queries.BoardFilter(tab=default_tab)
-    return form, queries.BoardFilter(
-        tab=form.tab.data or (None if "tab" in request.args else default_tab),
-        due_period=form.due_period.data or None,
-        group=form.group.data or None,
-        meeting_id=form.meeting_id.data or None,
-        direction_id=form.direction_id.data or None,
-        organization_id=form.organization_id.data or None,
-        status=form.status.data or None,
-        due_within=form.due_within.data,
-        q=form.q.data or None,
-        at=form.at.data,
-        period_start=form.period_start.data,
-        period_end=form.period_end.data,
-    )
 
 
 @bp.route("/board")

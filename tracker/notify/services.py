@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from markupsafe import escape
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,23 @@ def render_mail(template: str, **context: Any) -> tuple[str, str, str]:
         raise ValueError(f"mail/{template}.txt must start with «Тема: …»")
     html = env.get_template(f"mail/{template}.html").render(**context)
     return first.removeprefix("Тема:").strip(), body.strip() + "\n", html
+
+
+def blank(name: str) -> str:
+    """A stand-in for a value that differs from letter to letter (see `fill`)."""
+    return f"\x00{name}\x00"
+
+
+def fill(letter: tuple[str, str, str], values: dict[str, str]) -> tuple[str, str, str]:
+    """A letter rendered once with blanks, filled in for one recipient: the text rendering it
+    with the values gives (escaped in the HTML part, as the template escapes them)."""
+    subject, text, html = letter
+    for name, value in values.items():
+        mark = blank(name)
+        subject = subject.replace(mark, value)
+        text = text.replace(mark, value)
+        html = html.replace(mark, str(escape(value)))
+    return subject, text, html
 
 
 def queue_mail(

@@ -53,17 +53,22 @@ class Windows:
         self.all = windows
         self.zones = sorted({w.tz for w in windows})
         self._by_place: dict[tuple[int, str], list[Window]] = defaultdict(list)
+        self._by_organization: dict[tuple[str, str], list[Window]] = {}
         for window in windows:
             self._by_place[(window.department.id, window.tz)].append(window)
 
     def of(self, path: str, tz: str) -> list[Window]:
         """The windows of the departments above (or at) the organization with this path."""
-        return [
-            window
-            for part in path.strip("/").split("/")
-            if part
-            for window in self._by_place.get((int(part), tz), ())
-        ]
+        found = self._by_organization.get((path, tz))
+        if found is None:
+            found = [
+                window
+                for part in path.strip("/").split("/")
+                if part
+                for window in self._by_place.get((int(part), tz), ())
+            ]
+            self._by_organization[(path, tz)] = found
+        return found
 
 
 @dataclass
@@ -112,8 +117,8 @@ class ReminderSource:
     def key(self, due: Due, recipient: User | str) -> str:
         raise NotImplementedError
 
-    def row(self, key: str, due: Due, recipient: User | str, send_after: datetime) -> dict:
-        """The outbox row's columns, with the rendered letter."""
+    def rows(self, letters: list[tuple[str, Due, User | str]]) -> list[dict[str, Any]]:
+        """The outbox rows' columns, with the rendered letters, of (key, due, recipient)."""
         raise NotImplementedError
 
     def counted_as(self, due: Due) -> str:

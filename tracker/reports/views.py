@@ -18,8 +18,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from tracker.assignments import queries, services
+from tracker.assignments.forms import board_filter_from_request
 from tracker.assignments.models import OPEN_STATES, Assignment, AssignmentStatus
-from tracker.assignments.views import board_filter_from_request, overdue_ids
+from tracker.assignments.views import overdue_ids
 from tracker.auth import services as auth_services
 from tracker.auth.models import ApiToken
 from tracker.core.audit import record_denied

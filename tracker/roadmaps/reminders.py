@@ -4,7 +4,7 @@ board shows the rest), to the person responsible or the school's directors."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
@@ -72,7 +72,10 @@ class ActionReminders(ReminderSource):
         who = recipient.id if isinstance(recipient, User) else recipient
         return f"roadmap-action:{due.subject.id}:{due.kind}:{due.nominal.isoformat()}:user:{who}"
 
-    def row(self, key: str, due: Due, recipient: User | str, send_after: datetime) -> dict:
+    def rows(self, letters: list[tuple[str, Due, User | str]]) -> list[dict[str, Any]]:
+        return [self._row(key, due, recipient) for key, due, recipient in letters]
+
+    def _row(self, key: str, due: Due, recipient: User | str) -> dict[str, Any]:
         # The responsible person or the directors: always a user.
         assert isinstance(recipient, User)
         action = due.subject
@@ -98,7 +101,7 @@ class ActionReminders(ReminderSource):
             "subject": subject,
             "body_text": text,
             "body_html": html,
-            "send_after": send_after,
+            "send_after": due.window.send_after,
         }
 
     def counted_as(self, due: Due) -> str:
