@@ -21,6 +21,8 @@ from pathlib import Path
 
 from common import ROOT, free_port, fresh_database, make_app, municipality, write_json
 
+from tracker.core.tenancy import system_actor
+
 SCHOOLS = 300
 CLIENTS = 4  # sending servers delivering at the same time
 DOMAIN = "otvet.bench.test"
@@ -39,14 +41,22 @@ def build(app) -> list[tuple[int, int, str]]:
     with app.app_context(), muted():
         now = datetime.now(UTC)
         dept, schools = municipality(db.session, SCHOOLS, now)
-        staff = orgs.create_user(db.session, email="staff@bench.test", full_name="Специалист")
-        orgs.grant_role(db.session, staff, dept, "staff")
+        staff = orgs.create_user(
+            db.session,
+            email="staff@bench.test",
+            full_name="Специалист",
+            actor=system_actor(db.session),
+        )
+        orgs.grant_role(db.session, staff, dept, "staff", actor=system_actor(db.session))
         directors = {}
         for school in schools:
             user = orgs.create_user(
-                db.session, email=f"director{school.id}@bench.test", full_name=f"Д {school.id}"
+                db.session,
+                email=f"director{school.id}@bench.test",
+                full_name=f"Д {school.id}",
+                actor=system_actor(db.session),
             )
-            orgs.grant_role(db.session, user, school, "director")
+            orgs.grant_role(db.session, user, school, "director", actor=system_actor(db.session))
             directors[school.id] = user
         meeting = meetings.create_meeting(
             db.session,
@@ -62,9 +72,10 @@ def build(app) -> list[tuple[int, int, str]]:
             number="2",
             deadline_text=f"в срок до {date.today() + timedelta(days=30):%d.%m.%Y}",
             text="Разработать антирисковую программу",
+            actor=system_actor(db.session),
         )
         decision.controller_id = staff.id
-        created = meetings.fan_out(db.session, decision, schools)
+        created = meetings.fan_out(db.session, decision, schools, actor=system_actor(db.session))
         db.session.commit()
         return [
             (a.id, directors[a.organization_id].id, directors[a.organization_id].email)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from tracker.auth.services import hasher
-from tracker.core.tenancy import Organization, User
+from tracker.core.tenancy import Organization, User, system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.orgs import services as orgs
@@ -23,16 +23,22 @@ def make_org(kind: str, name: str, parent: Organization | None = None, tz: str |
         parent=parent,
         timezone=tz,
         email=f"{abs(hash(name)) % 10**8}@org.test",
+        actor=system_actor(db.session),
     )
 
 
 def make_user(email: str, org: Organization | None = None, role: str | None = None, name=None):
     global _HASH
-    user = orgs.create_user(db.session, email=email, full_name=name or email.split("@")[0])
+    user = orgs.create_user(
+        db.session,
+        email=email,
+        full_name=name or email.split("@")[0],
+        actor=system_actor(db.session),
+    )
     _HASH = _HASH or hasher.hash(PASSWORD)
     user.password_hash = _HASH
     if org is not None and role is not None:
-        orgs.grant_role(db.session, user, org, role)
+        orgs.grant_role(db.session, user, org, role, actor=system_actor(db.session))
     return user
 
 
@@ -93,7 +99,7 @@ def make_meeting(world: World, *, dept=None, schools=None, deadline="в срок
         held_on=date(2023, 1, 31),
         number="1",
         title="совещание руководителей",
-        actor=world.staff,
+        actor=world.staff if dept is world.dept else system_actor(db.session),
     )
     decision = meetings.add_decision(
         db.session,
@@ -101,7 +107,13 @@ def make_meeting(world: World, *, dept=None, schools=None, deadline="в срок
         number="2",
         deadline_text=deadline,
         text="Разработать (скорректировать) антирисковую программу МОУ",
+        actor=system_actor(db.session),
     )
-    meetings.fan_out(db.session, decision, schools or [world.school, world.sibling])
+    meetings.fan_out(
+        db.session,
+        decision,
+        schools or [world.school, world.sibling],
+        actor=system_actor(db.session),
+    )
     db.session.commit()
     return meeting, decision

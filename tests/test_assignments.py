@@ -10,6 +10,7 @@ from tracker.assignments import services
 from tracker.assignments.models import Assignment
 from tracker.core import clock
 from tracker.core.models import AuditLog
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 
@@ -237,19 +238,33 @@ def test_fifteen_schools_fifteen_assignments_in_one_transaction(world):
 
     schools = [make_org("school", f"МОУ «Средняя школа № {n}»", world.dept) for n in range(40, 55)]
     meeting = meetings.create_meeting(
-        db.session, organization=world.dept, held_on=date(2023, 1, 31), title="совещание"
+        db.session,
+        organization=world.dept,
+        held_on=date(2023, 1, 31),
+        title="совещание",
+        actor=system_actor(db.session),
     )
     decision = meetings.add_decision(
-        db.session, meeting, number="2", text="Разработать", deadline_text="в срок до 27.02.2023"
+        db.session,
+        meeting,
+        number="2",
+        text="Разработать",
+        deadline_text="в срок до 27.02.2023",
+        actor=system_actor(db.session),
     )
     db.session.commit()
     try:
-        meetings.fan_out(db.session, decision, schools)
+        meetings.fan_out(db.session, decision, schools, actor=system_actor(db.session))
         raise RuntimeError("boom")  # as if the request failed after the fan-out
     except RuntimeError:
         db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
-    meetings.fan_out(db.session, db.session.get(type(decision), decision.id), schools)
+    meetings.fan_out(
+        db.session,
+        db.session.get(type(decision), decision.id),
+        schools,
+        actor=system_actor(db.session),
+    )
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 15
 

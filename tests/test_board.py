@@ -8,6 +8,7 @@ from tests.factories import make_meeting, make_org
 from tracker.assignments import queries, services
 from tracker.assignments.queries import BoardFilter
 from tracker.core import clock
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 
@@ -155,9 +156,16 @@ def test_board_pages_follow_the_order_of_the_whole_list(world):
     meeting, _d = make_meeting(world)
     for i in range(4):
         decision = meetings.add_decision(
-            db.session, meeting, number=str(3 + i), text=f"Пункт {i}", deadline_text="постоянно"
+            db.session,
+            meeting,
+            number=str(3 + i),
+            text=f"Пункт {i}",
+            deadline_text="постоянно",
+            actor=system_actor(db.session),
         )
-        meetings.fan_out(db.session, decision, [world.school, world.sibling])
+        meetings.fan_out(
+            db.session, decision, [world.school, world.sibling], actor=system_actor(db.session)
+        )
     make_meeting(world, deadline="до 1 марта 2024 г.")
     db.session.commit()
     for f in (BoardFilter(), BoardFilter(organization_id=world.school.id)):

@@ -13,6 +13,7 @@ from tests.conftest import make_config
 from tests.test_reminders import local, point_2  # noqa: F401 - the fixture
 from tracker import create_app
 from tracker.core import clock
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.notify.delivery import deliver
@@ -110,8 +111,14 @@ def due_28(point_2):  # noqa: F811
         controller=decision.controller,
         text="Представить отчёт о реализации антирисковой программы, в срок до 28.02.2023.",
         deadline_text="в срок до 28.02.2023",
+        actor=system_actor(db.session),
     )
-    meetings.fan_out(db.session, third, [a.organization for a in decision.assignments])
+    meetings.fan_out(
+        db.session,
+        third,
+        [a.organization for a in decision.assignments],
+        actor=system_actor(db.session),
+    )
     db.session.info.pop("outbox_new", None)
     db.session.commit()
     return point_2

@@ -7,6 +7,7 @@ from docx import Document
 from icalendar import Calendar
 
 from tests.factories import make_meeting
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 
@@ -18,9 +19,14 @@ def docx_text(data: bytes) -> str:
 def test_protocol_and_extract(world, client_for):
     meeting, _decision = make_meeting(world)
     only_sibling = meetings.add_decision(
-        db.session, meeting, number="3", text="Только школе № 6", deadline_text="до 1 марта 2023 г."
+        db.session,
+        meeting,
+        number="3",
+        text="Только школе № 6",
+        deadline_text="до 1 марта 2023 г.",
+        actor=system_actor(db.session),
     )
-    meetings.fan_out(db.session, only_sibling, [world.sibling])
+    meetings.fan_out(db.session, only_sibling, [world.sibling], actor=system_actor(db.session))
     db.session.commit()
     staff = client_for(world.staff)
     protocol = docx_text(staff.get(f"/meetings/{meeting.id}/protocol.docx").data)

@@ -15,13 +15,14 @@ from openpyxl import load_workbook
 
 from tests.factories import make_user
 from tracker.core.models import AuditLog
+from tracker.core.tenancy import system_actor
 from tracker.demo.loader import (
     LoadReport,
     load_expert_sheets,
     load_organizations,
     load_users,
 )
-from tracker.evaluations import services
+from tracker.evaluations import queries, services
 from tracker.evaluations.models import Criterion, Evaluation, ExpertSheet, Score
 from tracker.extensions import db
 
@@ -91,7 +92,7 @@ def make_sheet(world, *, kind="expert", threshold=None, criteria=None, dept=None
             services.CriterionSpec("План соотносится с анализом", "2"),
             services.CriterionSpec("Ресурсы определены", "3"),
         ],
-        actor=world.staff if dept is None else None,
+        actor=world.staff if dept is None else system_actor(db.session),
     )
     db.session.commit()
     return sheet
@@ -103,7 +104,7 @@ def score(sheet, org, values, **kwargs):
         sheet,
         org,
         scores={c.id: v for c, v in zip(sheet.criteria, values, strict=True)},
-        **kwargs,
+        **{"actor": system_actor(db.session), **kwargs},
     )
     db.session.commit()
     return evaluation
@@ -426,6 +427,7 @@ def test_services_refuse_actors_without_the_right(world):
             organization=world.school,
             title="Лист",
             criteria=[services.CriterionSpec("Критерий")],
+            actor=system_actor(db.session),
         )
 
 
@@ -477,7 +479,7 @@ def test_diagnostic_card_marks_schools_at_the_threshold(world, client_for):
         sheet, {world.school.id: ["1", "0", "2", "0"], world.sibling.id: ["0", "0", "1", "1"]}
     )
     assert client.post(f"/evaluations/sheets/{sheet.id}/scores", form).status_code == 302
-    table = services.comparison(db.session, world.staff, sheet)
+    table = queries.comparison(db.session, world.staff, sheet)
     assert [(c.organization.id, c.total, c.low) for c in table.columns] == [
         (world.school.id, 3, True),
         (world.sibling.id, 2, False),
@@ -536,7 +538,7 @@ def test_editing_a_scored_sheet_keeps_its_scores_safe(world, client_for):
     ]
     assert count(Score) == 3
     # The new criterion shows as not yet scored; the old total stands.
-    table = services.comparison(db.session, world.staff, sheet)
+    table = queries.comparison(db.session, world.staff, sheet)
     assert table.rows[-1][1] == [None] and table.totals == [5] and table.max_total == 8
 
 
@@ -561,7 +563,7 @@ def test_demo_loader_makes_the_sheet_once(ctx):
 
     sheet = db.session.scalar(sa.select(ExpertSheet).where(ExpertSheet.key == "zar-2021-expert"))
     staff = make_user("metodist@zarechny.test", orgs["zar-uo"], "staff")
-    table = services.comparison(db.session, staff, sheet)
+    table = queries.comparison(db.session, staff, sheet)
     _schools, rows, totals = seed_table()
     assert [c.organization.key for c in table.columns] == SCHOOL_KEYS
     assert table.totals == totals

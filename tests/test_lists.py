@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from tests.factories import make_meeting
 from tracker.assignments import services
 from tracker.assignments.models import SavedFilter
+from tracker.core.tenancy import system_actor
 from tracker.cycle.models import Direction
 from tracker.extensions import db
 from tracker.meetings import services as meetings
@@ -25,8 +26,11 @@ def add_decisions(world, meeting, n: int, *, deadline="в срок до 27.02.20
             deadline_text=deadline,
             text=f"Пункт номер {i} о работе с педагогами",
             direction_id=direction.id if direction else None,
+            actor=system_actor(db.session),
         )
-        meetings.fan_out(db.session, decision, [world.school, world.sibling])
+        meetings.fan_out(
+            db.session, decision, [world.school, world.sibling], actor=system_actor(db.session)
+        )
     db.session.commit()
 
 

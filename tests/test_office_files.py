@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 
 from tests.factories import make_meeting
 from tracker.core import office
+from tracker.core.tenancy import system_actor
 from tracker.cycle.models import Direction
 from tracker.extensions import db
 from tracker.meetings import services as meetings
@@ -55,8 +56,10 @@ def formula_world(world):
     from tracker.evaluations import services as evaluations
 
     meeting, _decision = make_meeting(world)
-    decision = meetings.add_decision(db.session, meeting, number="3", text=FORMULAS[0])
-    meetings.fan_out(db.session, decision, [world.school])
+    decision = meetings.add_decision(
+        db.session, meeting, number="3", text=FORMULAS[0], actor=system_actor(db.session)
+    )
+    meetings.fan_out(db.session, decision, [world.school], actor=system_actor(db.session))
     road_map = roadmaps.create_road_map(db.session, world.director, world.school, FORMULAS[0])
     roadmaps.save_actions(
         db.session,

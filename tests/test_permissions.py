@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tracker.core.models import AuditLog
 from tracker.core.permissions import PERMISSIONS, can, in_scope
-from tracker.core.tenancy import Organization
+from tracker.core.tenancy import Organization, system_actor
 from tracker.extensions import db
 
 ROLES = ("admin", "staff", "director", "school_staff")
@@ -109,7 +109,9 @@ def test_anonymous_has_no_rights(world):
 def test_user_with_two_schools_sees_both(world):
     from tracker.orgs.services import grant_role
 
-    grant_role(db.session, world.director, world.sibling, "director")
+    grant_role(
+        db.session, world.director, world.sibling, "director", actor=system_actor(db.session)
+    )
     db.session.commit()
     assert can(world.director, "assignment.view", world.sibling)
     assert not can(world.director, "assignment.view", world.other_school)
@@ -204,7 +206,7 @@ def test_admin_acts_on_a_user_only_when_every_role_is_within_reach(world):
     neighbour_admin = make_user("admin2@test.ru", neighbour_region, "admin")
     neighbour_staff = make_user("sosed@test.ru", neighbour_dept, "staff")
     both = make_user("oba@test.ru", world.school, "school_staff")
-    grant_role(db.session, both, neighbour_dept, "staff")
+    grant_role(db.session, both, neighbour_dept, "staff", actor=system_actor(db.session))
     db.session.commit()
     expected = {
         (world.admin, world.director): True,

@@ -18,7 +18,7 @@ from tracker.api.schemas import ProtocolReadingSchema
 from tracker.assignments.models import Assignment
 from tracker.auth.services import create_api_token
 from tracker.core.models import AuditLog
-from tracker.core.tenancy import User
+from tracker.core.tenancy import User, system_actor
 from tracker.demo.loader import LoadReport, load_organizations, load_users
 from tracker.extensions import db
 from tracker.meetings.models import AgendaItem, Decision, Meeting
@@ -298,7 +298,9 @@ def test_other_seeds_confirm_with_their_structure(petrozavodsk, ctx, seed, depar
     reading = services.read(db.session, petrozavodsk[department], text)
     reading["title"] = services.suggest_title(text) or "совещание"
     # The one confirming becomes the controller, so they work in that department.
-    grant_role(db.session, staff_001(), petrozavodsk[department], "staff")
+    grant_role(
+        db.session, staff_001(), petrozavodsk[department], "staff", actor=system_actor(db.session)
+    )
     meeting = services.confirm(db.session, petrozavodsk[department], staff_001(), reading)
     created = meeting.decisions
     assert len(created) == len(reading["decisions"])

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tracker.assignments import services as assignments
 from tracker.core import clock
-from tracker.core.tenancy import User
+from tracker.core.tenancy import User, system_actor
 from tracker.demo.loader import LoadReport, load_organizations, load_users
 from tracker.extensions import db
 from tracker.meetings import services as meetings
@@ -40,6 +40,7 @@ def point_2(ctx):
         held_on=date(2023, 1, 31),
         title="совещания руководителей муниципальных общеобразовательных организаций "
         "Петрозаводского городского округа",
+        actor=system_actor(db.session),
     )
     decision = meetings.add_decision(
         db.session,
@@ -48,8 +49,11 @@ def point_2(ctx):
         controller=controller,
         text="Разработать(скорректировать) антирисковую программу МОУ, в срок до 27.02.2023.",
         deadline_text="в срок до 27.02.2023",
+        actor=system_actor(db.session),
     )
-    meetings.fan_out(db.session, decision, [orgs[f"ptz-sch{n}"] for n in SCHOOLS])
+    meetings.fan_out(
+        db.session, decision, [orgs[f"ptz-sch{n}"] for n in SCHOOLS], actor=system_actor(db.session)
+    )
     db.session.commit()
     return orgs, users, decision
 
@@ -356,9 +360,16 @@ def test_a_change_that_rolls_back_sends_nothing(app, world, mailbox):
     meeting, _decision = make_meeting(world)
     sent_before = len(mailbox.messages)
     second = meetings.add_decision(
-        db.session, meeting, number="3", text="Откатится", deadline_text="до 1 марта 2023 г."
+        db.session,
+        meeting,
+        number="3",
+        text="Откатится",
+        deadline_text="до 1 марта 2023 г.",
+        actor=system_actor(db.session),
     )
-    meetings.fan_out(db.session, second, [world.school, world.sibling])
+    meetings.fan_out(
+        db.session, second, [world.school, world.sibling], actor=system_actor(db.session)
+    )
     db.session.flush()
     # New assignments' letters are written at the commit, grouped per person and meeting.
     assert len(db.session.info["assignments_created"]) == 2

@@ -13,6 +13,7 @@ from tests.factories import make_meeting, make_org, make_user
 from tracker.assignments import services as assignments
 from tracker.assignments.models import Assignment
 from tracker.core.models import AuditLog
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 from tracker.meetings.models import Decision
@@ -176,7 +177,7 @@ def test_a_person_in_two_departments_is_assigned_within_the_meetings_department(
     world, client_for, api
 ):
     person = make_user("dvoe@test.ru", world.other_dept, "staff", "Сотрудник Двух Управлений")
-    grant_role(db.session, person, world.dept, "staff")
+    grant_role(db.session, person, world.dept, "staff", actor=system_actor(db.session))
     db.session.commit()
     assignment = person_assignment(world, person)
     assert assignment.organization_id == world.dept.id
@@ -200,7 +201,12 @@ def test_a_person_without_a_role_in_the_meetings_department_is_refused(world, ap
     )
     assert response.status_code == 422
     with pytest.raises(meetings.MeetingError):
-        meetings.fan_out(db.session, meeting.decisions[0], people=[world.other_staff])
+        meetings.fan_out(
+            db.session,
+            meeting.decisions[0],
+            people=[world.other_staff],
+            actor=system_actor(db.session),
+        )
 
 
 # --- 4. an administrator of one region and a user with roles in two -----------------------------
@@ -212,7 +218,7 @@ def two_regions(world):
     other_dept = make_org("department", "Управление образования Соседнего района", other_region)
     neighbour_admin = make_user("admin2@test.ru", other_region, "admin", "Админ Соседей")
     # A director of school № 3 who also works for the neighbouring region's department.
-    grant_role(db.session, world.director, other_dept, "staff")
+    grant_role(db.session, world.director, other_dept, "staff", actor=system_actor(db.session))
     db.session.commit()
     return neighbour_admin, other_dept
 

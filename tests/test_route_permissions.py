@@ -11,6 +11,7 @@ from tests.factories import make_meeting
 from tracker.assignments import services
 from tracker.auth.services import create_api_token
 from tracker.core.models import AuditLog
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 
@@ -140,8 +141,9 @@ def objects(world, where):
         number="3",
         text="Представить отчёт",
         deadline_text="до 1 марта 2023 г.",
+        actor=system_actor(db.session),
     )
-    (reported,) = meetings.fan_out(db.session, second, [org])
+    (reported,) = meetings.fan_out(db.session, second, [org], actor=system_actor(db.session))
     services.submit_report(db.session, reported, director, "Готово")
     extension = services.request_extension(
         db.session, assignment, director, "Педсовет", date(2023, 3, 15)
@@ -152,8 +154,9 @@ def objects(world, where):
         number="4",
         text="Провести педсовет",
         deadline_text="до 1 марта 2023 г.",
+        actor=system_actor(db.session),
     )
-    (fresh,) = meetings.fan_out(db.session, third, [org])
+    (fresh,) = meetings.fan_out(db.session, third, [org], actor=system_actor(db.session))
     db.session.commit()
     return {
         "fresh": fresh.id,
@@ -783,7 +786,7 @@ def two_departments_objects(world):
     person = db.session.scalar(sa.select(User).where(User.email == "dvoe@test.ru"))
     if person is None:
         person = make_user("dvoe@test.ru", world.other_dept, "staff", "Сотрудник Двух Управлений")
-        grant_role(db.session, person, world.dept, "staff")
+        grant_role(db.session, person, world.dept, "staff", actor=system_actor(db.session))
     meeting, _decision = make_meeting(world)
     decision = meetings.create_decision(
         db.session,
@@ -824,7 +827,7 @@ def cross_region_objects(world):
         other = make_org("department", "Управление Соседнего района", region)
         other.key = "neighbour"
         make_user("admin2@test.ru", region, "admin", "Админ Соседей")
-        grant_role(db.session, world.director, other, "staff")
+        grant_role(db.session, world.director, other, "staff", actor=system_actor(db.session))
     db.session.commit()
     return {"user": world.director.id, "org": other.id}
 

@@ -13,7 +13,7 @@ from tests.statements import counted, page_statements
 from tracker.assignments import queries
 from tracker.assignments.models import Assignment
 from tracker.core.models import AuditLog
-from tracker.core.tenancy import Membership, User
+from tracker.core.tenancy import Membership, User, system_actor
 from tracker.cycle import services as cycle
 from tracker.cycle.models import Direction, Measurement
 from tracker.demo.loader import LoadReport, load_directions, load_organizations
@@ -105,8 +105,11 @@ def _decisions(world, n: int) -> None:
             number=str(i + 1),
             deadline_text="в срок до 27.02.2023",
             text=f"Разработать документ {i + 1}",
+            actor=system_actor(db.session),
         )
-        meetings.fan_out(db.session, decision, [world.school, world.sibling])
+        meetings.fan_out(
+            db.session, decision, [world.school, world.sibling], actor=system_actor(db.session)
+        )
     db.session.commit()
 
 

@@ -23,7 +23,7 @@ from tracker.auth.models import ApiToken, LoginSession, OneTimeLink
 from tracker.auth.services import create_api_token, set_password
 from tracker.core import clock
 from tracker.core.models import AuditLog
-from tracker.core.tenancy import User
+from tracker.core.tenancy import User, system_actor
 from tracker.extensions import db, limiter
 from tracker.notify.models import OutboxMessage
 from tracker.orgs import services as orgs
@@ -322,7 +322,9 @@ def test_forgot_password_leaves_a_pending_invitation_working(world, client_for):
 @pytest.mark.parametrize("name", ["Иван\r\nBcc: evil@example.org", "Иван\nTo: evil@example.org"])
 def test_a_name_with_a_line_break_is_refused(world, client_for, name):
     with pytest.raises(orgs.OrgError):
-        orgs.create_user(db.session, email="ivan@test.ru", full_name=name)
+        orgs.create_user(
+            db.session, email="ivan@test.ru", full_name=name, actor=system_actor(db.session)
+        )
     db.session.rollback()
     page = client_for(world.admin).post(
         "/admin/users/invite",

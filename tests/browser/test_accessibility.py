@@ -15,6 +15,7 @@ from tests.factories import make_meeting
 from tests.test_roadmaps import new_map
 from tracker.assignments import services
 from tracker.core import clock
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 
 pytestmark = pytest.mark.browser
@@ -77,7 +78,7 @@ def test_top_bar_one_line_at_1366_and_focus_visible(world, browser_instance, liv
     boss = make_user(
         "boss@test.ru", world.dept, "staff", "Константинопольская Анастасия-Александра Вячеславовна"
     )
-    orgs.grant_role(db.session, boss, world.region, "admin")
+    orgs.grant_role(db.session, boss, world.region, "admin", actor=system_actor(db.session))
     db.session.commit()
     page = session(browser_instance, live_server, boss, 1366)
     page.goto("/board")

@@ -12,6 +12,7 @@ from tests.browser.test_login_flow import log_in
 from tests.factories import make_meeting
 from tests.test_roadmaps import new_map
 from tracker.core import clock
+from tracker.core.tenancy import system_actor
 from tracker.extensions import db
 from tracker.meetings import services as meetings
 
@@ -54,8 +55,9 @@ def test_pages_fit_a_390px_phone(world, browser_instance, live_server):
             number=f"3.{n + 1}",
             deadline_text="в срок до 1 марта 2023 года",
             text=LONG,
+            actor=system_actor(db.session),
         )
-        meetings.fan_out(db.session, extra, [world.school])
+        meetings.fan_out(db.session, extra, [world.school], actor=system_actor(db.session))
     db.session.commit()
     assignment = next(a for a in decision.assignments if a.organization_id == world.school.id)
     road_map = new_map(world, assignment)

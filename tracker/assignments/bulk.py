@@ -66,20 +66,7 @@ def bulk_apply(
     the whole transaction back."""
     ids = list(dict.fromkeys(i for i in assignment_ids if isinstance(i, int) and i > 0))
     _check_request(action, ids, new_date)
-    found = {
-        a.id: a
-        for a in session.scalars(
-            sa.select(Assignment)
-            .where(Assignment.id.in_(ids), visible_to(actor, Assignment))
-            .options(
-                selectinload(Assignment.reports),
-                selectinload(Assignment.extensions),
-                selectinload(Assignment.organization),
-                selectinload(Assignment.decision),
-                selectinload(Assignment.assignee),
-            )
-        )
-    }
+    found = _visible(session, actor, ids)
     refused: list[tuple[int, str, bool]] = []
     done: list[Assignment] = []
     for assignment_id in ids:
@@ -99,6 +86,24 @@ def bulk_apply(
     if refused:
         raise _refusal(action, refused)
     return done
+
+
+def _visible(session: Session, actor: User, ids: list[int]) -> dict[int, Assignment]:
+    """The selected assignments the actor can see, with what the actions read loaded."""
+    return {
+        a.id: a
+        for a in session.scalars(
+            sa.select(Assignment)
+            .where(Assignment.id.in_(ids), visible_to(actor, Assignment))
+            .options(
+                selectinload(Assignment.reports),
+                selectinload(Assignment.extensions),
+                selectinload(Assignment.organization),
+                selectinload(Assignment.decision),
+                selectinload(Assignment.assignee),
+            )
+        )
+    }
 
 
 def _check_request(action: str, ids: list[int], new_date: date | None) -> None:

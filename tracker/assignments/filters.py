@@ -22,13 +22,7 @@ def save_filter(
 ) -> SavedFilter:
     """Keep the page's validated filter under a name; the same name again replaces it."""
     name = (name or "").strip()
-    if page not in SAVED_FILTER_PAGES:
-        raise AssignmentError(_("Неизвестная страница для фильтра."))
-    if not name or len(name) > 80:
-        raise AssignmentError(_("Назовите фильтр (не длиннее 80 знаков)."))
-    query = urlencode(sorted((k, str(v)) for k, v in args.items() if k != "page"))
-    if len(query) > 2000:
-        raise AssignmentError(_("Фильтр слишком длинный, чтобы его сохранить."))
+    query = _checked_query(page, name, args)
     mine = sa.select(SavedFilter).where(SavedFilter.user_id == actor.id, SavedFilter.page == page)
     existing = session.scalar(mine.where(SavedFilter.name == name))
     if existing is not None:
@@ -44,6 +38,18 @@ def save_filter(
     session.add(saved)
     session.flush()
     return saved
+
+
+def _checked_query(page: str, name: str, args: dict[str, Any]) -> str:
+    """The filter as a query string (without the page number), for a known page and a name."""
+    if page not in SAVED_FILTER_PAGES:
+        raise AssignmentError(_("Неизвестная страница для фильтра."))
+    if not name or len(name) > 80:
+        raise AssignmentError(_("Назовите фильтр (не длиннее 80 знаков)."))
+    query = urlencode(sorted((k, str(v)) for k, v in args.items() if k != "page"))
+    if len(query) > 2000:
+        raise AssignmentError(_("Фильтр слишком длинный, чтобы его сохранить."))
+    return query
 
 
 def delete_filter(session: Session, actor: User, saved: SavedFilter) -> None:

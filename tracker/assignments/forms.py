@@ -111,6 +111,32 @@ def board_filter_from_request(
     default_tab: str | None = None,
 ) -> tuple[BoardFilterForm, queries.BoardFilter]:
     form = BoardFilterForm(request.args)
+    _board_choices(form)
+    form.status.choices = STATUS_CHOICES
+    if request.args and not form.validate():
+        flash(_("Фильтр содержит ошибки; показаны все поручения."), "warning")
+        return form, queries.BoardFilter(tab=default_tab)
+    return form, _board_filter(form, default_tab)
+
+
+def _board_filter(form: BoardFilterForm, default_tab: str | None) -> queries.BoardFilter:
+    return queries.BoardFilter(
+        tab=form.tab.data or (None if "tab" in request.args else default_tab),
+        due_period=form.due_period.data or None,
+        group=form.group.data or None,
+        meeting_id=form.meeting_id.data or None,
+        direction_id=form.direction_id.data or None,
+        organization_id=form.organization_id.data or None,
+        status=form.status.data or None,
+        due_within=form.due_within.data,
+        q=form.q.data or None,
+        at=form.at.data,
+        period_start=form.period_start.data,
+        period_end=form.period_end.data,
+    )
+
+
+def _board_choices(form: BoardFilterForm) -> None:
     # Only what the choices show: a region's staff choose among a thousand organizations.
     meetings = db.session.execute(
         sa.select(Meeting.id, Meeting.held_on, Meeting.title)
@@ -132,21 +158,3 @@ def board_filter_from_request(
     form.direction_id.choices = [(0, _("— все —"))] + [
         (d.id, f"{d.framework_label}: {d.name[:70]}") for d in directions
     ]
-    form.status.choices = STATUS_CHOICES
-    if request.args and not form.validate():
-        flash(_("Фильтр содержит ошибки; показаны все поручения."), "warning")
-        return form, queries.BoardFilter(tab=default_tab)
-    return form, queries.BoardFilter(
-        tab=form.tab.data or (None if "tab" in request.args else default_tab),
-        due_period=form.due_period.data or None,
-        group=form.group.data or None,
-        meeting_id=form.meeting_id.data or None,
-        direction_id=form.direction_id.data or None,
-        organization_id=form.organization_id.data or None,
-        status=form.status.data or None,
-        due_within=form.due_within.data,
-        q=form.q.data or None,
-        at=form.at.data,
-        period_start=form.period_start.data,
-        period_end=form.period_end.data,
-    )

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session, joinedload
 
+from tracker.assignments.models import ExtensionState
 from tracker.core.i18n import _
 from tracker.core.permissions import can
 from tracker.core.tenancy import User
@@ -197,7 +198,7 @@ def report_reviewed(assignment, report, accepted: bool) -> None:
 
 def extension_decided(assignment, request) -> None:
     people = [request.requested_by, *executors(db.session, assignment)]
-    if request.state == "granted":
+    if request.state == ExtensionState.GRANTED:
         event = "extension_granted"
         title = _(
             "Срок перенесён на %(date)s: п. %(point)s",

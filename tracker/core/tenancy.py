@@ -7,7 +7,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from tracker.core.models import Timestamped, UTCDateTime, one_of
 from tracker.extensions import db
@@ -18,6 +18,7 @@ ROLES = ("admin", "staff", "director", "school_staff")
 NOTIFY_MODES = ("each", "digest")
 # Events (a report to check, a return, an extension decided): a letter at once, or in the digest.
 EVENT_MAIL_MODES = ("now", "digest")
+SYSTEM_EMAIL = "system@tracker.invalid"
 
 
 class Organization(Timestamped, db.Model):
@@ -90,6 +91,10 @@ class User(UserMixin, Timestamped, db.Model):
     email_undeliverable_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change or logout-everywhere; part of the session identity.
     session_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1)
+    # The system actor (see `system_actor`): every right, no sign-in.
+    is_system: Mapped[bool] = mapped_column(
+        sa.Boolean, nullable=False, default=False, server_default=sa.false()
+    )
 
     memberships = relationship(
         "Membership", back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -98,6 +103,10 @@ class User(UserMixin, Timestamped, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.active
+
+    @property
+    def is_authenticated(self) -> bool:  # Flask-Login; the system actor acts, never signs in
+        return self.active or self.is_system
 
     # The login session this request runs in (set by the login and by the user loader).
     login_token = None
@@ -133,3 +142,15 @@ class Membership(db.Model):
 
     user = relationship("User", back_populates="memberships")
     organization = relationship("Organization", lazy="joined")
+
+
+def system_actor(session: Session) -> User:
+    """The actor of the CLI and the demo loader: one inactive user row «Система» (made on first
+    use) that the permission checker lets do anything and that the audit log names. It has no
+    password and no membership, so it signs in nowhere and appears in no list of people."""
+    actor = session.scalar(sa.select(User).where(User.is_system.is_(True)).limit(1))
+    if actor is None:
+        actor = User(email=SYSTEM_EMAIL, full_name="Система", active=False, is_system=True)
+        session.add(actor)
+        session.flush()
+    return actor

@@ -254,6 +254,13 @@ def local_dt(value: datetime | None) -> str:
     return f"{t.day:02d}.{t.month:02d}.{t.year} {t.hour:02d}:{t.minute:02d}"
 
 
+def actor_name(user: Any) -> str:
+    """Who did it, for histories: a person's name, or «система» (the system actor, or nobody)."""
+    if user is None or getattr(user, "is_system", False):
+        return _("система")
+    return user.full_name
+
+
 def init_app(app: Flask) -> None:
     proxies = app.config.get("TRACKER_TRUSTED_PROXIES") or ()
     if proxies:
@@ -272,7 +279,11 @@ def init_app(app: Flask) -> None:
     from tracker.core.i18n import decimal
 
     app.jinja_env.filters.update(
-        ru_date=ru_date, short_date=short_date, local_dt=local_dt, decimal=decimal
+        ru_date=ru_date,
+        short_date=short_date,
+        local_dt=local_dt,
+        decimal=decimal,
+        actor_name=actor_name,
     )
     app.jinja_env.add_extension("jinja2.ext.do")
 

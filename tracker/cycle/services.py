@@ -311,7 +311,7 @@ def open_campaign(
         controller=actor,
         actor=actor,
     )
-    meetings.fan_out(session, decision, organizations)
+    meetings.fan_out(session, decision, organizations, actor=actor)
     campaign = MonitoringCampaign(
         organization_id=department.id,
         title=title,
@@ -504,7 +504,7 @@ def decide(
         controller=actor,
         actor=actor,
     )
-    meetings.fan_out(session, decision, executors or [recommendation.organization])
+    meetings.fan_out(session, decision, executors or [recommendation.organization], actor=actor)
     recommendation.decision_id = decision.id
     session.flush()
     audit.record(actor, "cycle.decide", analysis, decision=decision.id)

@@ -18,7 +18,7 @@ from tracker.assignments import services as assignments
 from tracker.assignments.models import Assignment, ExtensionState
 from tracker.auth.services import hasher
 from tracker.core import clock
-from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
+from tracker.core.tenancy import SCHOOL_KINDS, Organization, User, system_actor
 from tracker.cycle.models import Direction
 from tracker.evaluations import services as evaluations
 from tracker.evaluations.models import ExpertSheet
@@ -67,6 +67,8 @@ def load_organizations(session: Session, report: LoadReport) -> dict[str, Organi
         for o in session.scalars(sa.select(Organization).where(Organization.key.is_not(None)))
     }
 
+    actor = system_actor(session)
+
     def visit(node: dict[str, Any], parent: Organization | None) -> None:
         org = by_key.get(node["key"])
         if org is None:
@@ -81,6 +83,7 @@ def load_organizations(session: Session, report: LoadReport) -> dict[str, Organi
                 municipality=node.get("municipality"),
                 aliases=node.get("aliases") or [],
                 key=node["key"],
+                actor=actor,
             )
             by_key[org.key] = org
             report.count("organizations")
@@ -95,6 +98,7 @@ def load_organizations(session: Session, report: LoadReport) -> dict[str, Organi
 def load_users(
     session: Session, orgs_by_key: dict[str, Organization], report: LoadReport
 ) -> dict[str, User]:
+    actor = system_actor(session)
     by_email = {u.email: u for u in session.scalars(sa.select(User))}
     demo_hash = None
     for entry in read("users.yaml"):
@@ -102,7 +106,11 @@ def load_users(
         user = by_email.get(email)
         if user is None:
             user = orgs.create_user(
-                session, email=email, full_name=entry["full_name"], position=entry.get("position")
+                session,
+                email=email,
+                full_name=entry["full_name"],
+                position=entry.get("position"),
+                actor=actor,
             )
             demo_hash = demo_hash or hasher.hash(DEMO_PASSWORD)
             user.password_hash = demo_hash
@@ -111,7 +119,7 @@ def load_users(
         for m in entry.get("memberships") or []:
             org = orgs_by_key[m["org"]]
             if m["role"] not in user.roles_in(org.id):
-                orgs.grant_role(session, user, org, m["role"])
+                orgs.grant_role(session, user, org, m["role"], actor=actor)
                 report.count("memberships")
         roles = ", ".join(
             f"{m['role']} · {orgs_by_key[m['org']].short_name}" for m in entry["memberships"]
@@ -145,6 +153,7 @@ def load_meetings(
     report: LoadReport,
 ) -> dict[str, Meeting]:
     """Meetings not loaded before, by key (only those get the demo activity)."""
+    actor = system_actor(session)
     created: dict[str, Meeting] = {}
     for entry in read("meetings.yaml"):
         if session.scalar(sa.select(Meeting.id).where(Meeting.key == entry["key"])) is not None:
@@ -157,6 +166,7 @@ def load_meetings(
             held_on=entry["held_on"],
             key=entry["key"],
             kind=entry["kind"],
+            actor=actor,
             number=entry.get("number"),
             time_text=entry.get("time_text") or entry.get("held_text"),
             place=entry.get("place"),
@@ -179,6 +189,7 @@ def load_meetings(
                 item,
                 None,
                 ([], []),
+                actor,
                 department,
                 controller,
                 orgs_by_key,
@@ -189,7 +200,7 @@ def load_meetings(
         for decision in meeting.decisions:
             if decision.needs_report and not meetings.is_heading(decision):
                 organizations, people = executors_of[decision.id]
-                made = meetings.fan_out(session, decision, organizations, people)
+                made = meetings.fan_out(session, decision, organizations, people, actor=actor)
                 report.count("assignments", len(made))
         created[meeting.key] = meeting
     return created
@@ -201,6 +212,7 @@ def _add_decision(
     item: dict[str, Any],
     parent: Decision | None,
     inherited: tuple[list[Organization], list[User]],
+    actor: User,
     department: Organization,
     controller: User | None,
     orgs_by_key: dict[str, Organization],
@@ -229,6 +241,7 @@ def _add_decision(
         executor_group=item.get("executor_group"),
         controller=controller,
         needs_report=item.get("needs_report", True),
+        actor=actor,
     )
     executors_of[decision.id] = executors
     report.count("decisions")
@@ -239,6 +252,7 @@ def _add_decision(
             child,
             decision,
             executors,
+            actor,
             department,
             controller,
             orgs_by_key,
@@ -466,6 +480,7 @@ def load_current_meeting(
     department = orgs_by_key[entry["organization"]]
     today = clock.today(department.timezone)
     controller = users_by_email[entry["controller"]]
+    actor = system_actor(session)
     meeting = meetings.create_meeting(
         session,
         organization=department,
@@ -473,6 +488,7 @@ def load_current_meeting(
         key=entry["key"],
         number=entry["number"],
         title=entry["title"],
+        actor=actor,
     )
     report.count("meetings")
     for item in entry["decisions"]:
@@ -484,8 +500,11 @@ def load_current_meeting(
             text=item["text"],
             deadline_text=f"в срок до {due:%d.%m.%Y}",
             controller=controller,
+            actor=actor,
         )
-        made = meetings.fan_out(session, decision, [orgs_by_key[k] for k in item["executors"]])
+        made = meetings.fan_out(
+            session, decision, [orgs_by_key[k] for k in item["executors"]], actor=actor
+        )
         report.count("assignments", len(made))
         reported = {orgs_by_key[k].id for k in item.get("reported_by", [])}
         for assignment in made:
@@ -508,6 +527,7 @@ def load_expert_sheets(
     report: LoadReport,
 ) -> None:
     """The sheet and its scores per school, entered through the evaluation services."""
+    actor = system_actor(session)
     for key, name in EXPERT_SHEETS.items():
         if session.scalar(sa.select(ExpertSheet.id).where(ExpertSheet.key == key)) is not None:
             continue
@@ -528,6 +548,7 @@ def load_expert_sheets(
                 for c in entry["criteria"]
             ],
             key=key,
+            actor=actor,
         )
         report.count("expert_sheets")
         evaluated_on = _last_date(evaluated_text)
@@ -544,6 +565,7 @@ def load_expert_sheets(
                 evaluated_on=evaluated_on,
                 findings=(entry.get("findings") or {}).get(org_key),
                 recommendations="\n".join((entry.get("recommendations") or {}).get(org_key, [])),
+                actor=actor,
             )
             report.count("evaluations")
 

@@ -1,32 +1,31 @@
-"""Expert sheets and diagnostic cards: the template, one school's scores, the comparison.
+"""Expert sheets and diagnostic cards: the template and one school's scores (the commands;
+reading and the comparison are in `queries`, the workbook in `documents`).
 
 An expert sheet (экспертный лист, seed 002) scores every school of a department on numbered
 criteria, usually 0/1/2 («не реализовано», «частично», «в полной мере»), and compares the totals.
 A diagnostic card (диагностическая карта ШНРО, seed 004) sums «negative» 0/1 criteria; a school
 whose sum reaches the card's threshold is one «с низкими результатами обучения».
 
-Services take the session and plain arguments, flush but never commit, and write the audit
-record. A refused change raises `EvaluationError` with a Russian message for the user."""
+Services take the session, the acting user and plain arguments, check the right themselves
+(`NotAllowed`), flush but never commit, and write the audit record. A refused change raises
+`EvaluationError` with a Russian message for the user."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
-from typing import Any
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from tracker.core import audit
 from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
-from tracker.core.permissions import can, visible_to
+from tracker.core.permissions import can
 from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
-from tracker.core.text import natural_key
 from tracker.evaluations.models import SHEET_KINDS, Criterion, Evaluation, ExpertSheet, Score
 
 # Data, not interface text: the labels are stored with the sheet, as the department wrote them.
@@ -149,8 +148,8 @@ def scale_label(sheet: ExpertSheet, value: int) -> str | None:
 
 
 def _check_manager(actor: User | None, organization: Organization) -> None:
-    """Services called by people check the right; the demo loader and the CLI pass no actor."""
-    if actor is not None and not can(actor, "evaluation.manage", organization):
+    """Department staff manage sheets and scores (the demo loader acts as the system actor)."""
+    if not can(actor, "evaluation.manage", organization):
         raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
 
 
@@ -214,7 +213,7 @@ def create_sheet(
     organization: Organization,
     title: str,
     criteria: Sequence[CriterionSpec],
-    actor: User | None = None,
+    actor: User,
     kind: str = "expert",
     description: str | None = None,
     scale: Mapping[str, str] | None = None,
@@ -258,7 +257,7 @@ def update_sheet(
     *,
     title: str,
     criteria: Sequence[CriterionSpec],
-    actor: User | None = None,
+    actor: User,
     kind: str | None = None,
     description: str | None = None,
     scale: Mapping[str, str] | None = None,
@@ -352,7 +351,7 @@ def save_evaluation(
     organization: Organization,
     *,
     scores: Mapping[int, int | None],
-    actor: User | None = None,
+    actor: User,
     evaluated_on: date | None = None,
     findings: str | None = None,
     recommendations: str | None = None,
@@ -436,8 +435,7 @@ def save_evaluation(
     evaluation.evaluated_on = evaluated_on
     evaluation.findings = (findings or "").strip() or None
     evaluation.recommendations = (recommendations or "").strip() or None
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        evaluation.evaluator_id = actor.id
+    evaluation.evaluator_id = actor.id
     by_criterion = {s.criterion_id: s for s in evaluation.scores}
     before = {criteria[cid].number: s.value for cid, s in by_criterion.items() if cid in criteria}
     for criterion in sheet.criteria:
@@ -461,7 +459,7 @@ def save_evaluation(
     return evaluation
 
 
-def delete_evaluation(session: Session, evaluation: Evaluation, actor: User | None = None) -> None:
+def delete_evaluation(session: Session, evaluation: Evaluation, actor: User) -> None:
     sheet = session.get(ExpertSheet, evaluation.sheet_id)
     _check_manager(actor, sheet_organization(session, sheet))
     audit.record(
@@ -477,191 +475,3 @@ def delete_evaluation(session: Session, evaluation: Evaluation, actor: User | No
 
 def total_of(evaluation: Evaluation) -> int:
     return sum(s.value for s in evaluation.scores)
-
-
-# --- reading, through the permission filter ---------------------------------------------------
-
-
-def list_sheets(session: Session, user: User | None) -> list[ExpertSheet]:
-    return list(
-        session.scalars(
-            sa.select(ExpertSheet)
-            .where(visible_to(user, ExpertSheet))
-            .order_by(ExpertSheet.created_at.desc(), ExpertSheet.id.desc())
-        )
-    )
-
-
-def get_sheet(session: Session, user: User | None, sheet_id: int) -> ExpertSheet | None:
-    return session.scalar(
-        sa.select(ExpertSheet).where(ExpertSheet.id == sheet_id, visible_to(user, ExpertSheet))
-    )
-
-
-def visible_evaluations(
-    session: Session, user: User | None, sheet: ExpertSheet
-) -> list[Evaluation]:
-    rows = session.scalars(
-        sa.select(Evaluation)
-        .where(Evaluation.sheet_id == sheet.id, visible_to(user, Evaluation))
-        .options(selectinload(Evaluation.scores), selectinload(Evaluation.organization))
-    ).all()
-    return sorted(rows, key=lambda e: (natural_key(e.organization.short_name), e.id))
-
-
-def scorable_organizations(
-    session: Session, sheet: ExpertSheet, kinds: Iterable[str] = SCHOOL_KINDS
-) -> list[Organization]:
-    """The department's organizations of these kinds, and any already scored on the sheet."""
-    department = sheet_organization(session, sheet)
-    scored = sa.select(Evaluation.organization_id).where(Evaluation.sheet_id == sheet.id)
-    rows = session.scalars(
-        sa.select(Organization).where(
-            Organization.path.like(department.path + "%"),
-            Organization.id != department.id,
-            sa.or_(Organization.kind.in_(list(kinds)), Organization.id.in_(scored)),
-        )
-    ).all()
-    return sorted(rows, key=lambda o: natural_key(o.short_name))
-
-
-@dataclass
-class Column:
-    """One evaluated organization in the comparison table."""
-
-    evaluation: Evaluation
-    organization: Organization
-    values: dict[int, int]
-    total: int
-    max_total: int
-    percent: float | None
-    low: bool = False
-
-
-@dataclass
-class Comparison:
-    """The seed's table: criteria as rows, organizations as columns, a totals row."""
-
-    sheet: ExpertSheet
-    criteria: list[Criterion]
-    columns: list[Column] = field(default_factory=list)
-
-    @property
-    def max_total(self) -> int:
-        return max_total(self.sheet)
-
-    @property
-    def rows(self) -> list[tuple[Criterion, list[int | None]]]:
-        return [(c, [col.values.get(c.id) for col in self.columns]) for c in self.criteria]
-
-    @property
-    def totals(self) -> list[int]:
-        return [col.total for col in self.columns]
-
-    @property
-    def low_results(self) -> list[Column]:
-        return [col for col in self.columns if col.low]
-
-
-def comparison(session: Session, user: User | None, sheet: ExpertSheet) -> Comparison:
-    """What `user` may see of the sheet's results: a director gets their own column only."""
-    most = max_total(sheet)
-    result = Comparison(sheet=sheet, criteria=list(sheet.criteria))
-    for evaluation in visible_evaluations(session, user, sheet):
-        values = {s.criterion_id: s.value for s in evaluation.scores}
-        total = sum(values.values())
-        result.columns.append(
-            Column(
-                evaluation=evaluation,
-                organization=evaluation.organization,
-                values=values,
-                total=total,
-                max_total=most,
-                percent=round(100 * total / most, 1) if most else None,
-                low=sheet.kind == "diagnostic"
-                and sheet.threshold is not None
-                and total >= sheet.threshold,
-            )
-        )
-    return result
-
-
-# --- export -----------------------------------------------------------------------------------
-
-
-def comparison_xlsx(table: Comparison, *, labels: Mapping[str, str]) -> bytes:
-    """The comparison table as the seed lays it out, plus the maximum and the percentages.
-
-    `labels` carries the interface words in the reader's language (the caller translates)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    from tracker.core import office
-
-    sheet = table.sheet
-    wb = Workbook()
-    ws = wb.active
-    ws.title = labels["sheet_name"][:31]
-    n = len(table.columns)
-    last = max(3, 2 + n)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    bold = Font(bold=True)
-
-    def put(row: int, column: int, value: Any, **style: Any) -> Any:
-        cell = office.put(ws, row, column, value)
-        cell.alignment = style.get("alignment", wrap)
-        if style.get("bold"):
-            cell.font = bold
-        if style.get("number_format"):
-            cell.number_format = style["number_format"]
-        return cell
-
-    put(1, 1, sheet.title, bold=True)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=last)
-    put(2, 1, labels["scale_note"])
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=last)
-    head = 4
-    put(head, 1, labels["number"], bold=True)
-    put(head, 2, labels["criteria"], bold=True)
-    put(head, 3, labels["points"], bold=True)
-    if n > 1:
-        ws.merge_cells(start_row=head, start_column=3, end_row=head, end_column=2 + n)
-    for i, col in enumerate(table.columns):
-        put(head + 1, 3 + i, col.organization.short_name, bold=True)
-    row = head + 2
-    for criterion, values in table.rows:
-        put(row, 1, f"{criterion.number}." if criterion.number else criterion.position)
-        put(row, 2, criterion.text)
-        for i, value in enumerate(values):
-            put(row, 3 + i, value)
-        row += 1
-    put(row, 2, labels["total"], bold=True)
-    for i, total in enumerate(table.totals):
-        put(row, 3 + i, total, bold=True)
-    row += 1
-    put(row, 2, labels["max_total"])
-    for i in range(n):
-        put(row, 3 + i, table.max_total)
-    row += 1
-    put(row, 2, labels["percent"])
-    for i, col in enumerate(table.columns):
-        put(
-            row,
-            3 + i,
-            None if col.percent is None else col.percent / 100,
-            number_format="0.0%",
-        )
-    if sheet.kind == "diagnostic":
-        row += 1
-        put(row, 2, labels["low"], bold=True)
-        for i, col in enumerate(table.columns):
-            put(row, 3 + i, labels["yes"] if col.low else "")
-    ws.column_dimensions["A"].width = 6
-    ws.column_dimensions["B"].width = 70
-    for i in range(n):
-        ws.column_dimensions[get_column_letter(3 + i)].width = 16
-    ws.freeze_panes = ws.cell(row=head + 2, column=3)
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()

@@ -25,7 +25,7 @@ from tracker.core.audit import record_denied
 from tracker.core.errors import Refused
 from tracker.core.permissions import can, get_visible_or_404, visible_to
 from tracker.core.tenancy import SCHOOL_KINDS, Organization, User
-from tracker.evaluations import services
+from tracker.evaluations import documents, queries, services
 from tracker.evaluations.forms import ConfirmForm, ScoreGridForm, SheetForm, read_grid
 from tracker.evaluations.models import Evaluation, ExpertSheet
 from tracker.extensions import db
@@ -52,7 +52,7 @@ def scale_note(sheet: ExpertSheet) -> str:
 
 
 def _sheet_or_404(sheet_id: int) -> ExpertSheet:
-    sheet = services.get_sheet(db.session, current_user, sheet_id)
+    sheet = queries.get_sheet(db.session, current_user, sheet_id)
     if sheet is None:
         record_denied(current_user, "expert_sheets", sheet_id, "view")
         abort(404)
@@ -82,7 +82,7 @@ def _departments() -> list[Organization]:
 
 @bp.route("/")
 def index():
-    sheets = services.list_sheets(db.session, current_user)
+    sheets = queries.list_sheets(db.session, current_user)
     counts = dict(
         db.session.execute(
             sa.select(Evaluation.sheet_id, sa.func.count(Evaluation.id))
@@ -182,7 +182,7 @@ def edit_sheet(sheet_id: int | None = None):
 @bp.route("/sheets/<int:sheet_id>")
 def sheet(sheet_id: int):
     sheet = _sheet_or_404(sheet_id)
-    table = services.comparison(db.session, current_user, sheet)
+    table = queries.comparison(db.session, current_user, sheet)
     return render_template(
         "evaluations/sheet.html",
         sheet=sheet,
@@ -199,8 +199,8 @@ def sheet(sheet_id: int):
 @bp.route("/sheets/<int:sheet_id>/comparison.xlsx")
 def comparison_xlsx(sheet_id: int):
     sheet = _sheet_or_404(sheet_id)
-    table = services.comparison(db.session, current_user, sheet)
-    data = services.comparison_xlsx(
+    table = queries.comparison(db.session, current_user, sheet)
+    data = documents.comparison_xlsx(
         table,
         labels={
             "sheet_name": _("Сравнение"),
@@ -234,9 +234,9 @@ def _grid_kinds(sheet: ExpertSheet) -> tuple[str, ...]:
 @bp.route("/sheets/<int:sheet_id>/scores", methods=["GET", "POST"])
 def scores(sheet_id: int):
     sheet = _managed_sheet_or_404(sheet_id)
-    organizations = services.scorable_organizations(db.session, sheet, _grid_kinds(sheet))
+    organizations = queries.scorable_organizations(db.session, sheet, _grid_kinds(sheet))
     if not organizations and request.method == "GET" and request.args.get("all") != "1":
-        organizations = services.scorable_organizations(db.session, sheet)
+        organizations = queries.scorable_organizations(db.session, sheet)
     existing = {
         e.organization_id: e
         for e in db.session.scalars(

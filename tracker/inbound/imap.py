@@ -48,20 +48,24 @@ def fetch(app: Flask) -> FetchResult:
         _status, found = imap.uid("SEARCH", None, "UNSEEN")
         for uid in found[0].split() if found and found[0] else []:
             result.seen += 1
-            status, parts = imap.uid("FETCH", uid, "(BODY.PEEK[])")
-            raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
-            if status != "OK" or raw is None:
-                result.failed += 1
-                continue
-            try:
-                outcome = file_letter(app, raw, via="imap")
-            except Exception:
-                log.exception("IMAP letter %s not filed; left unread for the next pass", uid)
-                result.failed += 1
-                continue
-            imap.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
-            setattr(result, outcome.kind, getattr(result, outcome.kind) + 1)
+            kind = _file_one(app, imap, uid)
+            setattr(result, kind, getattr(result, kind) + 1)
     return result
+
+
+def _file_one(app: Flask, imap: imaplib.IMAP4_SSL, uid: bytes) -> str:
+    """File one unread letter and mark it read; what it was, or «failed» (left unread)."""
+    status, parts = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+    raw = next((p[1] for p in parts or [] if isinstance(p, tuple)), None)
+    if status != "OK" or raw is None:
+        return "failed"
+    try:
+        outcome = file_letter(app, raw, via="imap")
+    except Exception:
+        log.exception("IMAP letter %s not filed; left unread for the next pass", uid)
+        return "failed"
+    imap.uid("STORE", uid, "+FLAGS.SILENT", r"(\Seen)")
+    return outcome.kind
 
 
 def _quoted(folder: str) -> str:

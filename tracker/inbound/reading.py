@@ -175,6 +175,15 @@ def attachments(message: EmailMessage) -> list[MailFile]:
 
 def robot(message: EmailMessage, sender: str, envelope_sender: str | None) -> str | None:
     """Why the letter comes from a machine (RFC 3834 and what mail programs really send)."""
+    return (
+        _auto_headers(message)
+        or _bounce(message, envelope_sender)
+        or _robot_sender(message, sender)
+    )
+
+
+def _auto_headers(message: EmailMessage) -> str | None:
+    """Auto-Submitted, an auto-reply header, a bulk Precedence or a mailing list's List-Id."""
     auto = (_header(message, "Auto-Submitted") or "no").strip().lower()
     if auto != "no":
         return f"Auto-Submitted: {auto}"
@@ -184,19 +193,22 @@ def robot(message: EmailMessage, sender: str, envelope_sender: str | None) -> st
     precedence = (_header(message, "Precedence") or _header(message, "X-Precedence") or "").lower()
     if precedence.strip() in ("bulk", "junk", "list", "auto_reply"):
         return f"Precedence: {precedence.strip()}"
-    if message.get("List-Id") is not None:
-        return "List-Id"
+    return "List-Id" if message.get("List-Id") is not None else None
+
+
+def _bounce(message: EmailMessage, envelope_sender: str | None) -> str | None:
     # The null reverse path (MAIL FROM:<>) is what delivery reports are sent with.
     null_sender = envelope_sender is not None and envelope_sender.strip("<> ") == ""
     if message.get_content_type() == "multipart/report" or null_sender:
         return "bounce"
-    if (_header(message, "Return-Path") or "").strip() == "<>":
-        return "bounce"
+    return "bounce" if (_header(message, "Return-Path") or "").strip() == "<>" else None
+
+
+def _robot_sender(message: EmailMessage, sender: str) -> str | None:
+    """A robot's mailbox (noreply@, mailer-daemon@ …) or an auto-reply's subject."""
     if sender.partition("@")[0] in _ROBOT_SENDERS:
         return f"From: {sender}"
-    if _AUTO_SUBJECT.match(_header(message, "Subject") or ""):
-        return "subject"
-    return None
+    return "subject" if _AUTO_SUBJECT.match(_header(message, "Subject") or "") else None
 
 
 def extension_request(text: str, today: date) -> tuple[bool, Deadline | None]:

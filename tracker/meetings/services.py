@@ -33,18 +33,24 @@ def number_key(number: str | None) -> tuple[int, ...]:
     return tuple(int(p) for p in parts if p.strip().isdigit())
 
 
+def require_manage(actor: User | None, organization: Organization | None, target: Any) -> None:
+    """Recording meetings and decisions is for the department's staff (or the system actor)."""
+    if not can(actor, "meeting.manage", organization):
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=target)
+
+
 def create_meeting(
     session: Session,
     *,
     organization: Organization,
     held_on: date,
-    actor: User | None = None,
+    actor: User,
     agenda: Iterable[dict[str, Any]] = (),
     **fields: Any,
 ) -> Meeting:
+    require_manage(actor, organization, organization)
     meeting = Meeting(organization=organization, held_on=held_on, **fields)
-    if actor is not None:
-        meeting.created_by_id = actor.id
+    meeting.created_by_id = actor.id
     for position, item in enumerate(agenda, start=1):
         meeting.agenda_items.append(AgendaItem(position=position, **item))
     session.add(meeting)
@@ -77,7 +83,7 @@ def add_decision(
     direction_id: int | None = None,
     cycle_stage: str | None = None,
     needs_report: bool = True,
-    actor: User | None = None,
+    actor: User,
     position: int | None = None,
 ) -> Decision:
     """Add one decision item; the deadline words are kept and read (DeadlineError if unreadable).
@@ -85,6 +91,7 @@ def add_decision(
     ``needs_report`` False: a decision nobody reports on («принять к сведению», «утвердить
     прилагаемый …»); the caller creates no assignments for it. ``position``: where it goes,
     when the caller adds many in order (otherwise after the meeting's last)."""
+    require_manage(actor, meeting.organization, meeting)
     if not text.strip():
         raise MeetingError(_("Текст пункта решения не может быть пустым."))
     check_controller(meeting, controller)
@@ -148,13 +155,12 @@ class _Resolved:
     people: list[User]
 
 
-def _resolve(session: Session, meeting: Meeting, actor: User | None, data: DecisionInput):
+def _resolve(session: Session, meeting: Meeting, actor: User, data: DecisionInput):
     """Ids to objects, each checked against the meeting's department."""
     from tracker.cycle.models import CYCLE_STAGES
 
     department = meeting.organization
-    if not can(actor, "meeting.manage", department):
-        raise NotAllowed(_("Недостаточно прав для этого действия."), target=meeting)
+    require_manage(actor, department, meeting)
     allowed = {o.id: o for o in executor_candidates(session, department)}
     people_allowed = {u.id: u for u in people_candidates(session, department)}
     if any(i not in allowed for i in data.organization_ids) or any(
@@ -182,14 +188,14 @@ def _resolve(session: Session, meeting: Meeting, actor: User | None, data: Decis
     return _Resolved(parent, controller, organizations, people)
 
 
-def _finish(session: Session, decision: Decision, actor: User | None, data: DecisionInput) -> None:
+def _finish(session: Session, decision: Decision, actor: User, data: DecisionInput) -> None:
     if decision.deadline_kind == "relative" and data.event_date != decision.event_date:
         set_event_date(session, decision, data.event_date, actor=actor)
     set_lead(session, decision, data.lead_organization_id or None)
 
 
 def create_decision(
-    session: Session, meeting: Meeting, actor: User | None, data: DecisionInput
+    session: Session, meeting: Meeting, actor: User, data: DecisionInput
 ) -> Decision:
     """Record a decision item and fan it out: the one way the page and the API create one."""
     found = _resolve(session, meeting, actor, data)
@@ -213,7 +219,7 @@ def create_decision(
 
 
 def edit_decision(
-    session: Session, decision: Decision, actor: User | None, data: DecisionInput, reason: str
+    session: Session, decision: Decision, actor: User, data: DecisionInput, reason: str
 ) -> Decision:
     """Change a decision item with the same checks as `create_decision`."""
     found = _resolve(session, decision.meeting, actor, data)
@@ -253,11 +259,12 @@ def fan_out(
     organizations: Iterable[Organization] = (),
     people: Iterable[User] = (),
     *,
-    actor: User | None = None,
+    actor: User,
 ) -> list[Assignment]:
     """One assignment per executor organization or person, in the caller's transaction.
 
     An executor that already has an assignment on this decision keeps it."""
+    require_manage(actor, decision.meeting.organization, decision)
     existing_orgs = {a.organization_id for a in decision.assignments if a.assignee_id is None}
     existing_people = {a.assignee_id for a in decision.assignments if a.assignee_id is not None}
     created: list[Assignment] = []
@@ -376,10 +383,14 @@ def update_meeting(
     session: Session,
     meeting: Meeting,
     *,
-    actor: User | None,
+    actor: User,
     agenda: list[dict[str, Any]],
     **fields: Any,
 ) -> Meeting:
+    require_manage(actor, meeting.organization, meeting)
+    moved_to = fields.get("organization_id", meeting.organization_id)
+    if moved_to != meeting.organization_id:
+        require_manage(actor, session.get(Organization, moved_to), meeting)
     changed = {k: v for k, v in fields.items() if getattr(meeting, k) != v}
     for name, value in changed.items():
         setattr(meeting, name, value)
@@ -401,7 +412,7 @@ def update_decision(
     session: Session,
     decision: Decision,
     *,
-    actor: User | None,
+    actor: User,
     reason: str,
     organizations: Iterable[Organization],
     people: Iterable[User] = (),
@@ -414,6 +425,7 @@ def update_decision(
     from tracker.assignments.models import OPEN_STATES
     from tracker.assignments.services import transition
 
+    require_manage(actor, decision.meeting.organization, decision)
     reason = (reason or "").strip()
     if not reason:
         raise MeetingError(_("Укажите, почему решение изменено: это попадёт в историю поручений."))
@@ -477,11 +489,12 @@ def update_decision(
 
 
 def set_event_date(
-    session: Session, decision: Decision, event_date: date | None, *, actor: User | None
+    session: Session, decision: Decision, event_date: date | None, *, actor: User
 ) -> None:
     """A relative deadline («за 3 дня до проведения процедуры») gets its date from the event."""
     from tracker.assignments.models import OPEN_STATES
 
+    require_manage(actor, decision.meeting.organization, decision)
     if decision.deadline_kind != "relative":
         raise MeetingError(_("Дата события нужна только для срока «за N дней до …»."))
     decision.event_date = event_date

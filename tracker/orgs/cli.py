@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from tracker.auth import services as auth_services
-from tracker.core.tenancy import ROLES, Organization, User
+from tracker.core.tenancy import ROLES, Organization, User, system_actor
 from tracker.extensions import db
 from tracker.orgs import services
 
@@ -35,10 +35,13 @@ def _organization(ref: str) -> Organization:
 def create_user(email, full_name, org_ref, role, position, password):
     """Создать пользователя с паролем и ролью в организации."""
     org = _organization(org_ref)
+    actor = system_actor(db.session)
     try:
-        user = services.create_user(db.session, email=email, full_name=full_name, position=position)
-        services.grant_role(db.session, user, org, role)
-        auth_services.set_password(db.session, user, password)
+        user = services.create_user(
+            db.session, email=email, full_name=full_name, position=position, actor=actor
+        )
+        services.grant_role(db.session, user, org, role, actor=actor)
+        auth_services.set_password(db.session, user, password, actor=actor)
     except (services.OrgError, auth_services.AuthError) as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
@@ -73,7 +76,8 @@ def revoke_tokens(email):
     tokens = db.session.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ).all()
+    actor = system_actor(db.session)
     for api_token in tokens:
-        auth_services.revoke_api_token(db.session, api_token)
+        auth_services.revoke_api_token(db.session, api_token, actor=actor)
     db.session.commit()
     click.echo(f"Отозвано токенов: {len(tokens)}")

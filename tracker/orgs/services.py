@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tracker.core import audit
-from tracker.core.errors import Refused
+from tracker.core.errors import NotAllowed, Refused
 from tracker.core.i18n import _
+from tracker.core.permissions import can, can_anywhere, can_wholly
 from tracker.core.tenancy import ORG_KINDS, ROLES, Membership, Organization, User
 
 
@@ -34,6 +35,27 @@ def clean_name(value: str) -> str:
     return " ".join(value.split())
 
 
+def _require(actor: User | None, action: str, organization: Organization | None) -> None:
+    """`action` on `organization`; a top-level organization only the system actor makes."""
+    if organization is None:
+        allowed = bool(getattr(actor, "is_system", False))
+    else:
+        allowed = can(actor, action, organization)
+    if not allowed:
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
+
+
+def _require_person(actor: User | None, user: User) -> None:
+    """An administrator acts on a person only if every role of theirs lies in their reach (one
+    with no role yet: any administrator)."""
+    if not (
+        can_wholly(actor, "user.manage", user)
+        if user.memberships
+        else can_anywhere(actor, "user.manage")
+    ):
+        raise NotAllowed(_("Недостаточно прав для этого действия."), target=user)
+
+
 def create_organization(
     session: Session,
     *,
@@ -46,8 +68,9 @@ def create_organization(
     municipality: str | None = None,
     aliases: list[str] | None = None,
     key: str | None = None,
-    actor: User | None = None,
+    actor: User,
 ) -> Organization:
+    _require(actor, "organization.manage", parent)
     if kind not in ORG_KINDS:
         raise OrgError(_("Неизвестный тип организации: %(kind)s", kind=kind))
     if not short_name.strip():
@@ -80,8 +103,9 @@ def create_organization(
 
 
 def update_organization(
-    session: Session, org: Organization, *, actor: User | None = None, **fields: object
+    session: Session, org: Organization, *, actor: User, **fields: object
 ) -> Organization:
+    _require(actor, "organization.manage", org)
     tz = fields.get("timezone")
     if tz is not None and tz not in available_timezones():
         raise OrgError(_("Неизвестный часовой пояс «%(tz)s».", tz=tz))
@@ -102,8 +126,10 @@ def create_user(
     email: str,
     full_name: str,
     position: str | None = None,
-    actor: User | None = None,
+    actor: User,
 ) -> User:
+    if not can_anywhere(actor, "user.manage"):
+        raise NotAllowed(_("Недостаточно прав для этого действия."))
     email = normalize_email(email)
     if not _EMAIL.fullmatch(email):
         raise OrgError(_("Укажите правильный адрес электронной почты."))
@@ -125,8 +151,10 @@ def grant_role(
     organization: Organization,
     role: str,
     *,
-    actor: User | None = None,
+    actor: User,
 ) -> Membership:
+    _require(actor, "user.manage", organization)
+    _require_person(actor, user)
     if role not in ROLES:
         raise OrgError(_("Неизвестная роль: %(role)s", role=role))
     if role in ("director", "school_staff") and not organization.is_school:
@@ -149,7 +177,9 @@ def grant_role(
     return membership
 
 
-def revoke_role(session: Session, membership: Membership, *, actor: User | None = None) -> None:
+def revoke_role(session: Session, membership: Membership, *, actor: User) -> None:
+    _require(actor, "user.manage", membership.organization)
+    _require_person(actor, membership.user)
     audit.record(
         actor,
         "user.revoke_role",
@@ -161,7 +191,8 @@ def revoke_role(session: Session, membership: Membership, *, actor: User | None 
     session.flush()
 
 
-def set_active(session: Session, user: User, active: bool, *, actor: User | None = None) -> None:
+def set_active(session: Session, user: User, active: bool, *, actor: User) -> None:
+    _require_person(actor, user)
     user.active = active
     user.session_version += 1
     session.flush()

@@ -119,32 +119,16 @@ class ReviewForm(Form):
         from tracker.protocols.services import heading_positions
 
         headings = heading_positions(reading["decisions"])
-        structure = {
-            "organization_id": department_id,
-            "warnings": list(reading.get("warnings") or []),
-            "controller": reading.get("controller"),
-            "agenda": list(reading.get("agenda") or []),
-            "missing": [
-                name
-                for name in ("kind", "number", "date", "place", "chair", "secretary")
-                if not reading.get(name)
-            ]
-            + ([] if title else ["title"]),
-            "rows": [
-                {
-                    "number": d.get("number"),
-                    "parent": d.get("parent"),
-                    "section": d.get("section"),
-                    "executor_group": d.get("executor_group"),
-                    "executors": d.get("executors") or [],
-                    "heading": index in headings,
-                    "needs_report": d.get("needs_report") is not False and index not in headings,
-                }
-                for index, d in enumerate(reading["decisions"])
-            ],
-        }
+        structure = _structure(reading, department_id, title, headings)
         self.organization_id.data = str(department_id)
         self.structure.data = _serializer().dumps(structure)
+        self._fill_header(reading, title)
+        for index, decision in enumerate(reading["decisions"]):
+            task = structure["rows"][index]["needs_report"]
+            self.decisions.append_entry(_decision_entry(decision, task))
+        return structure
+
+    def _fill_header(self, reading: dict[str, Any], title: str) -> None:
         self.kind.data = reading.get("kind") or "protocol"
         self.number.data = reading.get("number") or ""
         self.held_on.data = date.fromisoformat(reading["date"]) if reading.get("date") else None
@@ -152,28 +136,7 @@ class ReviewForm(Form):
         self.title.data = title
         self.chair.data = reading.get("chair") or ""
         self.secretary.data = reading.get("secretary") or ""
-        self.attendees.data = "\n".join(
-            a.get("text") or "" for a in reading.get("attendees") or [] if a.get("text")
-        )
-        for index, decision in enumerate(reading["decisions"]):
-            deadline = decision.get("deadline") or {}
-            task = structure["rows"][index]["needs_report"]
-            self.decisions.append_entry(
-                {
-                    "text": decision.get("text") or "",
-                    "deadline_text": deadline.get("text") or "",
-                    "organization_ids": [
-                        e["organization_id"]
-                        for e in decision.get("executors") or []
-                        if e.get("organization_id") is not None
-                    ]
-                    if task
-                    else [],
-                    "needs_report": task,
-                    "skip": False,
-                }
-            )
-        return structure
+        self.attendees.data = _attendees_text(reading)
 
     def carried(self) -> dict[str, Any] | None:
         """The structure sent back with the form, if its signature holds (None otherwise)."""
@@ -207,24 +170,10 @@ class ReviewForm(Form):
 
     def reading(self, structure: dict[str, Any]) -> dict[str, Any]:
         """The reading as the user confirmed it, in the reader's shape (see services.confirm)."""
-        decisions = []
-        for row, carried in zip(self.decisions, structure["rows"], strict=True):
-            form = row.form
-            task = bool(form.needs_report.data) and not carried.get("heading")
-            ids = list(dict.fromkeys(form.organization_ids.data)) if task else []
-            decisions.append(
-                {
-                    "number": carried.get("number"),
-                    "parent": carried.get("parent"),
-                    "section": carried.get("section"),
-                    "executor_group": carried.get("executor_group"),
-                    "text": form.text.data or "",
-                    "deadline": {"text": form.deadline_text.data or ""},
-                    "executors": [{"organization_id": i} for i in ids],
-                    "needs_report": task,
-                    "skip": bool(form.skip.data),
-                }
-            )
+        decisions = [
+            _confirmed(row.form, carried)
+            for row, carried in zip(self.decisions, structure["rows"], strict=True)
+        ]
         return {
             "kind": self.kind.data,
             "number": self.number.data or None,
@@ -237,6 +186,78 @@ class ReviewForm(Form):
             "agenda": structure.get("agenda") or [],
             "decisions": decisions,
         }
+
+
+def _attendees_text(reading: dict[str, Any]) -> str:
+    return "\n".join(a.get("text") or "" for a in reading.get("attendees") or [] if a.get("text"))
+
+
+def _structure(
+    reading: dict[str, Any], department_id: int, title: str, headings: set[int]
+) -> dict[str, Any]:
+    """What the review form carries between requests (signed): the reader's warnings, agenda,
+    what is missing, and each row's place in the protocol."""
+    missing = [
+        name
+        for name in ("kind", "number", "date", "place", "chair", "secretary")
+        if not reading.get(name)
+    ]
+    return {
+        "organization_id": department_id,
+        "warnings": list(reading.get("warnings") or []),
+        "controller": reading.get("controller"),
+        "agenda": list(reading.get("agenda") or []),
+        "missing": missing + ([] if title else ["title"]),
+        "rows": [
+            _row_structure(d, index in headings) for index, d in enumerate(reading["decisions"])
+        ],
+    }
+
+
+def _row_structure(decision: dict[str, Any], heading: bool) -> dict[str, Any]:
+    return {
+        "number": decision.get("number"),
+        "parent": decision.get("parent"),
+        "section": decision.get("section"),
+        "executor_group": decision.get("executor_group"),
+        "executors": decision.get("executors") or [],
+        "heading": heading,
+        "needs_report": decision.get("needs_report") is not False and not heading,
+    }
+
+
+def _decision_entry(decision: dict[str, Any], task: bool) -> dict[str, Any]:
+    """A decision row of the form: executors offered only for a task."""
+    deadline = decision.get("deadline") or {}
+    organization_ids = [
+        e["organization_id"]
+        for e in decision.get("executors") or []
+        if e.get("organization_id") is not None
+    ]
+    return {
+        "text": decision.get("text") or "",
+        "deadline_text": deadline.get("text") or "",
+        "organization_ids": organization_ids if task else [],
+        "needs_report": task,
+        "skip": False,
+    }
+
+
+def _confirmed(form: Any, carried: dict[str, Any]) -> dict[str, Any]:
+    """A decision as the user confirmed it, in the reader's shape."""
+    task = bool(form.needs_report.data) and not carried.get("heading")
+    ids = list(dict.fromkeys(form.organization_ids.data)) if task else []
+    return {
+        "number": carried.get("number"),
+        "parent": carried.get("parent"),
+        "section": carried.get("section"),
+        "executor_group": carried.get("executor_group"),
+        "text": form.text.data or "",
+        "deadline": {"text": form.deadline_text.data or ""},
+        "executors": [{"organization_id": i} for i in ids],
+        "needs_report": task,
+        "skip": bool(form.skip.data),
+    }
 
 
 def _serializer() -> URLSafeTimedSerializer:

@@ -226,37 +226,54 @@ def group_kinds(words: str) -> frozenset[str] | None:
     lemmas = [lemma(w) for w in raw]
     present = set(lemmas) | set(raw)
     pairs = set(itertools.pairwise(lemmas))
-    kinds: set[str] = set()
+    kinds = _department_kinds(present, pairs) | _educational_kinds(raw, lemmas, present, pairs)
+    if not kinds and {"специалист", "методист"} & present:
+        kinds.add(DEPARTMENT)  # «Всем специалистам …» of the department
+    return frozenset(kinds) if kinds else None
 
-    # the department itself
-    if ("орган" in present and "самоуправление" in present) or "омсу" in present:
-        kinds.add(DEPARTMENT)
-    if any((head, "образование") in pairs for head in ("управление", "отдел", "комитет")):
-        kinds.add(DEPARTMENT)
-    if {"департамент", "уо", "ооа"} & present:
-        kinds.add(DEPARTMENT)
 
-    # educational organizations, by kind
+def _department_kinds(present: set[str], pairs: set[tuple[str, str]]) -> set[str]:
+    """{DEPARTMENT} for the department itself («ОМСУ», «управлению образования»), else empty."""
+    named = (
+        ("орган" in present and "самоуправление" in present)
+        or "омсу" in present
+        or any((head, "образование") in pairs for head in ("управление", "отдел", "комитет"))
+        or bool({"департамент", "уо", "ооа"} & present)
+    )
+    return {DEPARTMENT} if named else set()
+
+
+def _educational_kinds(
+    raw: list[str], lemmas: list[str], present: set[str], pairs: set[tuple[str, str]]
+) -> set[str]:
+    """The kinds of educational organizations the words name; all of them for «образовательных
+    организаций» or «ОО» without a narrower kind."""
     edu: set[str] = set()
-    if "дошкольный" in present or {"доу", "доо", "мдоу", "мбдоу"} & present:
-        edu.add("kindergarten")
-    if ("детский", "сад") in pairs and _plural(raw, lemmas, "сад"):
+    if _kindergartens(raw, lemmas, present, pairs):
         edu.add("kindergarten")
     if ("дополнительный", "образование") in pairs or {"удо", "одо"} & present:
         edu.add("additional")
-    if "общеобразовательный" in present and (_EDU_OBJECTS & present or "школа" in present):
-        edu.add("school")
-    if "школа" in lemmas and _plural(raw, lemmas, "школа"):
+    if _schools(raw, lemmas, present):
         edu.add("school")
     if not edu and (
         ("образовательный" in present and _EDU_OBJECTS & present) or {"оо", "оу", "ооо"} & present
     ):
         edu |= EDUCATIONAL_KINDS
-    kinds |= edu
+    return edu
 
-    if not kinds and {"специалист", "методист"} & present:
-        kinds.add(DEPARTMENT)  # «Всем специалистам …» of the department
-    return frozenset(kinds) if kinds else None
+
+def _kindergartens(
+    raw: list[str], lemmas: list[str], present: set[str], pairs: set[tuple[str, str]]
+) -> bool:
+    if "дошкольный" in present or {"доу", "доо", "мдоу", "мбдоу"} & present:
+        return True
+    return ("детский", "сад") in pairs and _plural(raw, lemmas, "сад")
+
+
+def _schools(raw: list[str], lemmas: list[str], present: set[str]) -> bool:
+    if "общеобразовательный" in present and (_EDU_OBJECTS & present or "школа" in present):
+        return True
+    return "школа" in lemmas and _plural(raw, lemmas, "школа")
 
 
 def _plural(raw: list[str], lemmas: list[str], target: str) -> bool:

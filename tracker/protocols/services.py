@@ -31,6 +31,7 @@ from tracker.meetings.services import (
     create_meeting,
     executor_candidates,
     is_heading,
+    require_manage,
 )
 from tracker.protocols.matching import Directory, DirectoryEntry
 from tracker.protocols.reader import read_protocol
@@ -233,7 +234,7 @@ class _Planned:
 
 
 def confirm(
-    session: Session, department: Organization, actor: User | None, reading: Mapping[str, Any]
+    session: Session, department: Organization, actor: User, reading: Mapping[str, Any]
 ) -> Meeting:
     """Create the meeting, its decisions (in order, with their parents) and their assignments.
 
@@ -243,7 +244,8 @@ def confirm(
     ``organization_id``; every one must be the department or under it. Headings and decisions
     with ``needs_report`` false («принять к сведению») get no assignments of their own. Raises
     MeetingError (a Russian message naming the item) and creates nothing if anything is wrong;
-    flushes, never commits."""
+    flushes, never commits. Only the department's staff import its protocols (NotAllowed)."""
+    require_manage(actor, department, department)
     if department.kind != "department":
         raise MeetingError(_("Протокол загружается в орган управления образованием."))
     if not isinstance(reading, Mapping):

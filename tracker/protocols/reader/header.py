@@ -182,14 +182,19 @@ def _joined(lines: list[Line], index: int, parts: list[str]) -> str:
             following += 1
     while following < len(lines) and len(parts) < 4:
         candidate = lines[following].text
-        folded = fold(candidate)
-        if not candidate or len(candidate) > 500 or _TITLE_STOP.search(folded):
-            break
-        if _PREAMBLE.match(folded) or any(cue.pattern.match(folded) for cue in DOCUMENTS):
+        if _ends_title(candidate):
             break
         parts.append(candidate)
         following += 1
     return " ".join(" ".join(parts).split())[:_MAX_TITLE]
+
+
+def _ends_title(candidate: str) -> bool:
+    """An empty or long line, a stop word, a preamble («В целях …») or a document's name."""
+    folded = fold(candidate)
+    if not candidate or len(candidate) > 500 or _TITLE_STOP.search(folded):
+        return True
+    return bool(_PREAMBLE.match(folded)) or any(cue.pattern.match(folded) for cue in DOCUMENTS)
 
 
 # --- dates in a line --------------------------------------------------------------------------

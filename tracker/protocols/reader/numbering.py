@@ -89,9 +89,14 @@ def _numbered(found: re.Match[str], previous: str | None) -> Marker | None:
     if punct is None and len(parts) == 1 and not _in_sequence(number, previous, rest):
         return None
     stripped = rest.strip()
-    if not stripped or stripped[0].isdigit() or stripped[0] in "%,.:/":
+    if not _starts_text(stripped):
         return None
     return Marker(number, "paren" if punct == ")" else "num", stripped)
+
+
+def _starts_text(rest: str) -> bool:
+    """After a number, words: not a figure or a sign («1.5 %», «3,2», «1/2» are no items)."""
+    return bool(rest) and not rest[0].isdigit() and rest[0] not in "%,.:/"
 
 
 def _in_sequence(number: str, previous: str | None, rest: str) -> bool:
@@ -104,21 +109,7 @@ def _in_sequence(number: str, previous: str | None, rest: str) -> bool:
 def attach(item: Item, stack: list[Item]) -> Item | None:
     """Find the item's parent and update the chain of open items (``stack``) in place."""
     if item.style in ("num", "table") and item.number:
-        parent = None
-        for depth in range(len(stack) - 1, -1, -1):
-            candidate = stack[depth]
-            if (
-                candidate.style in ("num", "table")
-                and candidate.number
-                and item.number.startswith(candidate.number + ".")
-            ):
-                parent = candidate
-                del stack[depth + 1 :]
-                break
-        else:
-            stack.clear()
-        stack.append(item)
-        return parent
+        return _attach_numbered(item, stack)
     if item.style in ("para", "table"):
         stack.clear()
         stack.append(item)
@@ -130,6 +121,23 @@ def attach(item: Item, stack: list[Item]) -> Item | None:
     parent = stack[-1] if stack else None
     stack.append(item)
     return parent
+
+
+def _attach_numbered(item: Item, stack: list[Item]) -> Item | None:
+    """«1.2» hangs under the nearest open «1»; a number nothing open prefixes starts afresh."""
+    for depth in range(len(stack) - 1, -1, -1):
+        candidate = stack[depth]
+        if (
+            candidate.style in ("num", "table")
+            and candidate.number
+            and item.number.startswith(candidate.number + ".")
+        ):
+            del stack[depth + 1 :]
+            stack.append(item)
+            return candidate
+    stack.clear()
+    stack.append(item)
+    return None
 
 
 def own_number(item: Item) -> str | None:
