@@ -314,8 +314,13 @@ def deliver(message_id: int, *, retried_by_broker: bool = False) -> str:
         error.retry_in = wait.total_seconds()
         raise
     except PermanentFailure as error:
-        _finish(claim, state=OutboxState.FAILED, last_error=str(error), locked_at=None)
-        _count_bounce(recipient_id)
+        _finish(
+            claim,
+            bounced=recipient_id,
+            state=OutboxState.FAILED,
+            last_error=str(error),
+            locked_at=None,
+        )
         return OutboxState.FAILED
     _mark_sent(message_id, recipient_id)
     return OutboxState.SENT
@@ -327,11 +332,15 @@ def _state_of(message_id: int) -> str:
     return state or "missing"
 
 
-def _finish(claim: Claim, **values: Any) -> bool:
-    """Write a failed or cancelled conversation's outcome if the claim still holds."""
+def _finish(claim: Claim, *, bounced: int | None = None, **values: Any) -> bool:
+    """Write a failed or cancelled conversation's outcome if the claim still holds; a refusal
+    (`bounced`: its recipient) is counted in the same transaction, so the outcome and the count
+    are never seen apart."""
 
     def action() -> bool:
         result = db.session.execute(sa.update(OutboxMessage).where(_holds(claim)).values(**values))
+        if result.rowcount and bounced is not None:
+            _count_bounce(bounced)
         return bool(result.rowcount)
 
     held = _write(action, patience=FINISH_RETRY_SECONDS)
@@ -364,33 +373,25 @@ def _mark_sent(message_id: int, recipient_id: int | None) -> None:
     _write(action, patience=FINISH_RETRY_SECONDS)
 
 
-def _count_bounce(recipient_id: int | None) -> None:
+def _count_bounce(recipient_id: int) -> None:
     """One more refusal, counted in SQL: refusals seen by several workers at once all count."""
-    if recipient_id is None:
-        return
-    now = clock.now()
-
-    def action() -> bool:
-        db.session.execute(
-            sa.update(User)
-            .where(User.id == recipient_id)
-            .values(
-                bounce_count=User.bounce_count + 1,
-                email_undeliverable_at=sa.case(
-                    (
-                        sa.and_(
-                            User.email_undeliverable_at.is_(None),
-                            User.bounce_count + 1 >= BOUNCES_TO_MARK,
-                        ),
-                        now,
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == recipient_id)
+        .values(
+            bounce_count=User.bounce_count + 1,
+            email_undeliverable_at=sa.case(
+                (
+                    sa.and_(
+                        User.email_undeliverable_at.is_(None),
+                        User.bounce_count + 1 >= BOUNCES_TO_MARK,
                     ),
-                    else_=User.email_undeliverable_at,
+                    clock.now(),
                 ),
-            )
+                else_=User.email_undeliverable_at,
+            ),
         )
-        return True
-
-    _write(action, patience=FINISH_RETRY_SECONDS)
+    )
 
 
 def deliver_soon(app: Flask, message_ids: list[int], *, inline: bool = False) -> int:
