@@ -1,7 +1,8 @@
 """The life of an assignment: one transition function, reports, extensions, comments.
 
 назначено → в работе → отчёт представлен → исполнено (снято с контроля) | на доработке;
-отменено. Every change is audited in the same transaction; services flush, views commit."""
+отменено. Every change is audited in the same transaction; services flush, views commit.
+Bulk actions are in assignments.bulk, saved filters in assignments.filters."""
 
 from __future__ import annotations
 

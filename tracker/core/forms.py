@@ -2,9 +2,8 @@
 
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms.i18n import get_translations
-from wtforms.widgets import Select
+from wtforms.widgets.core import Select, escape
 
 
 class Form(FlaskForm):
@@ -23,8 +22,6 @@ class LongSelect(Select):
             return super().render_option(choice, **kwargs)
         value = str(choice.value) if isinstance(choice.value, bool) else choice.value
         selected = "selected " if choice.selected else ""
-        return Markup('<option %svalue="%s">%s</option>') % (
-            selected,
-            value,
-            choice.label or choice.value,
-        )
+        label = escape(choice.label or choice.value)
+        # Select joins the options into its own Markup
+        return f'<option {selected}value="{escape(value)}">{label}</option>'

@@ -1,5 +1,6 @@
-"""The management cycle (seed 004): goals → indicators → monitoring → analysis and addressed
-recommendations → decisions → effectiveness review. Services flush, views commit."""
+"""The management cycle's commands (seed 004): goals → indicators → monitoring → analysis and
+addressed recommendations → decisions → effectiveness review. Services flush, views commit.
+What the pages read is in cycle.queries and cycle.board, values as written in cycle.values."""
 
 from __future__ import annotations
 
