@@ -8,6 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.factories import make_meeting
+from tracker.auth import services as auth
+from tracker.auth.models import ApiToken, OneTimeLink
 from tracker.core.errors import NotAllowed
 from tracker.core.models import AuditLog
 from tracker.core.tenancy import Membership, Organization, User, system_actor
@@ -122,6 +124,39 @@ def test_an_administrator_does_not_act_on_a_person_with_a_role_outside_their_reg
         orgs.grant_role(db.session, world.staff, world.school, "director", actor=world.admin)
     db.session.rollback()
     assert db.session.get(User, world.staff.id).active
+
+
+def test_nobody_but_the_person_or_their_administrator_touches_their_credentials(world):
+    token = auth.create_api_token(db.session, world.staff, "свой")
+    db.session.commit()
+    row = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == world.staff.id))
+    password_hash = db.session.get(User, world.staff.id).password_hash
+    before = (count(ApiToken), count(OneTimeLink))
+    for actor in (world.director, world.other_staff):
+        with pytest.raises(NotAllowed):
+            auth.set_password(db.session, world.staff, "a-new-password-7", actor=actor)
+        with pytest.raises(NotAllowed):
+            auth.issue_link(db.session, world.staff, "reset", 24, actor=actor)
+        with pytest.raises(NotAllowed):
+            auth.create_api_token(db.session, world.staff, "чужой", actor=actor)
+        with pytest.raises(NotAllowed):
+            auth.revoke_api_token(db.session, row, actor=actor)
+    db.session.rollback()
+    assert (count(ApiToken), count(OneTimeLink)) == before
+    assert db.session.get(ApiToken, row.id).revoked_at is None
+    assert db.session.get(User, world.staff.id).password_hash == password_hash
+    assert auth.user_for_api_token(db.session, token) == world.staff
+    # The person, their administrator and the system actor may; the audit log names who did.
+    auth.revoke_api_token(db.session, row, actor=world.staff)
+    auth.issue_link(db.session, world.staff, "reset", 24, actor=world.admin)
+    auth.create_api_token(db.session, world.staff, "cli", actor=system_actor(db.session))
+    db.session.commit()
+    made = db.session.scalar(
+        sa.select(AuditLog)
+        .where(AuditLog.action == "api_token.create")
+        .order_by(AuditLog.id.desc())
+    )
+    assert made.actor_id == system_actor(db.session).id
 
 
 def test_evaluations_need_an_actor_with_the_right(world):

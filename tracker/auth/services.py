@@ -16,7 +16,7 @@ from tracker.core import audit, clock
 from tracker.core.errors import Refused
 from tracker.core.i18n import _
 from tracker.core.tenancy import User
-from tracker.orgs.services import normalize_email
+from tracker.orgs.services import normalize_email, require_person
 
 hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 MIN_PASSWORD_LENGTH = 10
@@ -38,8 +38,18 @@ def check_password_strength(password: str) -> None:
         raise AuthError(_("Пароль должен содержать и буквы, и цифры или другие знаки."))
 
 
+def _on_behalf(actor: User | None, user: User) -> User:
+    """Who acts on `user`'s credentials: the person (`actor` None or themself), or someone who
+    may manage them (the system actor included); anyone else is refused."""
+    if actor is None or actor.id == user.id:
+        return user
+    require_person(actor, user)
+    return actor
+
+
 def set_password(session: Session, user: User, password: str, *, actor: User | None = None) -> None:
     """A new password ends every session and revokes every token the old one let anyone make."""
+    actor = _on_behalf(actor, user)
     check_password_strength(password)
     user.password_hash = hasher.hash(password)
     user.session_version += 1
@@ -49,7 +59,7 @@ def set_password(session: Session, user: User, password: str, *, actor: User | N
         .values(revoked_at=clock.now())
     ).rowcount
     session.flush()
-    audit.record(actor or user, "user.password_set", user, tokens_revoked=revoked)
+    audit.record(actor, "user.password_set", user, tokens_revoked=revoked)
 
 
 def start_session(session: Session, user: User, *, remember: bool, lifetime: timedelta) -> str:
@@ -140,7 +150,10 @@ def issue_link(
     session: Session, user: User, purpose: str, ttl_hours: int, *, actor: User | None = None
 ) -> str:
     """A one-time link token (returned once, stored hashed); earlier unused links of the same
-    purpose stop working (a reset request leaves a pending invitation alone)."""
+    purpose stop working (a reset request leaves a pending invitation alone). Without `actor`
+    the person asked for it themself («Забыли пароль»)."""
+    if actor is not None:
+        _on_behalf(actor, user)
     now = clock.now()
     session.execute(
         sa.update(OneTimeLink)
@@ -207,8 +220,11 @@ def use_link(session: Session, token: str, password: str) -> User:
     return link.user
 
 
-def create_api_token(session: Session, user: User, name: str = "", scope: str = "api") -> str:
+def create_api_token(
+    session: Session, user: User, name: str = "", scope: str = "api", *, actor: User | None = None
+) -> str:
     """A new token, returned once and stored hashed. Scope "calendar" opens only the ICS feed."""
+    actor = _on_behalf(actor, user)
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(
         ApiToken(
@@ -216,11 +232,12 @@ def create_api_token(session: Session, user: User, name: str = "", scope: str = 
         )
     )
     session.flush()
-    audit.record(user, f"{scope}_token.create", user, name=name, prefix=token[:12])
+    audit.record(actor, f"{scope}_token.create", user, name=name, prefix=token[:12])
     return token
 
 
 def revoke_api_token(session: Session, api_token: ApiToken, *, actor: User | None = None) -> None:
+    actor = _on_behalf(actor, api_token.user)
     api_token.revoked_at = clock.now()
     session.flush()
     audit.record(actor, "api_token.revoke", api_token.user, prefix=api_token.prefix)

@@ -59,7 +59,7 @@ def token(email, name):
     user = db.session.scalar(sa.select(User).where(User.email == services.normalize_email(email)))
     if user is None:
         raise click.ClickException(f"Пользователь {email} не найден.")
-    value = auth_services.create_api_token(db.session, user, name)
+    value = auth_services.create_api_token(db.session, user, name, actor=system_actor(db.session))
     db.session.commit()
     click.echo(value)
 

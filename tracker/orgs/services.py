@@ -45,7 +45,7 @@ def _require(actor: User | None, action: str, organization: Organization | None)
         raise NotAllowed(_("Недостаточно прав для этого действия."), target=organization)
 
 
-def _require_person(actor: User | None, user: User) -> None:
+def require_person(actor: User | None, user: User) -> None:
     """An administrator acts on a person only if every role of theirs lies in their reach (one
     with no role yet: any administrator)."""
     if not (
@@ -154,7 +154,7 @@ def grant_role(
     actor: User,
 ) -> Membership:
     _require(actor, "user.manage", organization)
-    _require_person(actor, user)
+    require_person(actor, user)
     if role not in ROLES:
         raise OrgError(_("Неизвестная роль: %(role)s", role=role))
     if role in ("director", "school_staff") and not organization.is_school:
@@ -179,7 +179,7 @@ def grant_role(
 
 def revoke_role(session: Session, membership: Membership, *, actor: User) -> None:
     _require(actor, "user.manage", membership.organization)
-    _require_person(actor, membership.user)
+    require_person(actor, membership.user)
     audit.record(
         actor,
         "user.revoke_role",
@@ -192,7 +192,7 @@ def revoke_role(session: Session, membership: Membership, *, actor: User) -> Non
 
 
 def set_active(session: Session, user: User, active: bool, *, actor: User) -> None:
-    _require_person(actor, user)
+    require_person(actor, user)
     user.active = active
     user.session_version += 1
     session.flush()
