@@ -19,12 +19,12 @@ from tracker.extensions import db
 from tracker.notify.events import (
     Event,
     department_staff,
-    directors_of,
     executors,
     is_muted,
     tell,
 )
 from tracker.notify.services import queue_mail
+from tracker.notify.sources import directors_of
 
 
 def _readers(assignment, recipients: list[User | None]) -> list[User]:

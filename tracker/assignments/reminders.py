@@ -26,7 +26,7 @@ from tracker.notify.sources import (
     ReminderSource,
     Window,
     Windows,
-    directors,
+    directors_of,
     register_digest,
     register_kind,
     register_source,
@@ -73,7 +73,7 @@ class AssignmentReminders(ReminderSource):
     ) -> list[Due]:
         """The reminders with their recipients, read in two queries whatever their number."""
         escalating = [row for row, _window, kind, _n in found if kind == "escalation"]
-        heads = directors(
+        heads = directors_of(
             session,
             {r.organization_id for r, *_ in found if not r.assignee_id}
             | {r.organization_id for r in escalating if r.assignee_id},

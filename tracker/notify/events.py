@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from tracker.core import clock
 from tracker.core.tenancy import Membership, User
 from tracker.notify.models import Notification
 from tracker.notify.services import queue_mail
-from tracker.notify.sources import KINDS
+from tracker.notify.sources import KINDS, directors_of
 
 _muted: ContextVar[bool] = ContextVar("notifications_muted", default=False)
 
@@ -39,27 +39,6 @@ def executors(session: Session, assignment) -> list[User]:
     if assignment.assignee is not None:
         return [assignment.assignee]
     return directors_of(session, [assignment.organization_id]).get(assignment.organization_id, [])
-
-
-def directors_of(session: Session, organization_ids: Iterable[int]) -> dict[int, list[User]]:
-    """The active directors of each organization, in one query."""
-    found: dict[int, list[User]] = {}
-    ids = sorted(set(organization_ids))
-    if not ids:
-        return found
-    rows = session.execute(
-        sa.select(Membership.organization_id, User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.organization_id.in_(ids),
-            Membership.role == "director",
-            User.active.is_(True),
-        )
-        .order_by(User.id)
-    )
-    for organization_id, user in rows:
-        found.setdefault(organization_id, []).append(user)
-    return found
 
 
 def department_staff(session: Session, organization_id: int | None) -> list[User]:

@@ -9,7 +9,7 @@ unique key, and the outbox row (with the letter) of each."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -188,18 +188,21 @@ def replyable_kinds() -> frozenset[str]:
     return frozenset(k.name for k in KINDS.values() if k.replyable)
 
 
-def directors(session: Session, organization_ids: set[int]) -> dict[int, list[User]]:
-    """The active directors of each organization (with their memberships, for `notify_mode`)."""
-    if not organization_ids:
+def directors_of(session: Session, organization_ids: Iterable[int]) -> dict[int, list[User]]:
+    """The active directors of each organization, in id order, in one query (with their
+    memberships, for `notify_mode`)."""
+    ids = sorted(set(organization_ids))
+    if not ids:
         return {}
     rows = session.execute(
         sa.select(Membership.organization_id, User)
         .join(User, User.id == Membership.user_id)
         .where(
-            Membership.organization_id.in_(organization_ids),
+            Membership.organization_id.in_(ids),
             Membership.role == "director",
             User.active.is_(True),
         )
+        .order_by(User.id)
         .options(selectinload(User.memberships))
     ).all()
     result: dict[int, list[User]] = defaultdict(list)

@@ -19,7 +19,7 @@ from tracker.notify.sources import (
     Due,
     ReminderSource,
     Windows,
-    directors,
+    directors_of,
     register_kind,
     register_source,
 )
@@ -49,7 +49,7 @@ class ActionReminders(ReminderSource):
                 selectinload(RoadMapAction.responsible_user),
             )
         ).all()
-        heads = directors(
+        heads = directors_of(
             session, {a.road_map.organization_id for a, *_ in actions if a.responsible_user is None}
         )
         found = []
