@@ -147,6 +147,18 @@ def append(ws: Any, values: list[Any]) -> int:
     return row
 
 
+def print_layout(ws: Any, header_row: int) -> None:
+    """An XLSX sheet as our exports print: the header frozen and repeated on every page,
+    landscape A4, as wide as the page and as long as it takes."""
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
 def new_docx(body_pt: int) -> Any:
     """A Word document in the style of official papers: Normal is Times New Roman of `body_pt`,
     Russian, single-spaced, with no space around paragraphs. The page is the caller's."""

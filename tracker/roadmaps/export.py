@@ -227,13 +227,7 @@ def road_map_xlsx(road_map: RoadMap) -> bytes:
             if line.parent:
                 cell.font = Font(bold=True)
 
-    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    office.print_layout(ws, header_row)
     wb.properties.creator = "Контроль исполнения решений"
     wb.properties.title = " ".join(_title_lines(road_map))
     buffer = io.BytesIO()
